@@ -1,0 +1,54 @@
+# make demo   a real scan of the bundled offline universe -> reports/demo.html
+# make test   lint, type-check and the whole test suite
+# make bench  the benchmarks in bench/ (figures to compare, not pass/fail)
+# Both bootstrap .venv and the Debian packages they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBS   := unbound chromium postfix systemd
+
+.PHONY: test demo bench lint typecheck pytest debs venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),
+# postfix (postmap checks the blocklist maps), systemd (systemd-analyze checks the timer units).
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check lookalike tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv debs
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+demo: venv
+	$(BIN)/lookalike demo --report reports/demo.html
+
+bench: venv debs
+	$(BIN)/python -m bench.generate
+	$(BIN)/python -m bench.dns
+	$(BIN)/python -m bench.probes
+	$(BIN)/python -m bench.store
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

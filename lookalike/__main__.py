@@ -1,0 +1,5 @@
+"""``python -m lookalike``."""
+
+from lookalike.cli import main
+
+main()

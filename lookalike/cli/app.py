@@ -1,0 +1,94 @@
+"""The typer application object and the small parsing helpers every command shares.
+
+The CLI maps options onto library calls and owns the terminal; it holds no logic of its own.
+Exit codes: 0 done; 1 a ``--fail-on`` condition was met; 2 a user error (one line on stderr);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from lookalike.endpoints import HostPort
+from lookalike.errors import LookalikeError
+from lookalike.names import Name, parse_many, read_names_file
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="lookalike",
+    help="Find the domains one slip away from yours, and who can receive your mail there.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+out = Console(highlight=False, soft_wrap=True)
+"""Standard output: results."""
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Standard error: progress, summaries, errors."""
+
+
+@app.callback()
+def _root() -> None:
+    """Find the domains one slip away from yours, and who can receive your mail there.
+
+    Every network command takes its servers as options (--resolver, --whois-server, ...).
+    Exit codes: 0 done, 1 a --fail-on condition met, 2 an error, 130 interrupted.
+    """
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print one line to stderr and exit."""
+    print(f"lookalike: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def protected_names(domains: Iterable[str], file: Path | None) -> list[Name]:
+    """The protected names from arguments and ``--file``, parsed; at least one."""
+    texts = list(domains)
+    if file is not None:
+        texts += read_names_file(file)
+    if not texts:
+        raise LookalikeError("give at least one domain, or --file PATH")
+    return parse_many(texts)
+
+
+def resolvers(texts: Iterable[str]) -> tuple[HostPort, ...]:
+    """``--resolver ADDR[:PORT]`` values; each must be an IP address (a resolver named by a name
+    would need a resolver to find it)."""
+    parsed = tuple(HostPort.parse(t, 53) for t in texts)
+    for server in parsed:
+        if not server.is_ip:
+            raise LookalikeError(f"--resolver {server.host!r}: give the resolver's IP address")
+    return parsed
+
+
+def whois_servers(texts: Iterable[str]) -> dict[str, HostPort]:
+    """``--whois-server TLD=HOST[:PORT]`` values."""
+    servers: dict[str, HostPort] = {}
+    for text in texts:
+        tld, sep, target = text.partition("=")
+        tld = tld.strip().lower().lstrip(".")
+        if not sep or not tld or not target.strip():
+            raise LookalikeError(f"--whois-server {text!r}: expected TLD=HOST[:PORT]")
+        servers[tld] = HostPort.parse(target, 43)
+    return servers
+
+
+@app.command()
+def version() -> None:
+    """Print lookalike's version."""
+    from lookalike import __version__
+
+    out.print(__version__)

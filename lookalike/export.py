@@ -1,0 +1,285 @@
+"""The scan as documents other programs read: scan JSON, CSV, and JSON Lines for a SIEM.
+
+Pure: builds strings and plain data; writing files is the caller's business.
+
+Scan JSON (``schema_version`` 1) is the stable interface for scripts and cron jobs; its fields are
+documented in the README ("Scan JSON") and only ever gain keys within a schema version. Each finding
+is one flat object, so ``jq '.findings[] | select(.mail_route == "mx") | .domain'`` just works.
+``load_document`` reads it back losslessly, which is how ``lookalike report FILE.json`` re-renders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from lookalike import codec
+from lookalike.model import (
+    Candidate,
+    DnsFacts,
+    Evidence,
+    Existence,
+    Finding,
+    MailRoute,
+    MxHost,
+    Outcome,
+    Reference,
+    Registration,
+    ScanInfo,
+    ScanResult,
+    Score,
+    SmtpFacts,
+    Status,
+    Technique,
+    WebFacts,
+)
+
+SCHEMA_VERSION = 1
+
+REGISTRATION_FIELDS = (
+    "source", "server", "registrar", "registrar_iana_id", "created", "expires", "updated",
+    "status", "nameservers", "registrant", "abuse", "raw",
+)  # fmt: skip
+SMTP_FIELDS = ("host", "address", "port", "banner", "starttls", "size_limit", "accepts_any_recipient", "code")
+WEB_FIELDS = (
+    "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
+    "login_form", "redirects_to_protected", "tls",
+)  # fmt: skip
+
+
+def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``{"outcome": ..., "detail": ..., field: value ...}`` with every field present (null if unknown)."""
+    body = codec.encode(value) if value is not None else {}
+    out: dict[str, Any] = {"outcome": outcome.status.value, "detail": outcome.detail}
+    for name in fields:
+        out[name] = body.get(name)
+    return out
+
+
+def primary_smtp(outcome: Outcome[tuple[SmtpFacts, ...]]) -> SmtpFacts | None:
+    """The probe that decides: the first host that answered RCPT, else the first host tried."""
+    hosts = outcome.value or ()
+    for facts in hosts:
+        if facts.accepts_any_recipient is not None:
+            return facts
+    return hosts[0] if hosts else None
+
+
+def primary_web(outcome: Outcome[tuple[WebFacts, ...]]) -> WebFacts | None:
+    """The probe that decides: the first that got an HTTP status (https is tried first)."""
+    probes = outcome.value or ()
+    for facts in probes:
+        if facts.status is not None:
+            return facts
+    return probes[0] if probes else None
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    """One finding as the flat object of the scan JSON."""
+    cand, ev, score = finding.candidate, finding.evidence, finding.score
+    dns = ev.dns.value or DnsFacts(existence=ev.existence)
+    smtp = primary_smtp(ev.smtp)
+    web = primary_web(ev.web)
+    smtp_obj = _outcome_object(ev.smtp, smtp, SMTP_FIELDS)
+    smtp_obj["hosts"] = codec.encode(ev.smtp.value or ())
+    web_obj = _outcome_object(ev.web, web, WEB_FIELDS)
+    web_obj["probes"] = codec.encode(ev.web.value or ())
+    return {
+        "domain": cand.domain,
+        "unicode": cand.unicode,
+        "protected": cand.protected,
+        "techniques": [t.value for t in cand.techniques],
+        "plausibility": round(cand.plausibility, 4),
+        "apex": cand.apex,
+        "registrable": cand.registrable,
+        "idn_note": cand.note,
+        "status": ev.existence.value,
+        "dns_outcome": ev.dns.status.value,
+        "detail": ev.dns.detail,
+        "wildcard": dns.wildcard,
+        "name_collision": dns.name_collision,
+        "mail_route": dns.mail_route.value,
+        "mx": [mx.host for mx in dns.mx],
+        "mx_records": codec.encode(dns.mx),
+        "a": list(dns.a),
+        "aaaa": list(dns.aaaa),
+        "ns": list(dns.ns),
+        "soa": dns.soa,
+        "cname": list(dns.cname),
+        "spf": dns.spf,
+        "dmarc": dns.dmarc,
+        "dns_problems": list(dns.problems),
+        "registration": _outcome_object(ev.registration, ev.registration.value, REGISTRATION_FIELDS),
+        "smtp": smtp_obj,
+        "web": web_obj,
+        "level": score.level.value,
+        "points": score.points,
+        "reasons": list(score.reasons),
+        "owner": score.owner.value,
+        "owner_reasons": list(score.owner_reasons),
+    }
+
+
+def _load_outcome(obj: Mapping[str, Any] | None, tp: Any, *, many_key: str | None = None) -> Outcome[Any]:
+    if not obj:
+        return Outcome(Status.SKIPPED)
+    status = Status(obj.get("outcome", "skipped"))
+    detail = str(obj.get("detail") or "")
+    if many_key is not None:
+        items = obj.get(many_key) or []
+        return Outcome(status, codec.decode(tuple[tp, ...], items) if items else None, detail)
+    if status is Status.OK:
+        return Outcome(status, codec.decode(tp, {k: v for k, v in obj.items() if v is not None}), detail)
+    return Outcome(status, None, detail)
+
+
+def load_record(rec: Mapping[str, Any]) -> Finding:
+    """The inverse of ``finding_record``."""
+    cand = Candidate(
+        domain=rec["domain"],
+        unicode=rec.get("unicode", rec["domain"]),
+        protected=rec["protected"],
+        techniques=tuple(Technique(t) for t in rec.get("techniques", ())),
+        plausibility=float(rec.get("plausibility", 0.0)),
+        apex=rec.get("apex", ""),
+        registrable=bool(rec.get("registrable", True)),
+        note=rec.get("idn_note", ""),
+    )
+    facts = DnsFacts(
+        existence=Existence(rec["status"]),
+        ns=tuple(rec.get("ns", ())),
+        soa=rec.get("soa") or "",
+        a=tuple(rec.get("a", ())),
+        aaaa=tuple(rec.get("aaaa", ())),
+        cname=tuple(rec.get("cname", ())),
+        mx=codec.decode(tuple[MxHost, ...], rec.get("mx_records", [])),
+        mail_route=MailRoute(rec.get("mail_route", "unknown")),
+        spf=rec.get("spf"),
+        dmarc=rec.get("dmarc"),
+        wildcard=bool(rec.get("wildcard", False)),
+        name_collision=bool(rec.get("name_collision", False)),
+        problems=tuple(rec.get("dns_problems", ())),
+    )
+    dns_status = Status(rec.get("dns_outcome", "ok"))
+    has_facts = dns_status is not Status.ABSENT or facts.existence is not Existence.ABSENT
+    evidence = Evidence(
+        dns=Outcome(dns_status, facts if has_facts else None, rec.get("detail", "")),
+        registration=_load_outcome(rec.get("registration"), Registration),
+        smtp=_load_outcome(rec.get("smtp"), SmtpFacts, many_key="hosts"),
+        web=_load_outcome(rec.get("web"), WebFacts, many_key="probes"),
+    )
+    score: Score = codec.decode(
+        Score,
+        {k: rec[k] for k in ("level", "points", "reasons", "owner", "owner_reasons") if k in rec},
+    )
+    return Finding(cand, evidence, score)
+
+
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    """The whole scan as the scan JSON document."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "lookalike",
+        "scan": codec.encode(result.info),
+        "references": codec.encode(result.references),
+        "findings": [finding_record(f) for f in result.findings],
+    }
+
+
+def load_document(data: Mapping[str, Any]) -> ScanResult:
+    """Read a scan JSON document back. Raises ``ValueError`` when it is not one."""
+    if not isinstance(data, Mapping) or data.get("tool") != "lookalike" or "findings" not in data:
+        raise ValueError("not a lookalike scan JSON document")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ValueError(f"scan JSON schema_version {version!r} is newer than this lookalike reads")
+    try:
+        return ScanResult(
+            info=codec.decode(ScanInfo, data["scan"]),
+            references=codec.decode(tuple[Reference, ...], data.get("references", [])),
+            findings=tuple(load_record(r) for r in data["findings"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
+
+
+def dumps(result: ScanResult) -> str:
+    """The scan JSON document as text."""
+    return json.dumps(scan_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "domain", "unicode", "protected", "techniques", "plausibility", "status", "level", "points",
+    "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
+    "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
+)  # fmt: skip
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell that no spreadsheet will evaluate: text starting a formula gets a leading ``'``."""
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_row(finding: Finding) -> list[str]:
+    rec = finding_record(finding)
+    reg = rec["registration"]
+    values: dict[str, object] = {
+        **rec,
+        "techniques": ";".join(rec["techniques"]),
+        "mx": ";".join(rec["mx"]),
+        "a": ";".join(rec["a"]),
+        "aaaa": ";".join(rec["aaaa"]),
+        "ns": ";".join(rec["ns"]),
+        "registrar": reg["registrar"],
+        "created": reg["created"],
+        "expires": reg["expires"],
+        "accepts_any_recipient": rec["smtp"]["accepts_any_recipient"],
+        "web_title": rec["web"]["title"],
+        "parked": rec["web"]["parked"],
+        "login_form": rec["web"]["login_form"],
+        "reasons": "; ".join(rec["reasons"]),
+    }
+    return [safe_cell(values.get(col)) for col in CSV_COLUMNS]
+
+
+def to_csv(findings: Iterable[Finding]) -> str:
+    """Findings as CSV with a header row; every cell formula-safe."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for finding in findings:
+        writer.writerow(csv_row(finding))
+    return buf.getvalue()
+
+
+def to_jsonl(result: ScanResult) -> str:
+    """One JSON object per line per finding, each carrying the scan's id and time: what SIEMs ingest."""
+    lines = []
+    for finding in result.findings:
+        rec = finding_record(finding)
+        reg = rec.pop("registration")
+        rec["registrar"] = reg["registrar"]
+        rec["created"] = reg["created"]
+        rec["event"] = "lookalike.finding"
+        rec["scan_id"] = result.info.id
+        rec["scan_started"] = result.info.started.isoformat()
+        for key in ("smtp", "web"):
+            obj = rec.pop(key)
+            obj.pop("hosts", None)
+            obj.pop("probes", None)
+            rec[key] = obj
+        lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,498 @@
+"""The vocabulary: enums and frozen, slotted dataclasses shared by every layer.
+
+Nothing here does I/O or imports another lookalike module. Facts (``Evidence``) and judgement
+(``Score``) stay apart, so stored history can be re-scored when the rules improve.
+
+How a network answer becomes a status (every I/O module maps onto exactly these)::
+
+    Status
+    ├── OK        answered; ``Outcome.value`` holds the facts
+    ├── ABSENT    an authoritative no: NXDOMAIN, RDAP 404, WHOIS "no match"
+    ├── TIMEOUT   nobody answered in time (after bounded retries)          ┐
+    ├── REFUSED   SERVFAIL/REFUSED, connection refused, HTTP 429/5xx       ├ all three mean *unknown*:
+    ├── ERROR     a malformed reply or a bug, recorded with its reason     ┘ never absent, never exists
+    └── SKIPPED   not attempted: disabled, not registered, private address
+
+    Existence (what the scan JSON calls ``status``)
+    ├── EXISTS    the name is delegated or has records
+    ├── ABSENT    NXDOMAIN from the resolver
+    └── UNKNOWN   anything else: TIMEOUT, REFUSED or ERROR above
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Technique(StrEnum):
+    """How a candidate was made from the protected name. The value is the stable, public name."""
+
+    # label edits
+    OMISSION = "omission"
+    INSERTION = "insertion"
+    REPLACEMENT = "replacement"
+    TRANSPOSITION = "transposition"
+    REPETITION = "repetition"
+    ADDITION = "addition"
+    BITFLIP = "bitflip"
+    VOWEL_SWAP = "vowel-swap"
+    HYPHENATION = "hyphenation"
+    HYPHEN_REMOVAL = "hyphen-removal"
+    DOUBLE_SLIP = "double-slip"
+    # suffix and dot slips
+    TLD_SWAP = "tld-swap"
+    TLD_TYPO = "tld-typo"
+    WRONG_SLD = "wrong-sld"
+    DOT_MOVED = "dot-moved"
+    DOT_DROPPED = "dot-dropped"
+    DOT_INSERTED = "dot-inserted"
+    DOT_HYPHEN = "dot-hyphen"
+    TLD_FUSION = "tld-fusion"
+    TLD_APPEND = "tld-append"
+    # glyphs
+    HOMOGLYPH = "homoglyph"
+    IDN_HOMOGLYPH = "idn-homoglyph"
+    WHOLE_SCRIPT = "whole-script"
+    DIACRITIC = "diacritic"
+    # words
+    PLURAL = "plural"
+    SOUNDALIKE = "soundalike"
+    KEYWORD = "keyword"
+    WORD_SWAP = "word-swap"
+
+
+class Status(StrEnum):
+    """How one network question ended. See the module docstring for the tree."""
+
+    OK = "ok"
+    ABSENT = "absent"
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def unknown(self) -> bool:
+        """True when nobody gave an authoritative answer either way."""
+        return self in (Status.TIMEOUT, Status.REFUSED, Status.ERROR)
+
+
+class Existence(StrEnum):
+    """Whether a name exists in the DNS: three answers, never two."""
+
+    EXISTS = "exists"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+class MailRoute(StrEnum):
+    """Where mail addressed to the name would go (RFC 5321 §5.1, RFC 7505)."""
+
+    MX = "mx"  # explicit MX records
+    IMPLICIT = "implicit"  # no MX, but A/AAAA: mail goes to the address
+    NULL_MX = "null-mx"  # a single "MX 0 ." : the domain accepts no mail
+    NONE = "none"  # no MX and no address
+    UNKNOWN = "unknown"  # the resolver did not say
+
+
+class Level(StrEnum):
+    """Risk level, most severe first."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical up to 4 for info: smaller is worse."""
+        return list(Level).index(self)
+
+
+class Owner(StrEnum):
+    """Who probably holds a lookalike, from the comparison with the protected domain."""
+
+    OURS = "ours"
+    THIRD_PARTY = "third-party"
+    UNKNOWN = "unknown"
+
+
+class Triage(StrEnum):
+    """What an analyst decided about a lookalike."""
+
+    OWNED = "owned"
+    BENIGN = "benign"
+    MALICIOUS = "malicious"
+    WATCH = "watch"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One lookalike name of one protected domain."""
+
+    domain: str
+    """ASCII form (punycode for IDN), lower case, no trailing dot."""
+    unicode: str
+    """Unicode form for display; equals ``domain`` when the name is pure ASCII."""
+    protected: str
+    """The protected domain (ASCII) this candidate imitates."""
+    techniques: tuple[Technique, ...]
+    """Every technique that produced this name, in ``Technique`` order."""
+    plausibility: float
+    """0..1: how likely a person or a keyboard makes this slip (README: plausibility model)."""
+    apex: str = ""
+    """The registrable domain (public suffix + one label) that holds this name; ``domain`` itself
+    unless the candidate sits below a registered name (``army.mil.ml`` -> ``mil.ml``)."""
+    registrable: bool = True
+    """False when an IDN candidate cannot be registered (IDNA2008, mixed script, TLD policy)."""
+    note: str = ""
+    """Why an IDN candidate is or is not registrable; empty for ASCII names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """The result of one network question: a status, the facts when there are some, and why."""
+
+    status: Status
+    value: T | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK and self.value is not None
+
+
+@dataclass(frozen=True, slots=True)
+class MxHost:
+    """One MX record with its target's addresses."""
+
+    preference: int
+    host: str
+    """Target host name (ASCII, no trailing dot); ``""`` for a null MX (RFC 7505)."""
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DnsFacts:
+    """What the DNS says about one name. A field the resolver could not answer is listed in
+    ``problems`` and left empty, never guessed."""
+
+    existence: Existence
+    ns: tuple[str, ...] = ()
+    soa: str = ""
+    """The SOA MNAME of the zone holding the name, when seen."""
+    a: tuple[str, ...] = ()
+    aaaa: tuple[str, ...] = ()
+    cname: tuple[str, ...] = ()
+    """The CNAME chain from the name, in order."""
+    mx: tuple[MxHost, ...] = ()
+    """MX records sorted by preference, then host."""
+    mail_route: MailRoute = MailRoute.UNKNOWN
+    spf: str | None = None
+    """The ``v=spf1`` TXT record, verbatim; None when there is none."""
+    dmarc: str | None = None
+    """The ``_dmarc`` TXT record starting ``v=DMARC1``, verbatim; None when there is none."""
+    wildcard: bool = False
+    """The name exists only because its zone (or its TLD) answers every name."""
+    name_collision: bool = False
+    """The answer was ICANN's name-collision address 127.0.53.53."""
+    problems: tuple[str, ...] = ()
+    """Per-question failures, e.g. ``"MX: timeout"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A registration contact, as far as it is not redacted."""
+
+    name: str | None = None
+    organization: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a registry (RDAP or WHOIS) says about one registered name."""
+
+    source: str
+    """``"rdap"`` or ``"whois"``."""
+    server: str = ""
+    """The URL or host:port that answered."""
+    registrar: str | None = None
+    registrar_iana_id: str | None = None
+    created: datetime | None = None
+    expires: datetime | None = None
+    updated: datetime | None = None
+    status: tuple[str, ...] = ()
+    """EPP status values in camelCase (``clientHold``, ``pendingDelete`` ...)."""
+    nameservers: tuple[str, ...] = ()
+    registrant: Contact | None = None
+    abuse: Contact | None = None
+    raw: str = ""
+    """The response as received (capped), for a human to read."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpFacts:
+    """What one mail host said to us. No message is ever sent."""
+
+    host: str
+    address: str
+    port: int
+    banner: str = ""
+    starttls: bool = False
+    size_limit: int | None = None
+    accepts_any_recipient: bool | None = None
+    """True: a random local part got 2xx; False: 5xx; None: 4xx, or the dialogue ended early."""
+    code: int | None = None
+    """The reply code to ``RCPT TO``."""
+    transcript: tuple[str, ...] = ()
+    """What was said, both ways, trimmed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFacts:
+    """The certificate a web server presented."""
+
+    subject: str = ""
+    issuer: str = ""
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebFacts:
+    """What a lookalike's web server serves."""
+
+    url: str
+    final_url: str = ""
+    status: int | None = None
+    redirects: tuple[str, ...] = ()
+    title: str = ""
+    server: str = ""
+    body_bytes: int = 0
+    parked: bool = False
+    login_form: bool = False
+    redirects_to_protected: bool = False
+    tls: TlsFacts | None = None
+
+
+def skipped(detail: str = "") -> Outcome[T]:
+    """An outcome for a question that was not asked."""
+    return Outcome(Status.SKIPPED, None, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Every fact gathered about one candidate. Judgement lives in ``Score``."""
+
+    dns: Outcome[DnsFacts]
+    registration: Outcome[Registration] = field(default_factory=skipped)
+    smtp: Outcome[tuple[SmtpFacts, ...]] = field(default_factory=skipped)
+    web: Outcome[tuple[WebFacts, ...]] = field(default_factory=skipped)
+
+    @property
+    def existence(self) -> Existence:
+        """exists / absent / unknown, from the DNS outcome alone."""
+        if self.dns.value is not None:
+            return self.dns.value.existence
+        if self.dns.status is Status.ABSENT:
+            return Existence.ABSENT
+        return Existence.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The judgement on one candidate: a level, points and the reasons that added them up."""
+
+    level: Level
+    points: int
+    reasons: tuple[str, ...] = ()
+    owner: Owner = Owner.UNKNOWN
+    owner_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The protected domain itself, resolved and looked up like any candidate."""
+
+    domain: str
+    dns: Outcome[DnsFacts]
+    registration: Outcome[Registration] = field(default_factory=skipped)
+    owned: tuple[str, ...] = ()
+    """Domains the organisation says it holds (config ``owned``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A candidate with its evidence and its score."""
+
+    candidate: Candidate
+    evidence: Evidence
+    score: Score
+
+
+@dataclass(frozen=True, slots=True)
+class TriageMark:
+    """An analyst's decision about one lookalike."""
+
+    domain: str
+    state: Triage
+    note: str = ""
+    who: str = ""
+    when: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedSummary:
+    """Counts for one protected domain in one scan."""
+
+    domain: str
+    generated: int = 0
+    exists: int = 0
+    absent: int = 0
+    unknown: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """What a scan was asked to do and how it went."""
+
+    id: int | None
+    """The store's scan id; None when the scan was not stored."""
+    started: datetime
+    finished: datetime | None = None
+    version: str = ""
+    settings: tuple[tuple[str, str], ...] = ()
+    """The settings that shaped the scan, as (name, value) pairs for display."""
+    resolvers: tuple[str, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
+    """Seconds per stage: (stage, seconds)."""
+    protected: tuple[ProtectedSummary, ...] = ()
+    interrupted: bool = False
+    """True when the scan stopped early (Ctrl-C, a fatal error); the findings are what was done."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """A whole scan: its description, the references, and a finding per existing or unknown name."""
+
+    info: ScanInfo
+    references: tuple[Reference, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+class ChangeKind(StrEnum):
+    """How a lookalike differs between two scans."""
+
+    NEW = "new"  # exists now, did not before (or was not scanned)
+    GONE = "gone"  # existed before, absent now
+    CHANGED = "changed"  # exists in both, some facts differ
+    ESCALATED = "escalated"  # its level rose
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One lookalike's change between two scans."""
+
+    domain: str
+    protected: str
+    kind: ChangeKind
+    what: tuple[str, ...] = ()
+    """Human-readable differences: ``"MX added: mx1.kestrel.ml"``, ``"catch-all started"``."""
+    before: Level | None = None
+    after: Level | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Everything that changed between two scans, split by kind."""
+
+    previous_id: int | None
+    current_id: int | None
+    new: tuple[Change, ...] = ()
+    gone: tuple[Change, ...] = ()
+    changed: tuple[Change, ...] = ()
+    escalated: tuple[Change, ...] = ()
+    suppressed: tuple[str, ...] = ()
+    """Names left out on purpose: flapping, or triaged and unchanged."""
+
+    @property
+    def all(self) -> tuple[Change, ...]:
+        return self.new + self.escalated + self.changed + self.gone
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.gone or self.changed or self.escalated)
+
+
+class Availability(StrEnum):
+    """Whether a candidate can be registered, as far as we can tell."""
+
+    AVAILABLE = "available"  # the registry says so (RDAP 404, WHOIS no match)
+    PROBABLY = "probably-available"  # absent from the DNS; the registry was not asked or cannot say
+    REGISTERED = "registered"  # the registry knows it (even if it is not in the DNS: held names)
+    RESTRICTED = "restricted"  # the TLD is not open to us (restricted, or needs a local presence)
+    UNKNOWN = "unknown"  # the registry did not answer
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One lookalike worth registering defensively."""
+
+    rank: int
+    domain: str
+    unicode: str
+    protected: str
+    techniques: tuple[Technique, ...]
+    plausibility: float
+    priority: float
+    """0..1: plausibility weighted by what the name could do (a mail typo first)."""
+    availability: Availability
+    tld_policy: str = "open"
+    """``open``, or why the TLD is not: ``restricted: US government only``, ``local presence: ...``."""
+    registrable: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HygieneFix:
+    """One record an owned lookalike is missing, with the exact record to publish."""
+
+    check: str
+    """``null-mx``, ``spf``, ``dmarc`` or ``web``."""
+    problem: str
+    record: str
+    """What to publish, e.g. ``kestrelsytems.com. IN MX 0 .``."""
+
+
+@dataclass(frozen=True, slots=True)
+class HygieneAudit:
+    """Whether one lookalike the organisation holds refuses mail and cannot send it."""
+
+    domain: str
+    protected: str
+    why_ours: str
+    fixes: tuple[HygieneFix, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.fixes
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEntry:
+    """One destination our own mail gateway should refuse to send to."""
+
+    domain: str
+    """A domain, or a whole TLD written with a leading dot (``.ml``)."""
+    protected: str
+    reason: str
+    whole_tld: bool = False

@@ -1,0 +1,31 @@
+"""Suite-wide set-up: the loopback guard, and where test artifacts go.
+
+Fixtures that start servers live next to the tests that use them (``tests/integration/conftest.py``)
+and start every server on port 0, yielding its address; tests pass that address in. Nothing is patched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import netguard
+
+ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    netguard.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    netguard.uninstall()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """A directory for files a person should look at after the run (screenshots, reports)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
