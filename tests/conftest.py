@@ -13,6 +13,14 @@ import pytest
 
 from tests import netguard
 
+pytest_plugins = [
+    "tests.fixtures.dns",
+    "tests.fixtures.registry",
+    "tests.fixtures.probes",
+    "tests.fixtures.store",
+    "tests.fixtures.report",
+]
+
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
 
 
