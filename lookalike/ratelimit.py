@@ -16,7 +16,9 @@ class TokenBucket:
     A rate of 0 or less means no limit. Waiters are served in arrival order.
     """
 
-    def __init__(self, rate: float, burst: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float = 1.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = max(burst, 1.0)
         self._clock = clock
