@@ -2,17 +2,23 @@
 
 ``lookalike update-data`` writes fresh copies to ``user_data_dir()``; every loader asks
 ``data_path(name)`` and so prefers a refreshed copy over the snapshot shipped in the package.
+Nothing here touches the network; ``lookalike.rdap.update_data`` fetches and validates, then calls
+``install`` to put a file in place.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
+from lookalike.errors import LookalikeError
+
 TLDS = "tlds-alpha-by-domain.txt"
 RDAP_BOOTSTRAP = "rdap-dns.json"
+WHOIS_PHRASES = "whois.toml"
 
 
 def user_data_dir() -> Path:
@@ -29,3 +35,45 @@ def data_path(name: str) -> Traversable:
     if fresh.is_file():
         return fresh
     return resources.files("lookalike").joinpath("data", name)
+
+
+def install(name: str, data: bytes, dest: Path | None = None) -> Path:
+    """Write ``data`` as data file ``name`` in ``dest`` (default ``user_data_dir()``), atomically.
+
+    The bytes go to a temporary file in the same directory first and are renamed over the old copy,
+    so a reader never sees half a file and a failed write leaves the old copy in place.
+    Raises ``LookalikeError`` when the directory cannot be created or written.
+    """
+    directory = dest if dest is not None else user_data_dir()
+    target = directory / name
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise LookalikeError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target
+
+
+def read_user_file(path: Path, *, limit: int) -> str:
+    """A text file the user named (a list of domains, keywords): UTF-8, at most ``limit`` bytes.
+
+    Raises ``LookalikeError`` with one line when it is missing, unreadable, too large or not UTF-8.
+    """
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise LookalikeError(f"{path} is {size:,} bytes; the limit is {limit:,}")
+        return path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LookalikeError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise LookalikeError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -1,1 +1,78 @@
-"""Commands: filled in by the issue that owns this area."""
+"""``lookalike update-data``: refresh IANA's RDAP bootstrap and TLD list.
+
+Thin: maps options onto ``lookalike.rdap.update_data`` and prints what was written. The servers' names
+are resolved with lookalike's own DNS client (``--resolver``, else resolv.conf's nameservers), never
+the system resolver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from lookalike.cli.app import app, fail, out, resolvers
+from lookalike.datafiles import user_data_dir
+from lookalike.endpoints import Endpoints
+from lookalike.errors import LookalikeError
+from lookalike.rdap import IANA_RDAP_URL, IANA_TLDS_URL, update_data
+from lookalike.registry import ServerAddresses
+
+
+@app.command("update-data")
+def update_data_command(
+    rdap_url: Annotated[
+        str, typer.Option("--rdap-url", metavar="URL", help="Where to fetch the RDAP bootstrap (RFC 9224).")
+    ] = IANA_RDAP_URL,
+    tlds_url: Annotated[
+        str, typer.Option("--tlds-url", metavar="URL", help="Where to fetch the list of TLDs.")
+    ] = IANA_TLDS_URL,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            "--dest",
+            metavar="DIR",
+            help="Where to write them. Default: $LOOKALIKE_DATA_DIR, else ~/.local/share/lookalike/data.",
+            show_default=False,
+        ),
+    ] = None,
+    resolver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolver",
+            metavar="ADDR[:PORT]",
+            help="A DNS resolver to find the servers with (repeatable). Default: resolv.conf's.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Per download.")] = 60.0,
+) -> None:
+    """Refresh the RDAP bootstrap and the TLD list from IANA (or the URLs given).
+
+    Both are checked before anything is written, then installed atomically; lookalike prefers them.
+    """
+    target = dest if dest is not None else user_data_dir()
+    try:
+        resolve = ServerAddresses(resolvers(resolver or ()), timeout=min(timeout, 10.0))
+        lines = asyncio.run(_update(rdap_url, tlds_url, target, resolve, timeout))
+    except LookalikeError as exc:
+        fail(str(exc))
+    for line in lines:
+        out.print(line, markup=False)
+
+
+async def _update(
+    rdap_url: str, tlds_url: str, dest: Path, resolve: ServerAddresses, timeout: float
+) -> list[str]:
+    async with httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,  # no proxy from the environment: we say where traffic goes
+        headers={"User-Agent": Endpoints().user_agent},
+    ) as client:
+        return await update_data(
+            rdap_url=rdap_url, tlds_url=tlds_url, dest=dest, client=client, resolve=resolve, timeout=timeout
+        )
