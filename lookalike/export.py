@@ -1,6 +1,12 @@
-"""The scan as documents other programs read: scan JSON, CSV, and JSON Lines for a SIEM.
+"""The scan as documents other programs read: scan JSON, CSV, and JSON Lines and CEF for a SIEM.
 
-Pure: builds strings and plain data; writing files is the caller's business.
+Pure: builds strings and plain data; writing files is the caller's business. ``export(result, fmt)``
+picks a format by name (``FORMATS``).
+
+Every value that came from the outside world (a page title, a registrar name, a TXT record) is
+escaped for the format it lands in: JSON by the encoder, CSV cells so no spreadsheet evaluates them
+as a formula, CEF per ArcSight's rules (pipes escaped in the header; backslashes, equals signs
+and line breaks in extension values).
 
 Scan JSON (``schema_version`` 1) is the stable interface for scripts and cron jobs; its fields are
 documented in the README ("Scan JSON") and only ever gain keys within a schema version. Each finding
@@ -14,16 +20,18 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lookalike import codec
+from lookalike.errors import LookalikeError
 from lookalike.model import (
     Candidate,
     DnsFacts,
     Evidence,
     Existence,
     Finding,
+    Level,
     MailRoute,
     MxHost,
     Outcome,
@@ -220,15 +228,22 @@ CSV_COLUMNS = (
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
 )  # fmt: skip
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "＝", "＋", "－", "＠")
+"""What a spreadsheet may read as the start of a formula (OWASP "CSV injection"), including the
+full-width forms some spreadsheets fold to ASCII."""
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will evaluate: text starting a formula gets a leading ``'``."""
-    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    """A CSV cell that no spreadsheet will evaluate: text starting a formula gets a leading ``'``.
+
+    Leading spaces do not hide a formula: ``" =cmd"`` is quoted too, since some spreadsheets trim.
+    """
+    if value is None:
+        return ""
     if isinstance(value, bool):
-        text = "true" if value else "false"
-    if text.startswith(_FORMULA_START):
+        return "true" if value else "false"
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    if text.lstrip(" \u00a0\u3000").startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
         return "'" + text
     return text
 
@@ -283,3 +298,136 @@ def to_jsonl(result: ScanResult) -> str:
             rec[key] = obj
         lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+# --- CEF (ArcSight Common Event Format) ---------------------------------------------------------
+
+CEF_SEVERITY: Mapping[Level, int] = {
+    Level.CRITICAL: 10,
+    Level.HIGH: 8,
+    Level.MEDIUM: 5,
+    Level.LOW: 3,
+    Level.INFO: 1,
+}
+"""CEF severity (0-10) for each level."""
+
+
+def cef_header(text: object) -> str:
+    """A CEF header field: ``\\`` and ``|`` escaped; line breaks (not allowed there) become spaces."""
+    value = "" if text is None else str(text)
+    value = value.replace("\\", "\\\\").replace("|", "\\|")
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def cef_value(text: object) -> str:
+    """A CEF extension value: ``\\``, ``=`` and line breaks escaped, so nothing in it starts a key."""
+    value = "" if text is None else str(text)
+    return (
+        value.replace("\\", "\\\\")
+        .replace("=", "\\=")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\n", "\\n")
+    )
+
+
+def _epoch_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def _cef_name(finding: Finding) -> str:
+    rec_smtp = finding.evidence.smtp.value or ()
+    dns = finding.evidence.dns.value
+    route = dns.mail_route if dns else MailRoute.UNKNOWN
+    if finding.evidence.existence is Existence.UNKNOWN:
+        return "Lookalike domain could not be checked"
+    if dns is not None and dns.wildcard:
+        return "Lookalike domain exists through a wildcard"
+    if route in (MailRoute.MX, MailRoute.IMPLICIT):
+        if any(h.accepts_any_recipient for h in rec_smtp):
+            return "Lookalike domain accepts mail for any recipient"
+        return "Lookalike domain can receive mail"
+    return "Lookalike domain exists"
+
+
+def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
+    """One finding as one CEF:0 line (without a syslog prefix)."""
+    rec = finding_record(finding)
+    reg = rec["registration"]
+    level = finding.score.level
+    ext: list[tuple[str, object]] = [
+        ("rt", _epoch_ms(info.started)),
+        ("cat", level.value),
+        ("dhost", rec["domain"]),
+    ]
+    if rec["a"]:
+        ext.append(("dst", rec["a"][0]))
+    ext += [("outcome", rec["status"]), ("msg", "; ".join(rec["reasons"]))]
+
+    def custom(key: str, label: str, value: object) -> None:
+        # A custom field goes out with its label, and not at all when it is empty.
+        if value is not None and value != "":
+            ext.extend(((key + "Label", label), (key, value)))
+
+    reg_value = finding.evidence.registration.value
+    accepts = rec["smtp"]["accepts_any_recipient"]
+    custom("cs1", "protected", rec["protected"])
+    custom("cs2", "mailRoute", rec["mail_route"])
+    custom("cs3", "owner", rec["owner"])
+    custom("cs4", "registrar", reg["registrar"])
+    custom("cs5", "techniques", ",".join(rec["techniques"]))
+    custom("cs6", "mx", ",".join(rec["mx"]))
+    custom("cn1", "points", rec["points"])
+    custom("cn2", "scanId", info.id)
+    custom(
+        "deviceCustomDate1",
+        "registered",
+        _epoch_ms(reg_value.created) if reg_value and reg_value.created else None,
+    )
+    custom("flexString1", "unicode", rec["unicode"] if rec["unicode"] != rec["domain"] else None)
+    custom("flexString2", "acceptsAnyRecipient", None if accepts is None else str(bool(accepts)).lower())
+    if rec["web"]["final_url"] or rec["web"]["url"]:
+        ext.append(("request", rec["web"]["final_url"] or rec["web"]["url"]))
+    header = "|".join(
+        cef_header(v)
+        for v in (
+            "lookalike",
+            "lookalike",
+            version,
+            f"finding-{level.value}",
+            _cef_name(finding),
+            CEF_SEVERITY[level],
+        )
+    )
+    return f"CEF:0|{header}|" + " ".join(f"{key}={cef_value(value)}" for key, value in ext)
+
+
+def to_cef(result: ScanResult) -> str:
+    """Every finding as a CEF line, for ArcSight and the many SIEMs that read CEF."""
+    from lookalike import __version__
+
+    version = result.info.version or __version__
+    lines = [cef_line(f, result.info, version) for f in result.findings]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+FORMATS: tuple[str, ...] = ("json", "csv", "jsonl", "cef")
+"""The names ``export`` takes."""
+EXTENSIONS: Mapping[str, str] = {"json": "json", "csv": "csv", "jsonl": "jsonl", "cef": "cef", "html": "html"}
+"""File name extension per format (``html`` is the report, rendered by ``lookalike.report``)."""
+
+
+def export(result: ScanResult, fmt: str) -> str:
+    """The scan in format ``fmt`` (one of ``FORMATS``). Raises ``LookalikeError`` for an unknown name."""
+    name = fmt.strip().lower()
+    if name == "json":
+        return dumps(result)
+    if name == "csv":
+        return to_csv(result.findings)
+    if name == "jsonl":
+        return to_jsonl(result)
+    if name == "cef":
+        return to_cef(result)
+    raise LookalikeError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,503 @@
+"""Risk scoring: from the facts about one lookalike to a level, points and the reasons for them.
+
+Pure: no I/O beyond reading two of the package's data files once, no clock (``now`` is passed in),
+no network. Facts (``Evidence``) stay apart from judgement (``Score``), so stored history can be
+re-scored when these rules improve.
+
+The model is one table, ``WEIGHTS``: every signal adds (or removes) a fixed number of points, and
+every point comes with a sentence saying why. The total (never below 0) maps onto a level through
+``LEVELS``. Mail capability weighs most, because mail sent to a typo of your domain is collected by
+whoever holds it, without anyone clicking anything. Then who holds the name, how new it is, what
+its website does, whether it is set up to send convincing mail, and how likely the slip is.
+
+Three states short-circuit the table:
+
+* absent from the DNS: ``info``, 0 points (the registration plan deals with those);
+* exists only through a wildcard: ``info``, 0 points (no registration of its own);
+* the DNS did not answer: the ``dns-unknown`` weight plus what else is known, never "safe".
+
+``ownership`` decides whether a lookalike is probably the organisation's own, from the comparison
+with the protected domain (``Reference``); the README explains each rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+from lookalike.model import (
+    Candidate,
+    DnsFacts,
+    Evidence,
+    Existence,
+    Level,
+    MailRoute,
+    Owner,
+    Reference,
+    Registration,
+    Score,
+    SmtpFacts,
+    WebFacts,
+)
+from lookalike.names import apex_of
+
+__all__ = [
+    "LEVELS",
+    "WEIGHTS",
+    "dmarc_policy",
+    "is_privacy_placeholder",
+    "level_for",
+    "ownership",
+    "score",
+    "spf_all",
+]
+
+WEIGHTS: Mapping[str, int] = MappingProxyType(
+    {
+        # mail capability: what happens to mail sent to a typo of our domain
+        "catch-all": 50,  # a mail server took a random recipient: every typo is collected
+        "mx": 30,  # MX records that are not a null MX
+        "implicit-mx": 10,  # no MX but an address: senders deliver to the address (RFC 5321 §5.1)
+        "smtp-answers": 10,  # a mail server answered our probe (and is not a catch-all)
+        "null-mx": -10,  # "MX 0 ." (RFC 7505): the name refuses mail
+        "mail-unknown": 5,  # the MX question went unanswered
+        # who holds it
+        "third-party": 20,
+        "ours": -40,
+        # how new the registration is (days since created, at scan time)
+        "new-30d": 15,
+        "new-90d": 10,
+        "new-365d": 5,
+        # the website
+        "login-form": 20,
+        "live-site": 5,  # answers with content of its own (not parked, not a redirect to us)
+        "parked": 3,
+        "redirects-to-us": -10,
+        # could it send convincing mail
+        "spf-authorises": 10,  # an SPF record that lets some server send as it
+        "spf-permissive": 5,  # ... and that server is anyone (+all, ?all)
+        "no-spf": 2,  # nothing stops forged mail claiming to be from it
+        "weak-dmarc": 3,  # no DMARC, or p=none: receivers will not reject failed mail
+        "locked": -5,  # SPF -all and DMARC p=reject: it cannot send
+        # the name itself
+        "plausibility": 15,  # at plausibility 1.0; scaled linearly
+        # what we could not find out
+        "dns-unknown": 20,
+        "registry-unknown": 5,
+        # registry status and odd answers
+        "on-hold": -15,  # serverHold/clientHold: the registry does not publish it
+        "pending-delete": -10,  # pendingDelete/redemptionPeriod: on its way out
+        "name-collision": -30,  # 127.0.53.53: ICANN's controlled interruption, not a real site
+    }
+)
+"""Every weight of the scoring model, by signal name. docs/report.md shows the same table."""
+
+LEVELS: tuple[tuple[int, Level], ...] = (
+    (80, Level.CRITICAL),
+    (55, Level.HIGH),
+    (40, Level.MEDIUM),
+    (15, Level.LOW),
+    (0, Level.INFO),
+)
+"""Minimum points for each level, most severe first."""
+
+NEW_DAYS: tuple[tuple[int, str], ...] = ((30, "new-30d"), (90, "new-90d"), (365, "new-365d"))
+"""Registration age brackets: created fewer than N days before the scan -> weight name."""
+
+_HOLD = frozenset({"serverhold", "clienthold"})
+_LEAVING = frozenset({"pendingdelete", "redemptionperiod", "pendingrestore"})
+_SPF_SENDERS = re.compile(r"^[+?~]?(a|mx|ptr|ip4|ip6|include|exists)([:/].*)?$|^redirect=", re.IGNORECASE)
+_SPF_ALL = re.compile(r"^([+?~-]?)all$", re.IGNORECASE)
+_WORDS = re.compile(r"[^0-9a-z]+")
+
+
+def level_for(points: int) -> Level:
+    """The level a number of points reaches."""
+    for minimum, level in LEVELS:
+        if points >= minimum:
+            return level
+    return Level.INFO
+
+
+# --- the data files -------------------------------------------------------------------------------
+
+
+def _data_lines(name: str) -> Iterator[str]:
+    text = resources.files("lookalike").joinpath("data", name).read_text("utf-8")
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            yield line
+
+
+def _words(text: str) -> str:
+    """Lower case, every run of non-alphanumerics one space: the form placeholders are compared in."""
+    return _WORDS.sub(" ", text.casefold()).strip()
+
+
+@cache
+def _placeholders() -> tuple[str, ...]:
+    return tuple(_words(line) for line in _data_lines("privacy-placeholders.txt"))
+
+
+@cache
+def _shared_hosts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ns: list[str] = []
+    mx: list[str] = []
+    for line in _data_lines("shared-hosts.txt"):
+        kind, _, pattern = line.partition(" ")
+        (ns if kind == "ns" else mx).append(pattern.strip().lower())
+    return tuple(ns), tuple(mx)
+
+
+def is_privacy_placeholder(organisation: str | None) -> bool:
+    """True when a registrant organisation is empty or a privacy/redaction service's wording."""
+    if not organisation or not organisation.strip():
+        return True
+    padded = f" {_words(organisation)} "
+    if padded.strip() == "":
+        return True
+    return any(f" {phrase} " in padded for phrase in _placeholders())
+
+
+def _shared_ns_provider(provider: str) -> bool:
+    return any(fnmatchcase(provider, pattern) for pattern in _shared_hosts()[0])
+
+
+def _shared_mx_host(host: str) -> bool:
+    return any(fnmatchcase(host, pattern) for pattern in _shared_hosts()[1])
+
+
+# --- SPF and DMARC, as far as scoring needs them --------------------------------------------------
+
+
+def spf_all(spf: str) -> str | None:
+    """The qualifier of the record's ``all`` mechanism (``+``, ``-``, ``~``, ``?``), None without one."""
+    for term in spf.split()[1:]:
+        if m := _SPF_ALL.match(term):
+            return m.group(1) or "+"
+    return None
+
+
+def _spf_authorises(spf: str) -> bool:
+    """True when the record lets at least one server send (any mechanism but ``-all``)."""
+    terms = spf.split()[1:]
+    return any(_SPF_SENDERS.match(t) for t in terms) or spf_all(spf) in ("+", "?")
+
+
+def dmarc_policy(dmarc: str | None) -> str | None:
+    """The ``p=`` tag of a DMARC record, lower case; None when there is no record or no tag."""
+    if not dmarc:
+        return None
+    for part in dmarc.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "p":
+            return value.strip().lower() or None
+    return None
+
+
+# --- ownership -----------------------------------------------------------------------------------
+
+
+def _host(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
+def _hosts(names: Iterable[str]) -> set[str]:
+    return {h for h in (_host(n) for n in names) if h}
+
+
+def _ns_of(dns: DnsFacts | None, registration: Registration | None) -> set[str]:
+    names = set(dns.ns) if dns else set()
+    if registration:
+        names |= set(registration.nameservers)
+    return _hosts(names)
+
+
+def _mx_of(dns: DnsFacts | None) -> set[str]:
+    return _hosts(mx.host for mx in dns.mx) if dns else set()
+
+
+def _under(domain: str, parent: str) -> bool:
+    return domain == parent or domain.endswith("." + parent)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listing(items: Iterable[str], limit: int = 3) -> str:
+    ordered = sorted(items)
+    shown = ", ".join(ordered[:limit])
+    return shown + (f" and {len(ordered) - limit} more" if len(ordered) > limit else "")
+
+
+def _web(evidence: Evidence) -> tuple[WebFacts, ...]:
+    # Facts are facts whatever the outcome's status: a probe that timed out on its second host
+    # still saw what the first one said.
+    return evidence.web.value or ()
+
+
+def _smtp(evidence: Evidence) -> tuple[SmtpFacts, ...]:
+    return evidence.smtp.value or ()
+
+
+def _ours_reasons(candidate: Candidate, evidence: Evidence, reference: Reference | None) -> list[str]:
+    """Every sign that the organisation holds this lookalike itself."""
+    protected = reference.domain if reference else candidate.protected
+    reasons: list[str] = []
+    owned = [_host(d) for d in reference.owned] if reference else []
+    for name in (candidate.domain, candidate.apex):
+        match = next((o for o in owned if o and name and _under(_host(name), o)), None)
+        if match:
+            reasons.append(f"listed as owned in the configuration ({match})")
+            break
+
+    dns = evidence.dns.value
+    reg = evidence.registration.value if evidence.registration.ok else None
+    ref_dns = reference.dns.value if reference else None
+    ref_reg = reference.registration.value if reference and reference.registration.ok else None
+
+    cand_ns = _ns_of(dns, reg)
+    ref_ns = _ns_of(ref_dns, ref_reg)
+    same_ns = cand_ns & ref_ns
+    inside = {ns for ns in cand_ns if _under(ns, protected)}
+    if same_ns:
+        reasons.append(f"uses the same name servers as {protected} ({_listing(same_ns)})")
+    elif inside:
+        reasons.append(f"its name servers are inside {protected} ({_listing(inside)})")
+    else:
+        cand_providers = {apex_of(ns) for ns in cand_ns}
+        ref_providers = {apex_of(ns) for ns in ref_ns}
+        private = {p for p in cand_providers & ref_providers if not _shared_ns_provider(p)}
+        if private:
+            reasons.append(
+                f"its name servers are at {_listing(private)}, the same DNS provider as {protected} "
+                "(not a mass-market host)"
+            )
+
+    cand_mx = _mx_of(dns)
+    same_mx = {h for h in cand_mx & _mx_of(ref_dns) if not _shared_mx_host(h)}
+    mx_inside = {h for h in cand_mx if _under(h, protected)}
+    if same_mx:
+        reasons.append(f"its mail goes to the same MX hosts as {protected} ({_listing(same_mx)})")
+    elif mx_inside:
+        reasons.append(f"its MX hosts are inside {protected} ({_listing(mx_inside)})")
+
+    if reg and ref_reg and reg.registrar and ref_reg.registrar:
+        org = reg.registrant.organization if reg.registrant else None
+        ref_org = ref_reg.registrant.organization if ref_reg.registrant else None
+        if (
+            _words(reg.registrar) == _words(ref_reg.registrar)
+            and org
+            and ref_org
+            and not is_privacy_placeholder(org)
+            and _words(org) == _words(ref_org)
+        ):
+            reasons.append(
+                f"same registrar ({_short(reg.registrar)}) and registrant organisation "
+                f"({_short(org)}) as {protected}"
+            )
+
+    if any(w.redirects_to_protected for w in _web(evidence)):
+        reasons.append(f"its website redirects to {protected}")
+    return reasons
+
+
+def ownership(
+    candidate: Candidate, evidence: Evidence, reference: Reference | None
+) -> tuple[Owner, tuple[str, ...]]:
+    """Who probably holds the lookalike, and the sentences that say why.
+
+    Probably ours when any of these holds: it is (under) a domain the configuration lists as owned;
+    its name servers are the protected domain's, sit inside it, or are at the same DNS provider when
+    that provider is not a mass-market host (``data/shared-hosts.txt``); its MX hosts are the
+    protected domain's (shared mail services excepted) or sit inside it; it has the same registrar
+    and the same registrant organisation (a privacy service's placeholder does not count); its
+    website redirects to the protected domain. Third party when it exists and none of these hold.
+    Unknown when there is nothing to compare: the DNS did not answer, the name is absent, it exists
+    only through a wildcard, or the protected domain itself could not be resolved.
+    """
+    protected = reference.domain if reference else candidate.protected
+    ours = _ours_reasons(candidate, evidence, reference)
+    if ours:
+        return Owner.OURS, tuple(ours)
+    existence = evidence.existence
+    dns = evidence.dns.value
+    if existence is Existence.UNKNOWN:
+        return Owner.UNKNOWN, ("the DNS did not answer, so there is nothing to compare",)
+    if existence is Existence.ABSENT:
+        if evidence.registration.ok:
+            return Owner.THIRD_PARTY, (
+                f"the registry knows it but it is not in the DNS; nothing links it to {protected}",
+            )
+        return Owner.UNKNOWN, ("it does not exist, so nobody holds it",)
+    if dns is not None and dns.wildcard:
+        return Owner.UNKNOWN, ("it exists only through a wildcard, so it has no holder of its own",)
+    if reference is None or reference.dns.value is None:
+        return Owner.UNKNOWN, (f"{protected} itself could not be resolved, so there is nothing to compare",)
+    reason = f"registered, and nothing links it to {protected}: different name servers, mail hosts"
+    if evidence.registration.ok:
+        reason += " and registrant"
+    elif evidence.registration.status.unknown:
+        reason += " (the registry did not answer, so the registrant was not compared)"
+    return Owner.THIRD_PARTY, (reason,)
+
+
+# --- the score -----------------------------------------------------------------------------------
+
+
+class _Tally:
+    """Points with the sentence that added each."""
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.reasons: list[str] = []
+
+    def add(self, weight: str, text: str, points: int | None = None) -> None:
+        value = WEIGHTS[weight] if points is None else points
+        if value == 0:
+            return
+        self.points += value
+        self.reasons.append(f"{text} ({value:+d})")
+
+
+def _days_since(created: datetime, now: datetime) -> int:
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return max(0, (now - created).days)
+
+
+def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
+    route = dns.mail_route
+    if route in (MailRoute.MX, MailRoute.IMPLICIT):
+        catch_all = [s for s in smtp if s.accepts_any_recipient is True]
+        where = "MX" if route is MailRoute.MX else "its address (no MX, so mail goes to the A record)"
+        if catch_all:
+            tally.add("catch-all", f"{where} accepts any recipient: mail sent to a typo would be collected")
+            return
+        if route is MailRoute.MX:
+            hosts = [mx.host for mx in dns.mx if mx.host]
+            tally.add("mx", f"has MX records ({_listing(hosts)}): it can receive mail")
+        else:
+            tally.add(
+                "implicit-mx",
+                "no MX, but an address record: senders would deliver mail to it (RFC 5321 §5.1)",
+            )
+        answered = [s for s in smtp if s.banner or s.code is not None]
+        if answered:
+            first = answered[0]
+            if first.accepts_any_recipient is False:
+                how = "rejects unknown recipients, but takes mail for real addresses"
+            elif first.code is not None and 400 <= first.code < 500:
+                how = f"deferred the test recipient ({first.code}), so a catch-all is not ruled out"
+            else:
+                how = "did not finish the recipient test"
+            tally.add("smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {how}")
+    elif route is MailRoute.NULL_MX:
+        tally.add("null-mx", "null MX (RFC 7505): it declares that it accepts no mail")
+    elif route is MailRoute.UNKNOWN:
+        tally.add("mail-unknown", "mail route unknown: the MX question was not answered")
+
+
+def _sending(tally: _Tally, dns: DnsFacts) -> None:
+    spf = dns.spf
+    policy = dmarc_policy(dns.dmarc)
+    if spf is not None and spf_all(spf) == "-" and not _spf_authorises(spf) and policy == "reject":
+        tally.add("locked", "SPF -all and DMARC p=reject: it cannot send mail as itself")
+        return
+    if spf is None:
+        tally.add("no-spf", "no SPF record: nothing stops mail forged in its name")
+    elif _spf_authorises(spf):
+        tally.add("spf-authorises", "its SPF record authorises servers to send: its mail would pass SPF")
+        qualifier = spf_all(spf)
+        if qualifier in ("+", "?"):
+            tally.add("spf-permissive", f"SPF ends in {qualifier}all: any server may send as it")
+    if policy not in ("quarantine", "reject"):
+        what = "no DMARC policy" if policy is None else f"DMARC p={_short(policy, 20)}"
+        tally.add("weak-dmarc", f"{what}: receivers will not reject mail that fails authentication")
+
+
+def _web_signals(tally: _Tally, probes: tuple[WebFacts, ...]) -> None:
+    if not probes:
+        return
+    if any(p.login_form for p in probes):
+        tally.add("login-form", "its website shows a login form")
+    if any(p.redirects_to_protected for p in probes):
+        tally.add("redirects-to-us", "its website redirects to the protected domain")
+    elif any(p.parked for p in probes):
+        tally.add("parked", "a parked page: monetised by its holder, and it can be switched on any day")
+    elif any(p.status is not None and 200 <= p.status < 300 and not p.parked for p in probes):
+        tally.add("live-site", "a live website with content of its own")
+
+
+def _registration(tally: _Tally, evidence: Evidence, now: datetime) -> None:
+    outcome = evidence.registration
+    if outcome.status.unknown:
+        tally.add("registry-unknown", "the registry did not answer: its holder and age are unknown")
+        return
+    reg = outcome.value if outcome.ok else None
+    if reg is None:
+        return
+    if reg.created is not None:
+        days = _days_since(reg.created, now)
+        for limit, weight in NEW_DAYS:
+            if days < limit:
+                tally.add(weight, f"registered {days} day{'s' if days != 1 else ''} ago")
+                break
+    statuses = {s.casefold() for s in reg.status}
+    if statuses & _HOLD:
+        tally.add("on-hold", "on hold at the registry: it is not published in the DNS for now")
+    if statuses & _LEAVING:
+        tally.add("pending-delete", "pending deletion at the registry")
+
+
+def score(candidate: Candidate, evidence: Evidence, reference: Reference | None, *, now: datetime) -> Score:
+    """The level, points and reasons for one lookalike. See ``WEIGHTS`` and the module docstring."""
+    owner, owner_reasons = ownership(candidate, evidence, reference)
+    existence = evidence.existence
+    dns = evidence.dns.value
+    if existence is Existence.ABSENT:
+        reasons = ("not in the DNS (NXDOMAIN): nothing to act on today",)
+        return Score(Level.INFO, 0, reasons, owner, owner_reasons)
+    if dns is not None and dns.wildcard and existence is Existence.EXISTS:
+        return Score(
+            Level.INFO,
+            0,
+            ("exists only because its zone answers every name (wildcard): no registration of its own",),
+            owner,
+            owner_reasons,
+        )
+
+    tally = _Tally()
+    if existence is Existence.UNKNOWN:
+        why = evidence.dns.detail or evidence.dns.status.value
+        tally.add("dns-unknown", f"the DNS did not answer ({_short(why, 60)}): existence unknown, not safe")
+    if dns is not None and existence is Existence.EXISTS:
+        _mail(tally, dns, _smtp(evidence))
+    if owner is Owner.THIRD_PARTY:
+        tally.add("third-party", f"held by a third party: nothing links it to {candidate.protected}")
+    elif owner is Owner.OURS:
+        tally.add("ours", "probably ours: " + owner_reasons[0])
+    _registration(tally, evidence, now)
+    _web_signals(tally, _web(evidence))
+    if dns is not None and existence is Existence.EXISTS:
+        _sending(tally, dns)
+        if dns.name_collision:
+            tally.add("name-collision", "answers with ICANN's name-collision address 127.0.53.53")
+    plausibility = min(1.0, max(0.0, candidate.plausibility))
+    tally.add(
+        "plausibility",
+        f"plausible slip (plausibility {plausibility:.2f})",
+        round(WEIGHTS["plausibility"] * plausibility),
+    )
+    points = max(0, tally.points)
+    return Score(level_for(points), points, tuple(tally.reasons), owner, owner_reasons)
