@@ -24,7 +24,7 @@ from pathlib import Path
 import idna
 from publicsuffixlist import PublicSuffixList
 
-from lookalike.datafiles import TLDS, data_path
+from lookalike.datafiles import TLDS, data_path, read_user_file
 from lookalike.errors import LookalikeError
 
 MAX_NAME = 253
@@ -252,18 +252,7 @@ def read_names_file(path: Path) -> list[str]:
 
     Raises ``LookalikeError`` when the file is missing, unreadable, too large, not text, or empty.
     """
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise LookalikeError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size > MAX_INPUT_BYTES:
-        raise LookalikeError(f"{path} is {size:,} bytes; a list of names may have {MAX_INPUT_BYTES:,}")
-    try:
-        text = path.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LookalikeError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise LookalikeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text = read_user_file(path, limit=MAX_INPUT_BYTES)
     names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     names = [n for n in names if n]
     if not names:

@@ -41,7 +41,8 @@ class TokenBucket:
             return
         async with self._lock:
             self._refill()
-            if self._tokens < 1.0:
+            # A loop, not one sleep: a Retry-After (``defer``) may arrive while we wait.
+            while self._tokens < 1.0:
                 await asyncio.sleep((1.0 - self._tokens) / self.rate)
                 self._refill()
             self._tokens -= 1.0

@@ -33,20 +33,34 @@ def is_loopback(host: object) -> bool:
         return False
 
 
+_log: list[str] = []
+"""Where to append each blocked attempt (a file path), when set by ``install(log=...)``."""
+
+
+def _blocked(what: str) -> OffBoxTrafficError:
+    if _log:
+        with open(_log[0], "a", encoding="utf-8") as handle:
+            handle.write(what + "\n")
+    return OffBoxTrafficError(f"blocked {what}: tests may only use loopback")
+
+
 def check_address(address: object) -> None:
     """Raise unless ``address`` is a Unix socket path or a loopback (host, port, ...) tuple."""
     if isinstance(address, str | bytes):
         return  # AF_UNIX path
     if isinstance(address, tuple) and address and is_loopback(address[0]):
         return
-    raise OffBoxTrafficError(f"blocked a connection to {address!r}: tests may only use loopback")
+    raise _blocked(f"a connection to {address!r}")
 
 
 _installed: dict[str, Any] = {}
 
 
-def install() -> None:
-    """Wrap the socket calls. Idempotent."""
+def install(log: str | None = None) -> None:
+    """Wrap the socket calls. Idempotent. ``log``: also append every blocked attempt to this file
+    (for subprocesses, whose code under test might swallow the exception)."""
+    if log:
+        _log[:] = [log]
     if _installed:
         return
     cls = socket.socket
@@ -80,7 +94,7 @@ def install() -> None:
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host is not None and not is_loopback(host):
-            raise OffBoxTrafficError(f"blocked a name lookup of {host!r}: tests may only use loopback")
+            raise _blocked(f"a name lookup of {host!r}")
         return _installed["getaddrinfo"](host, *args, **kwargs)
 
     replacements: dict[str, Callable[..., Any]] = {

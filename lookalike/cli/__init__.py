@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from lookalike.cli import generate, history, plan, registry, report, scan  # noqa: F401  (registers commands)
-from lookalike.cli.app import EXIT_ERROR, app
+from lookalike.cli.app import EXIT_ERROR, app, out
 from lookalike.errors import LookalikeError
 
 __all__ = ["app", "main"]
+
+# Each module registers its commands when imported; this order is the order `--help` lists them in.
+for _area in ("scan", "generate", "report", "history", "plan", "registry"):
+    importlib.import_module(f"lookalike.cli.{_area}")
+
+
+@app.command()
+def version() -> None:
+    """Print lookalike's version."""
+    from lookalike import __version__
+
+    out.print(__version__)
 
 
 def main() -> None:

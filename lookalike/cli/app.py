@@ -85,10 +85,3 @@ def whois_servers(texts: Iterable[str]) -> dict[str, HostPort]:
         servers[tld] = HostPort.parse(target, 43)
     return servers
 
-
-@app.command()
-def version() -> None:
-    """Print lookalike's version."""
-    from lookalike import __version__
-
-    out.print(__version__)

@@ -1,0 +1,188 @@
+"""What the terminal shows after a scan or a lookup: a short table and the worst findings."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lookalike import export
+from lookalike.model import Changes, Existence, Finding, Level, MailRoute, Owner
+from lookalike.outputs import Written
+from lookalike.scan import ScanRun
+
+LEVEL_STYLE = {
+    Level.CRITICAL: "bold white on red",
+    Level.HIGH: "bold red",
+    Level.MEDIUM: "yellow",
+    Level.LOW: "cyan",
+    Level.INFO: "dim",
+}
+RECEIVES = (MailRoute.MX, MailRoute.IMPLICIT)
+
+
+def receives_mail(finding: Finding) -> bool:
+    facts = finding.evidence.dns.value
+    return facts is not None and facts.mail_route in RECEIVES and not facts.wildcard
+
+
+def catch_all(finding: Finding) -> bool:
+    smtp = export.primary_smtp(finding.evidence.smtp)
+    return smtp is not None and smtp.accepts_any_recipient is True
+
+
+def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, console: Console) -> None:
+    """The per-domain table, the five worst findings, and where the documents went."""
+    result = run.result
+    info = result.info
+    new = {(c.protected, c.domain) for c in changes.new} if changes else set()
+    table = Table(
+        title=f"lookalike scan{f' #{info.id}' if info.id is not None else ''}", title_justify="left"
+    )
+    for column in (
+        "protected",
+        "generated",
+        "exist",
+        "receive mail",
+        "catch-all",
+        "third party",
+        "unknown",
+        "new",
+    ):
+        table.add_column(column, justify="left" if column == "protected" else "right")
+    for summary in info.protected:
+        mine = [f for f in result.findings if f.candidate.protected == summary.domain]
+        exist = [f for f in mine if f.evidence.existence is Existence.EXISTS]
+        table.add_row(
+            Text(summary.domain),
+            f"{summary.generated:,}",
+            f"{len(exist):,}",
+            f"{sum(1 for f in exist if receives_mail(f)):,}",
+            f"{sum(1 for f in exist if catch_all(f)):,}",
+            f"{sum(1 for f in exist if f.score.owner is Owner.THIRD_PARTY):,}",
+            f"{sum(1 for f in mine if f.evidence.existence is Existence.UNKNOWN):,}",
+            f"{sum(1 for f in mine if (f.candidate.protected, f.candidate.domain) in new):,}",
+        )
+    console.print(table)
+    worst = [f for f in result.findings if f.score.level.rank <= Level.MEDIUM.rank][:8]
+    if worst:
+        console.print("Worst findings:")
+        for finding in worst:
+            console.print(_finding_line(finding))
+    if changes:
+        console.print(
+            f"Since the previous scan: {len(changes.new)} new, {len(changes.escalated)} escalated, "
+            f"{len(changes.changed)} changed, {len(changes.gone)} gone"
+        )
+    for label, path in (("report", written.report), ("json", written.json), ("csv", written.csv)):
+        if path is not None:
+            console.print(Text(f"{label}: {path}"))
+    total = dict(info.timings).get("total")
+    if total is not None:
+        console.print(Text(f"took {total:.1f} s", style="dim"))
+
+
+def _finding_line(finding: Finding) -> Text:
+    level = finding.score.level
+    line = Text()
+    line.append(f" {level.value.upper():8} ", style=LEVEL_STYLE[level])
+    line.append(" ")
+    name = finding.candidate.unicode
+    line.append(name if name == finding.candidate.domain else f"{name} ({finding.candidate.domain})")
+    reason = finding.score.reasons[0] if finding.score.reasons else ""
+    if reason:
+        line.append(f"  {reason}", style="dim")
+    return line
+
+
+def print_finding(finding: Finding, *, console: Console) -> None:
+    """Everything known about one name, as ``lookalike lookup`` shows it."""
+    rec = export.finding_record(finding)
+    console.print(_finding_line(finding))
+    rows: list[tuple[str, str]] = [
+        ("status", f"{rec['status']}" + (f" ({rec['detail']})" if rec["detail"] else "")),
+        ("mail route", rec["mail_route"]),
+    ]
+    rows += _dns_rows(rec)
+    reg = rec["registration"]
+    if reg["outcome"] == "ok":
+        rows += [
+            ("registry", f"{reg['source']} {reg['server']}"),
+            ("registrar", str(reg["registrar"] or "")),
+            ("created", str(reg["created"] or "")),
+            ("expires", str(reg["expires"] or "")),
+            ("registry status", ", ".join(reg["status"] or [])),
+            ("registrant", _contact(reg["registrant"])),
+            ("abuse", _contact(reg["abuse"])),
+        ]
+    else:
+        rows.append(("registry", f"{reg['outcome']} {reg['detail']}".strip()))
+    rows += _probe_rows(rec)
+    rows += [("owner", rec["owner"]), ("points", str(rec["points"]))]
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        if value:
+            table.add_row(key, Text(value))
+    console.print(table)
+    for reason in finding.score.reasons:
+        console.print(Text(f"  - {reason}"))
+    for reason in finding.score.owner_reasons:
+        console.print(Text(f"  ~ {reason}"))
+
+
+def _dns_rows(rec: dict[str, object]) -> list[tuple[str, str]]:
+    mx = rec["mx_records"]
+    assert isinstance(mx, list)
+    return [
+        ("ns", _join(rec["ns"])),
+        ("a", _join(rec["a"])),
+        ("aaaa", _join(rec["aaaa"])),
+        ("cname", _join(rec["cname"])),
+        ("mx", ", ".join(f"{m['preference']} {m['host'] or '.'}" for m in mx)),
+        ("spf", str(rec["spf"] or "")),
+        ("dmarc", str(rec["dmarc"] or "")),
+        ("wildcard", "yes: exists only through a wildcard" if rec["wildcard"] else ""),
+        ("name collision", "yes: 127.0.53.53" if rec["name_collision"] else ""),
+        ("dns problems", _join(rec["dns_problems"])),
+    ]
+
+
+def _probe_rows(rec: dict[str, object]) -> list[tuple[str, str]]:
+    smtp = rec["smtp"]
+    web = rec["web"]
+    assert isinstance(smtp, dict)
+    assert isinstance(web, dict)
+    rows: list[tuple[str, str]] = []
+    if smtp["outcome"] == "ok":
+        accepts = {True: "accepts any recipient", False: "rejects unknown recipients", None: "no answer"}
+        rows += [
+            ("smtp", f"{smtp['host']} [{smtp['address']}]: {accepts[smtp['accepts_any_recipient']]}"),
+            ("smtp banner", str(smtp["banner"] or "")),
+            ("starttls", "yes" if smtp["starttls"] else "no"),
+        ]
+    elif smtp["outcome"] != "skipped":
+        rows.append(("smtp", f"{smtp['outcome']} {smtp['detail']}"))
+    if web["outcome"] == "ok":
+        signals = [name for name in ("parked", "login_form", "redirects_to_protected") if web[name]]
+        rows += [
+            ("web", f"{web['status']} {web['final_url'] or web['url']}"),
+            ("title", str(web["title"] or "")),
+            ("web signals", ", ".join(signals)),
+        ]
+    elif web["outcome"] != "skipped":
+        rows.append(("web", f"{web['outcome']} {web['detail']}"))
+    return rows
+
+
+def _join(value: object) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value or "")
+
+
+def _contact(value: object) -> str:
+    if not isinstance(value, dict):
+        return ""
+    return ", ".join(
+        str(v) for k, v in value.items() if v and k in ("name", "organization", "email", "phone", "country")
+    )

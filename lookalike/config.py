@@ -1,0 +1,388 @@
+"""Settings: what to protect, where to ask, how hard, what to do with the results.
+
+``Settings`` is built from a ``lookalike.toml`` file (``load``) and then from command-line options
+(``override``): a flag the user gives beats the file, the file beats the defaults. ``EXAMPLE`` is the
+commented file ``lookalike init`` writes; a test loads it, so it cannot drift from the loader.
+
+No I/O beyond reading the file; no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lookalike.endpoints import Endpoints, HostPort, Limits
+from lookalike.errors import LookalikeError
+from lookalike.model import Technique
+from lookalike.names import Name, parse
+from lookalike.permute import GenerateOptions, load_keywords
+
+FAIL_ON = ("new", "changed", "escalated", "critical", "high", "medium", "unknown")
+"""Conditions ``--fail-on`` accepts; any that holds makes the scan exit 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Protected:
+    """One protected domain and what is particular to it."""
+
+    name: Name
+    keywords: tuple[str, ...] = ()
+    """Extra keywords for brand+keyword candidates (``careers``, a product name ...)."""
+    techniques: frozenset[Technique] | None = None
+    """Techniques for this domain only; None: the scan's choice."""
+    owned: tuple[str, ...] = ()
+    """Lookalikes the organisation already holds (ASCII), so they count as ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    """Where to tell people what changed."""
+
+    webhook: str | None = None
+    """A URL that receives a JSON POST with a Slack-compatible ``text`` field."""
+    mail_relay: HostPort | None = None
+    mail_from: str = ""
+    mail_to: tuple[str, ...] = ()
+    mail_starttls: bool = False
+    mail_username: str | None = None
+    mail_password_env: str | None = None
+    """The name of an environment variable holding the relay password (never the password itself)."""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.webhook or (self.mail_relay and self.mail_to))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a scan needs to know."""
+
+    protected: tuple[Protected, ...] = ()
+    generate: GenerateOptions = field(default_factory=GenerateOptions)
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    limits: Limits = field(default_factory=Limits)
+    registry: bool = True
+    """Look up registration data (RDAP, WHOIS) for names that exist."""
+    smtp: bool = False
+    http: bool = False
+    allow_private: bool = False
+    """Let the probes connect to private, loopback and other non-public addresses."""
+    plan_top: int = 25
+    """How many of the most plausible absent candidates per domain to confirm with the registry."""
+    db: Path | None = None
+    """The SQLite store; None: the default path (``store.default_db_path``)."""
+    report: Path | None = None
+    json: Path | None = None
+    csv: Path | None = None
+    fail_on: tuple[str, ...] = ()
+    alerts: Alerts = field(default_factory=Alerts)
+    alert_min_level: str = "high"
+    """Alert on new or changed findings at or above this level (and on every escalation)."""
+
+    @property
+    def names(self) -> tuple[Name, ...]:
+        return tuple(p.name for p in self.protected)
+
+    def owned(self) -> tuple[str, ...]:
+        return tuple(d for p in self.protected for d in p.owned)
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise LookalikeError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise LookalikeError(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+
+
+def _typed(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = table[key]
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise LookalikeError(f"{where}: {key} must be a number, not {value!r}")
+    if not isinstance(value, kind):
+        raise LookalikeError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LookalikeError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def techniques_from(names: Sequence[str], where: str) -> frozenset[Technique] | None:
+    """Technique names to a set; empty means all (None). Raises on an unknown name."""
+    if not names:
+        return None
+    chosen = set()
+    valid = {t.value: t for t in Technique}
+    for name in names:
+        if name not in valid:
+            raise LookalikeError(f"{where}: unknown technique {name!r} (see `lookalike techniques`)")
+        chosen.add(valid[name])
+    return frozenset(chosen)
+
+
+def _path(value: str, base: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+SCAN_KEYS = (
+    "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
+    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on",
+)  # fmt: skip
+ENDPOINT_KEYS = (
+    "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
+    "user_agent",
+)  # fmt: skip
+LIMIT_KEYS = tuple(f.name for f in dataclasses.fields(Limits))
+ALERT_KEYS = (
+    "webhook", "mail_relay", "mail_from", "mail_to", "mail_starttls", "mail_username", "mail_password_env",
+    "min_level",
+)  # fmt: skip
+DOMAIN_KEYS = ("name", "keywords", "techniques", "owned")
+
+
+def load(path: Path) -> Settings:
+    """Read a ``lookalike.toml``. Relative paths in it are relative to the file's directory."""
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise LookalikeError(f"cannot read the config file {path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LookalikeError(f"{path} is not valid TOML: {exc}") from exc
+    return from_mapping(data, where=where, base=path.parent)
+
+
+def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path = Path()) -> Settings:
+    """Settings from parsed TOML."""
+    _check_keys(data, ("scan", "endpoints", "limits", "alerts", "domains"), where)
+    scan = _table(data, "scan", where)
+    _check_keys(scan, SCAN_KEYS, f"{where} [scan]")
+    endpoints_t = _table(data, "endpoints", where)
+    _check_keys(endpoints_t, ENDPOINT_KEYS, f"{where} [endpoints]")
+    limits_t = _table(data, "limits", where)
+    _check_keys(limits_t, LIMIT_KEYS, f"{where} [limits]")
+    alerts_t = _table(data, "alerts", where)
+    _check_keys(alerts_t, ALERT_KEYS, f"{where} [alerts]")
+
+    protected = []
+    domains = data.get("domains", [])
+    if not isinstance(domains, list):
+        raise LookalikeError(f"{where}: [[domains]] must be an array of tables")
+    for i, entry in enumerate(domains, 1):
+        at = f"{where} [[domains]] #{i}"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise LookalikeError(f'{at}: each domain needs name = "example.com"')
+        _check_keys(entry, DOMAIN_KEYS, at)
+        protected.append(
+            Protected(
+                name=parse(entry["name"]),
+                keywords=_strings(entry, "keywords", at),
+                techniques=techniques_from(_strings(entry, "techniques", at), at),
+                owned=tuple(parse(d).ascii for d in _strings(entry, "owned", at)),
+            )
+        )
+
+    gen_kwargs: dict[str, Any] = {}
+    if "techniques" in scan:
+        gen_kwargs["techniques"] = techniques_from(_strings(scan, "techniques", where), where)
+    if "depth" in scan:
+        gen_kwargs["depth"] = _typed(scan, "depth", int, where)
+    if "keyboards" in scan:
+        gen_kwargs["keyboards"] = _strings(scan, "keyboards", where)
+    if "keywords_file" in scan:
+        gen_kwargs["keywords"] = load_keywords(_path(_typed(scan, "keywords_file", str, where), base))
+
+    ep_kwargs: dict[str, Any] = {}
+    if "resolvers" in scan:
+        ep_kwargs["resolvers"] = tuple(HostPort.parse(t, 53) for t in _strings(scan, "resolvers", where))
+    if "rdap_bootstrap" in endpoints_t:
+        ep_kwargs["rdap_bootstrap"] = _path(_typed(endpoints_t, "rdap_bootstrap", str, where), base)
+    if "whois_iana" in endpoints_t:
+        value = _typed(endpoints_t, "whois_iana", str, where)
+        ep_kwargs["whois_iana"] = HostPort.parse(value, 43) if value else None
+    if "whois_servers" in endpoints_t:
+        servers = _table(endpoints_t, "whois_servers", where)
+        ep_kwargs["whois_servers"] = MappingProxyType(
+            {str(tld).lower().lstrip("."): HostPort.parse(str(v), 43) for tld, v in servers.items()}
+        )
+    for key in ("smtp_port", "http_port", "https_port"):
+        if key in endpoints_t:
+            ep_kwargs[key] = _typed(endpoints_t, key, int, where)
+    for key in ("helo_name", "user_agent"):
+        if key in endpoints_t:
+            ep_kwargs[key] = _typed(endpoints_t, key, str, where)
+
+    lim_kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(Limits):
+        if f.name in limits_t:
+            kind = (int, float) if f.type in ("float", float) else int
+            value = _typed(limits_t, f.name, kind, where)
+            lim_kwargs[f.name] = value if kind is int else float(value)
+
+    alerts = Alerts(
+        webhook=alerts_t.get("webhook") or None,
+        mail_relay=HostPort.parse(alerts_t["mail_relay"], 25) if alerts_t.get("mail_relay") else None,
+        mail_from=str(alerts_t.get("mail_from", "")),
+        mail_to=_strings(alerts_t, "mail_to", where),
+        mail_starttls=bool(alerts_t.get("mail_starttls", False)),
+        mail_username=alerts_t.get("mail_username") or None,
+        mail_password_env=alerts_t.get("mail_password_env") or None,
+    )
+
+    settings = Settings(
+        protected=tuple(protected),
+        generate=GenerateOptions(**gen_kwargs),
+        endpoints=Endpoints(**ep_kwargs),
+        limits=Limits(**lim_kwargs),
+        alerts=alerts,
+    )
+    flags: dict[str, Any] = {}
+    for key in ("registry", "smtp", "http", "allow_private"):
+        if key in scan:
+            flags[key] = _typed(scan, key, bool, where)
+    if "plan_top" in scan:
+        flags["plan_top"] = _typed(scan, "plan_top", int, where)
+    for key in ("db", "report", "json", "csv"):
+        if key in scan:
+            flags[key] = _path(_typed(scan, key, str, where), base)
+    if "fail_on" in scan:
+        flags["fail_on"] = check_fail_on(_strings(scan, "fail_on", where))
+    if "min_level" in alerts_t:
+        flags["alert_min_level"] = str(alerts_t["min_level"])
+    return dataclasses.replace(settings, **flags)
+
+
+def check_fail_on(values: Sequence[str]) -> tuple[str, ...]:
+    """Validate ``--fail-on`` conditions (comma-separated values allowed)."""
+    out: list[str] = []
+    for value in values:
+        for raw in value.split(","):
+            part = raw.strip().lower()
+            if not part:
+                continue
+            if part not in FAIL_ON:
+                raise LookalikeError(f"--fail-on {part!r}: choose from {', '.join(FAIL_ON)}")
+            out.append(part)
+    return tuple(dict.fromkeys(out))
+
+
+def override(settings: Settings, **changes: Any) -> Settings:
+    """Apply command-line values; ``None`` means "not given" and keeps the file's value.
+
+    Nested fields are addressed with a prefix: ``endpoints__resolvers``, ``limits__timeout``,
+    ``generate__depth``.
+    """
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if "__" in key:
+            group, name = key.split("__", 1)
+            nested.setdefault(group, {})[name] = value
+        else:
+            top[key] = value
+    for group, values in nested.items():
+        top[group] = dataclasses.replace(getattr(settings, group), **values)
+    return dataclasses.replace(settings, **top)
+
+
+def merge_protected(settings: Settings, names: Sequence[Name]) -> Settings:
+    """Add names given on the command line to those from the file (file entries keep their options)."""
+    known = {p.name.ascii for p in settings.protected}
+    extra = tuple(Protected(name=n) for n in names if n.ascii not in known)
+    return dataclasses.replace(settings, protected=settings.protected + extra)
+
+
+def domain_options(settings: Settings, protected: Protected) -> GenerateOptions:
+    """The generator options for one protected domain: the scan's, plus its own keywords/techniques."""
+    options = settings.generate
+    if protected.keywords:
+        options = dataclasses.replace(options, keywords=options.keywords + protected.keywords)
+    if protected.techniques is not None:
+        options = dataclasses.replace(options, techniques=protected.techniques)
+    return options
+
+
+EXAMPLE = """\
+# lookalike.toml: what `lookalike scan --config lookalike.toml` protects and how.
+# Every setting is optional; command-line flags override what is written here.
+# Relative paths are relative to this file.
+
+[scan]
+# Recursive resolvers to ask, as "ADDRESS[:PORT]". Empty: the system's /etc/resolv.conf.
+resolvers = ["127.0.0.1:53"]
+# Techniques to use (see `lookalike techniques`); empty means all of them.
+techniques = []
+depth = 1                      # 2 adds combinations of two techniques (a much larger scan)
+keyboards = ["qwerty"]         # qwerty, qwertz, azerty
+# keywords_file = "keywords.txt"   # extra brand+keyword words, one per line
+registry = true                # RDAP/WHOIS lookups for names that exist
+smtp = false                   # probe mail servers: banner, STARTTLS, catch-all (never sends a message)
+http = false                   # probe web servers: status, redirects, title, parking, login forms
+allow_private = false          # let the probes connect to private/loopback addresses
+plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
+db = "lookalike.db"            # scan history (SQLite)
+report = "reports/lookalike.html"
+# json = "reports/lookalike.json"
+# csv = "reports/lookalike.csv"
+fail_on = ["new"]              # exit 1 when: new, changed, escalated, critical, high, medium, unknown
+
+[endpoints]
+# rdap_bootstrap = "rdap-dns.json"     # default: the IANA snapshot shipped with lookalike
+whois_iana = "whois.iana.org:43"       # where to ask which WHOIS server a TLD has ("" to disable)
+# whois_servers = { ml = "whois.example.ml:43" }
+smtp_port = 25
+http_port = 80
+https_port = 443
+
+[limits]
+concurrency = 256              # DNS queries in flight
+qps = 0                        # queries per second per resolver; 0: no limit
+timeout = 2.0                  # seconds per DNS try
+retries = 2
+registry_per_server = 2        # RDAP/WHOIS questions in flight per server
+registry_qps = 1.0             # ... and per second per server
+probe_concurrency = 32
+probe_timeout = 10.0
+
+[alerts]
+# webhook = "https://hooks.slack.com/services/..."   # JSON POST with a Slack-compatible "text"
+# mail_relay = "smtp.example.org:587"
+# mail_from = "lookalike@example.org"
+# mail_to = ["soc@example.org"]
+# mail_starttls = true
+# mail_username = "lookalike"
+# mail_password_env = "LOOKALIKE_SMTP_PASSWORD"
+min_level = "high"             # alert on new/changed findings at or above this level
+
+[[domains]]
+name = "example.com"
+keywords = []                  # extra words for this brand: product names, "careers" ...
+techniques = []                # empty: the [scan] choice
+owned = []                     # lookalikes you already hold, e.g. ["examp1e.com"]
+
+# [[domains]]
+# name = "mail.example.org"    # subdomains work too: mail domains often are
+"""

@@ -1,0 +1,612 @@
+"""The orchestrator: generation, DNS triage, detail, registry, probes and scoring, in that order.
+
+    protected names ─> permute.generate ─> candidates (ranked)                           pure
+    references: each protected domain resolved and looked up like a candidate            async
+    stage 1  triage every candidate: exists / absent / unknown          (Resolver.triage_many)
+    stage 2  names that exist: DNS detail, RDAP->WHOIS, SMTP, HTTP      (bounded, per-server limits)
+    scoring.score(candidate, evidence, reference)                                          pure
+    plan     the most plausible absent names, confirmed with the registry
+
+Candidates stream through the stages: absent names are counted and handed to the sink in batches, never
+kept; only findings (names that exist or are unknown) are held, and each goes to the sink the moment it
+is complete, so an interrupted scan loses nothing and ``--resume`` skips what is done.
+
+This module holds the one catch-all ``except Exception`` of the package: a bug or an unforeseen reply
+while gathering one candidate's evidence becomes ``Status.ERROR`` on that candidate, with the reason,
+instead of ending the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+import traceback
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from lookalike import __version__, plan
+from lookalike.config import Protected, Settings, domain_options
+from lookalike.endpoints import HostPort, system_resolvers
+from lookalike.errors import LookalikeError
+from lookalike.model import (
+    BlockEntry,
+    Candidate,
+    DnsFacts,
+    Evidence,
+    Existence,
+    Finding,
+    HygieneAudit,
+    Outcome,
+    PlanItem,
+    ProtectedSummary,
+    Reference,
+    Registration,
+    ScanInfo,
+    ScanResult,
+    SmtpFacts,
+    Status,
+    TriageMark,
+    WebFacts,
+    skipped,
+)
+from lookalike.permute import generate
+from lookalike.registry import RegistrationCache, Registry
+from lookalike.resolver import Resolver
+from lookalike.scoring import score
+from lookalike.smtp import SmtpProber
+from lookalike.web import WebProber
+
+log = logging.getLogger(__name__)
+
+ABSENT_BATCH = 1000
+"""Absent names are handed to the sink in batches of this many."""
+DETAIL_CONCURRENCY = 64
+"""Candidates in stage 2 at once (each may ask the DNS, a registry and two probes)."""
+PLAN_POOL = 8
+"""Absent candidates kept per domain for the plan: this many times ``plan_top``, the most plausible."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot for a progress display. The scan calls the callback often; throttle in the UI."""
+
+    stage: str
+    generated: int = 0
+    triaged: int = 0
+    exists: int = 0
+    absent: int = 0
+    unknown: int = 0
+    detailed: int = 0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Sink(Protocol):
+    """Where results go as they complete (the store, or memory)."""
+
+    def record(self, finding: Finding) -> None: ...
+
+    def record_absent(self, names: Sequence[tuple[str, str]]) -> None: ...
+
+
+@dataclass
+class Collector:
+    """The in-memory sink: keeps findings and counts; forwards to another sink (the store) when given.
+
+    The CLI holds one of these, so even when Ctrl-C ends the scan half-way the findings so far are here.
+    """
+
+    forward: Sink | None = None
+    findings: list[Finding] = field(default_factory=list)
+    absent: dict[str, int] = field(default_factory=dict)
+
+    def record(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        if self.forward is not None:
+            self.forward.record(finding)
+
+    def record_absent(self, names: Sequence[tuple[str, str]]) -> None:
+        for _, protected in names:
+            self.absent[protected] = self.absent.get(protected, 0) + 1
+        if self.forward is not None:
+            self.forward.record_absent(names)
+
+
+@dataclass
+class _Counters:
+    generated: dict[str, int] = field(default_factory=dict)
+    exists: dict[str, int] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=dict)
+    absent: dict[str, int] = field(default_factory=dict)
+    triaged: int = 0
+    detailed: int = 0
+
+    @staticmethod
+    def bump(table: dict[str, int], key: str, by: int = 1) -> None:
+        table[key] = table.get(key, 0) + by
+
+    def progress(self, stage: str) -> Progress:
+        return Progress(
+            stage=stage,
+            generated=sum(self.generated.values()),
+            triaged=self.triaged,
+            exists=sum(self.exists.values()),
+            absent=sum(self.absent.values()),
+            unknown=sum(self.unknown.values()),
+            detailed=self.detailed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRun:
+    """What a scan produced: the result, and the advice computed from it."""
+
+    result: ScanResult
+    plan: tuple[PlanItem, ...] = ()
+    audit: tuple[HygieneAudit, ...] = ()
+    blocklist: tuple[BlockEntry, ...] = ()
+
+
+def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple[tuple[str, str], ...]:
+    """The settings that shaped a scan, for the report and the store."""
+    gen = settings.generate
+    lim = settings.limits
+    techniques = "all" if gen.techniques is None else ", ".join(sorted(t.value for t in gen.techniques))
+    return (
+        ("protected", ", ".join(p.name.unicode for p in settings.protected)),
+        ("techniques", techniques),
+        ("depth", str(gen.depth)),
+        ("keyboards", ", ".join(gen.keyboards)),
+        ("resolvers", ", ".join(str(r) for r in resolvers)),
+        ("concurrency", str(lim.concurrency)),
+        ("qps per resolver", "unlimited" if lim.qps <= 0 else f"{lim.qps:g}"),
+        ("timeout / retries", f"{lim.timeout:g} s / {lim.retries}"),
+        ("registry lookups", "on" if settings.registry else "off"),
+        ("SMTP probe", f"on (port {settings.endpoints.smtp_port})" if settings.smtp else "off"),
+        ("HTTP probe", "on" if settings.http else "off"),
+        ("private addresses", "allowed" if settings.allow_private else "refused"),
+    )
+
+
+def scan_key(settings: Settings) -> str:
+    """Identifies "the same scan" for ``--resume``: the protected names and what shapes the candidates."""
+    gen = settings.generate
+    parts = [
+        ",".join(sorted(p.name.ascii for p in settings.protected)),
+        "all" if gen.techniques is None else ",".join(sorted(t.value for t in gen.techniques)),
+        str(gen.depth),
+        ",".join(gen.keyboards),
+        ",".join(gen.keywords),
+    ]
+    return "|".join(parts)
+
+
+class Scanner:
+    """One scan's machinery: the resolver, registry and probes, opened together and closed together."""
+
+    def __init__(
+        self, settings: Settings, resolvers: Sequence[HostPort], cache: RegistrationCache | None
+    ) -> None:
+        self.settings = settings
+        self.resolvers = tuple(resolvers)
+        self.cache = cache
+        self._stack = AsyncExitStack()
+        self.resolver: Resolver
+        self.registry: Registry | None = None
+        self.smtp: SmtpProber | None = None
+        self.web: WebProber | None = None
+        self._registrations: dict[str, asyncio.Future[Outcome[Registration]]] = {}
+        self._owned = frozenset(settings.owned())
+
+    async def __aenter__(self) -> Scanner:
+        s = self.settings
+        self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
+        if s.registry:
+            self.registry = await self._stack.enter_async_context(
+                Registry(s.endpoints, s.limits, cache=self.cache, resolve=self.resolver.addresses)
+            )
+        if s.smtp:
+            self.smtp = SmtpProber(
+                port=s.endpoints.smtp_port,
+                helo=s.endpoints.helo_name,
+                limits=s.limits,
+                allow_private=s.allow_private,
+            )
+        if s.http:
+            self.web = await self._stack.enter_async_context(
+                WebProber(
+                    http_port=s.endpoints.http_port,
+                    https_port=s.endpoints.https_port,
+                    limits=s.limits,
+                    resolve=self.resolver.addresses,
+                    allow_private=s.allow_private,
+                    user_agent=s.endpoints.user_agent,
+                )
+            )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def registration(self, apex: str) -> Outcome[Registration]:
+        """One registry question per registrable domain per scan, however many candidates share it."""
+        if self.registry is None:
+            return skipped("registry lookups are off (--no-registry)")
+        future = self._registrations.get(apex)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._registrations[apex] = future
+            try:
+                future.set_result(await self.registry.lookup(apex))
+            except BaseException as exc:
+                future.set_exception(exc)
+                del self._registrations[apex]
+                raise
+        return await asyncio.shield(future)
+
+    async def reference(self, protected: Protected) -> Reference:
+        """The protected domain itself, resolved and looked up like a candidate."""
+        name = protected.name
+        dns, registration = await asyncio.gather(
+            self.resolver.detail(name.ascii, apex=name.apex),
+            self.registration(name.apex) if not name.private_suffix else _skip("under a private suffix"),
+        )
+        return Reference(domain=name.ascii, dns=dns, registration=registration, owned=protected.owned)
+
+    async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
+        """Stage 2 for a name that exists: DNS detail, registration, probes."""
+        dns = await self.resolver.detail(candidate.domain, apex=candidate.apex)
+        facts = dns.value
+        if facts is None or facts.existence is not Existence.EXISTS:
+            return Evidence(dns=dns)
+        only_wildcard = facts.wildcard
+        registration: Outcome[Registration]
+        if only_wildcard and candidate.domain == candidate.apex:
+            registration = skipped("exists only through a wildcard: not registered")
+        else:
+            registration = await self.registration(candidate.apex)
+        smtp_task = self._smtp(candidate, facts, only_wildcard)
+        web_task = self._web(candidate, facts, only_wildcard, protected)
+        smtp, web = await asyncio.gather(smtp_task, web_task)
+        return Evidence(dns=dns, registration=registration, smtp=smtp, web=web)
+
+    async def _smtp(self, cand: Candidate, facts: DnsFacts, wildcard: bool) -> Outcome[tuple[SmtpFacts, ...]]:
+        if self.smtp is None:
+            return skipped("SMTP probe is off (--smtp)")
+        if wildcard:
+            return skipped("exists only through a wildcard")
+        return await self.smtp.probe(cand.domain, facts)
+
+    async def _web(
+        self, cand: Candidate, facts: DnsFacts, wildcard: bool, protected: Sequence[str]
+    ) -> Outcome[tuple[WebFacts, ...]]:
+        if self.web is None:
+            return skipped("HTTP probe is off (--http)")
+        if wildcard:
+            return skipped("exists only through a wildcard")
+        return await self.web.probe(cand.domain, facts, protected)
+
+    def protected_set(self, cand: Candidate) -> list[str]:
+        """The domains a redirect may point to and still count as "to us"."""
+        return [cand.protected, *sorted(self._owned)]
+
+
+async def _skip(detail: str) -> Outcome[Registration]:
+    return skipped(detail)
+
+
+async def finding_for(
+    scanner: Scanner,
+    candidate: Candidate,
+    triage: Outcome[Existence],
+    reference: Reference | None,
+    now: datetime,
+) -> Finding:
+    """Everything about one candidate that triage did not call absent. Never raises (but cancels)."""
+    try:
+        if triage.status is Status.OK:
+            evidence = await scanner.evidence(candidate, scanner.protected_set(candidate))
+        else:
+            facts = DnsFacts(existence=Existence.UNKNOWN)
+            evidence = Evidence(dns=Outcome(triage.status, facts, triage.detail))
+    except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose the candidate)
+        log.error("gathering evidence for %s failed:\n%s", candidate.domain, traceback.format_exc())
+        detail = f"internal error: {type(exc).__name__}: {exc}"
+        evidence = Evidence(dns=Outcome(Status.ERROR, DnsFacts(existence=Existence.UNKNOWN), detail))
+    return Finding(candidate, evidence, score(candidate, evidence, reference, now=now))
+
+
+def _candidates(
+    settings: Settings, counters: _Counters, skip: Collection[tuple[str, str]]
+) -> Iterator[Candidate]:
+    protected_names = {p.name.ascii for p in settings.protected}
+    for protected in settings.protected:
+        for cand in generate(protected.name, domain_options(settings, protected)):
+            if cand.domain in protected_names:
+                continue
+            counters.bump(counters.generated, cand.protected)
+            if (cand.domain, cand.protected) in skip:
+                continue
+            yield cand
+
+
+async def check_resolvers(settings: Settings) -> None:
+    """Fail fast, with one line, when no resolver answers at all: a dead ``--resolver`` must not turn
+    into a scan whose every name is "unknown". Any answer counts, NXDOMAIN included."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    probe = settings.protected[0].name.tld if settings.protected else "com"
+    async with Resolver(resolvers, settings.limits) as resolver:
+        answer = await resolver.triage(probe, apex=True)
+    if answer.status.unknown:
+        names = ", ".join(str(r) for r in resolvers)
+        raise LookalikeError(f"no resolver answered ({names}): {answer.detail or answer.status.value}")
+
+
+async def run(
+    settings: Settings,
+    *,
+    sink: Sink | None = None,
+    progress: ProgressCallback | None = None,
+    skip: Collection[tuple[str, str]] = frozenset(),
+    cache: RegistrationCache | None = None,
+    scan_id: int | None = None,
+    triage_marks: Mapping[str, TriageMark] | None = None,
+    now: datetime | None = None,
+    preflight: bool = True,
+) -> ScanRun:
+    """Scan every protected domain of ``settings``. See the module docstring for the stages.
+
+    ``preflight`` first checks that some resolver answers at all (``check_resolvers``).
+
+    ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
+    (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked.
+    """
+    if not settings.protected:
+        raise LookalikeError("no protected domains to scan")
+    if preflight:
+        await check_resolvers(settings)
+    started = now or datetime.now(UTC)
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    counters = _Counters()
+    if not isinstance(sink, Collector):
+        sink = Collector(forward=sink)
+    notify = progress or (lambda _p: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    plan_pool: dict[str, list[tuple[float, str, Candidate]]] = {p.name.ascii: [] for p in settings.protected}
+    references: dict[str, Reference] = {}
+
+    plan_items: list[PlanItem] = []
+    interrupted = False
+    try:
+        async with Scanner(settings, resolvers, cache) as scanner:
+            notify(counters.progress("references"))
+            refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
+            references.update((r.domain, r) for r in refs)
+            timings["references"] = time.perf_counter() - t0
+
+            t1 = time.perf_counter()
+            await _triage_and_detail(
+                scanner=scanner,
+                settings=settings,
+                sink=sink,
+                counters=counters,
+                skip=skip,
+                references=references,
+                plan_pool=plan_pool,
+                started=started,
+                notify=notify,
+            )
+            timings["triage and detail"] = time.perf_counter() - t1
+
+            t2 = time.perf_counter()
+            notify(counters.progress("plan"))
+            plan_items = await _plan(scanner, settings, plan_pool)
+            timings["plan"] = time.perf_counter() - t2
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio.run cancels the main task): keep what was found and say the scan is partial.
+        task = asyncio.current_task()
+        if task is None or task.uncancel() > 0:
+            raise  # cancelled by someone else as well: do not swallow that
+        interrupted = True
+    timings["total"] = time.perf_counter() - t0
+
+    info = ScanInfo(
+        id=scan_id,
+        started=started,
+        finished=datetime.now(UTC),
+        version=__version__,
+        settings=settings_summary(settings, resolvers),
+        resolvers=tuple(str(r) for r in resolvers),
+        timings=tuple((k, round(v, 3)) for k, v in timings.items()),
+        protected=tuple(
+            ProtectedSummary(
+                domain=p.name.ascii,
+                generated=counters.generated.get(p.name.ascii, 0),
+                exists=counters.exists.get(p.name.ascii, 0),
+                absent=counters.absent.get(p.name.ascii, 0),
+                unknown=counters.unknown.get(p.name.ascii, 0),
+            )
+            for p in settings.protected
+        ),
+        interrupted=interrupted,
+    )
+    result = ScanResult(
+        info=info,
+        references=tuple(references[p.name.ascii] for p in settings.protected if p.name.ascii in references),
+        findings=tuple(sorted(sink_findings(sink), key=finding_order)),
+    )
+    notify(counters.progress("done"))
+    return advise(result, settings, plan_items, triage_marks or {})
+
+
+async def _triage_and_detail(
+    *,
+    scanner: Scanner,
+    settings: Settings,
+    sink: Sink,
+    counters: _Counters,
+    skip: Collection[tuple[str, str]],
+    references: Mapping[str, Reference],
+    plan_pool: Mapping[str, list[tuple[float, str, Candidate]]],
+    started: datetime,
+    notify: ProgressCallback,
+) -> None:
+    """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes."""
+    pending: dict[str, list[Candidate]] = {}
+    pool_size = max(settings.plan_top * PLAN_POOL, 50)
+
+    def names() -> Iterator[tuple[str, bool]]:
+        for cand in _candidates(settings, counters, skip):
+            waiting = pending.get(cand.domain)
+            if waiting is not None:  # the same name from two protected domains: ask once
+                waiting.append(cand)
+                continue
+            pending[cand.domain] = [cand]
+            yield cand.domain, cand.domain == cand.apex
+
+    absent_batch: list[tuple[str, str]] = []
+    gate = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+    async def stage_two(cand: Candidate, outcome: Outcome[Existence]) -> None:
+        try:
+            finding = await finding_for(scanner, cand, outcome, references.get(cand.protected), started)
+            if finding.evidence.existence is Existence.ABSENT:
+                # It vanished between triage and detail: count it as absent, as the DNS now says.
+                counters.bump(counters.exists, cand.protected, -1)
+                counters.bump(counters.absent, cand.protected)
+                sink.record_absent([(cand.domain, cand.protected)])
+                return
+            sink.record(finding)
+            counters.detailed += 1
+            notify(counters.progress("detail"))
+        finally:
+            gate.release()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            async for name, outcome in scanner.resolver.triage_many(names()):
+                counters.triaged += 1
+                for cand in pending.pop(name, []):
+                    if outcome.status is Status.ABSENT:
+                        counters.bump(counters.absent, cand.protected)
+                        absent_batch.append((cand.domain, cand.protected))
+                        _keep_for_plan(plan_pool[cand.protected], cand, pool_size)
+                        continue
+                    table = counters.exists if outcome.status is Status.OK else counters.unknown
+                    counters.bump(table, cand.protected)
+                    await gate.acquire()
+                    group.create_task(stage_two(cand, outcome))
+                if len(absent_batch) >= ABSENT_BATCH:
+                    sink.record_absent(absent_batch)
+                    absent_batch = []
+                notify(counters.progress("triage"))
+    finally:
+        if absent_batch:  # also when interrupted: what was learnt is kept
+            sink.record_absent(absent_batch)
+
+
+def sink_findings(sink: Sink) -> list[Finding]:
+    """The findings a sink holds (a Collector keeps them; other sinks are wrapped in one by ``run``)."""
+    return list(sink.findings) if isinstance(sink, Collector) else []
+
+
+def advise(
+    result: ScanResult,
+    settings: Settings,
+    plan_items: Sequence[PlanItem],
+    triage_marks: Mapping[str, TriageMark],
+) -> ScanRun:
+    """Attach the hygiene audit and the blocklist (pure) to a scan result."""
+    audit = plan.audit(result.findings, triage=triage_marks, owned=settings.owned())
+    blocks = plan.blocklist(
+        result.findings, protected=settings.names, triage=triage_marks, owned=settings.owned()
+    )
+    return ScanRun(result=result, plan=tuple(plan_items), audit=tuple(audit), blocklist=tuple(blocks))
+
+
+def finding_order(finding: Finding) -> tuple[int, int, float, str]:
+    """Worst first: level, then points, then plausibility, then name."""
+    return (
+        finding.score.level.rank,
+        -finding.score.points,
+        -finding.candidate.plausibility,
+        finding.candidate.domain,
+    )
+
+
+def _keep_for_plan(pool: list[tuple[float, str, Candidate]], cand: Candidate, size: int) -> None:
+    """Keep the ``size`` most plausible absent candidates (a min-heap on plausibility)."""
+    item = (cand.plausibility, _reverse(cand.domain), cand)
+    if len(pool) < size:
+        heapq.heappush(pool, item)
+    elif item[:2] > pool[0][:2]:
+        heapq.heapreplace(pool, item)
+
+
+def _reverse(text: str) -> str:
+    # Ties on plausibility keep the alphabetically first name: invert so the heap's minimum is the last.
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+
+
+async def _plan(
+    scanner: Scanner, settings: Settings, pools: Mapping[str, list[tuple[float, str, Candidate]]]
+) -> list[PlanItem]:
+    """The defensive-registration plan: the most plausible absent names, confirmed with the registry."""
+    items: list[PlanItem] = []
+    for protected in settings.protected:
+        pool = [c for _, _, c in sorted(pools.get(protected.name.ascii, []), reverse=True)]
+        existence = {c.domain: Existence.ABSENT for c in pool}
+        availability: dict[str, Outcome[Registration]] = {}
+        if scanner.registry is not None and settings.plan_top > 0:
+            ask = plan.plan_candidates_to_confirm(pool, existence=existence, top=settings.plan_top)
+            answers = await asyncio.gather(*(scanner.registration(d) for d in ask))
+            availability = dict(zip(ask, answers, strict=True))
+        items += plan.plan(pool, existence=existence, availability=availability, top=settings.plan_top)
+    return plan.rank(items)
+
+
+async def lookup(
+    domain: str,
+    settings: Settings,
+    *,
+    protected: Protected | None = None,
+    now: datetime | None = None,
+) -> tuple[Finding, Reference | None]:
+    """Everything known about one name, for an analyst (``lookalike lookup``)."""
+    from lookalike.names import apex_of, parse, to_unicode
+
+    name = parse(domain)
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    async with Scanner(settings, resolvers, None) as scanner:
+        reference = await scanner.reference(protected) if protected is not None else None
+        candidate = Candidate(
+            domain=name.ascii,
+            unicode=to_unicode(name.ascii),
+            protected=protected.name.ascii if protected else name.ascii,
+            techniques=(),
+            plausibility=0.0,
+            apex=apex_of(name.ascii),
+        )
+        apex = name.ascii == candidate.apex
+        triage = await scanner.resolver.triage(name.ascii, apex=apex)
+        if triage.status is Status.ABSENT:
+            registration = await scanner.registration(candidate.apex)
+            evidence = Evidence(
+                dns=Outcome(Status.ABSENT, DnsFacts(existence=Existence.ABSENT), triage.detail),
+                registration=registration,
+            )
+            found = Finding(candidate, evidence, score(candidate, evidence, reference, now=now or _now()))
+        else:
+            found = await finding_for(scanner, candidate, triage, reference, now or _now())
+    return found, reference
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

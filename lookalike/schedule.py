@@ -1,0 +1,342 @@
+"""A scan with history: the store, resume, changes since the last scan, alerts and ``--fail-on``.
+
+``scan.run`` does one scan; this module wraps it the way a cron job needs: take the database lock,
+begin (or resume) a stored scan, hand every finding to the store as it completes, compare with the
+previous scan, re-check each change once so a resolver hiccup does not become an alert, write the
+documents, send the alerts, and say which ``--fail-on`` conditions hold. It never prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from lookalike import __version__, alerts, diff
+from lookalike.config import Settings
+from lookalike.endpoints import system_resolvers
+from lookalike.errors import LookalikeError
+from lookalike.model import (
+    Change,
+    ChangeKind,
+    Changes,
+    Existence,
+    Finding,
+    Level,
+    Owner,
+    ScanInfo,
+    ScanResult,
+    Status,
+    Triage,
+    TriageMark,
+)
+from lookalike.names import apex_of
+from lookalike.outputs import Written, write_outputs
+from lookalike.resolver import Resolver
+from lookalike.scan import (
+    Collector,
+    ProgressCallback,
+    ScanRun,
+    advise,
+    check_resolvers,
+    run,
+    scan_key,
+    settings_summary,
+)
+from lookalike.store import Store, default_db_path
+
+FLAP_WINDOW = 4
+"""Scans looked back on to tell a flapping name (exists, absent, exists ...) from a real change."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What a scheduled scan did."""
+
+    run: ScanRun
+    changes: Changes | None
+    written: Written
+    triage: Mapping[str, TriageMark]
+    alert_notes: tuple[str, ...] = ()
+    """One line per alert sent or failed, for the CLI to print."""
+
+
+class _StoreSink:
+    """Forwards findings to the store under one scan id, as they complete."""
+
+    def __init__(self, store: Store, scan_id: int) -> None:
+        self.store = store
+        self.scan_id = scan_id
+
+    def record(self, finding: Finding) -> None:
+        self.store.record(self.scan_id, finding)
+
+    def record_absent(self, names: Sequence[tuple[str, str]]) -> None:
+        self.store.record_absent(self.scan_id, names)
+
+
+def default_report_path(now: datetime, directory: Path = Path("reports")) -> Path:
+    return directory / f"lookalike-{now.strftime('%Y%m%d-%H%M%S')}.html"
+
+
+class ScheduledScan:
+    """One run of ``lookalike scan``, with or without the store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: bool = True,
+        resume: bool = False,
+        synthetic: bool = False,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if resume and not store:
+            raise LookalikeError("--resume needs the history database (drop --no-store)")
+        self.settings = settings
+        self.use_store = store
+        self.resume = resume
+        self.synthetic = synthetic
+        self.now = now
+
+    def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
+        if not self.use_store:
+            outcome = self._mark_synthetic(asyncio.run(run(self.settings, progress=progress, now=self.now())))
+            changes = diff.compare(None, outcome.result)
+            return self._finish(outcome, changes, {})
+        db_path = self.settings.db or default_db_path()
+        with Store.open(db_path) as db, db.scan_lock(wait=0.0):
+            return self._run_stored(db, progress)
+
+    def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
+        settings = self.settings
+        key = scan_key(settings)
+        started = self.now()
+        skip: set[tuple[str, str]] = set()
+        asyncio.run(check_resolvers(settings))  # before anything is written to the history
+        if self.resume:
+            scan_id = db.unfinished_scan(key)
+            if scan_id is None:
+                raise LookalikeError("there is no interrupted scan of these domains and settings to resume")
+            skip = db.done(scan_id)
+        else:
+            resolvers = settings.endpoints.resolvers or system_resolvers()
+            info = ScanInfo(
+                id=None,
+                started=started,
+                version=__version__,
+                settings=settings_summary(settings, resolvers),
+                resolvers=tuple(str(r) for r in resolvers),
+            )
+            scan_id = db.begin_scan(info, key=key)
+        triage = db.triage()
+        sink = Collector(forward=_StoreSink(db, scan_id))
+        outcome = asyncio.run(
+            run(
+                settings,
+                sink=sink,
+                progress=progress,
+                skip=skip,
+                cache=db,
+                scan_id=scan_id,
+                triage_marks=triage,
+                now=started,
+                preflight=False,
+            )
+        )
+        outcome = self._mark_synthetic(outcome)
+        db.save_references(scan_id, outcome.result.references)
+        if outcome.result.info.interrupted:
+            # Left unfinished on purpose, so `--resume` picks it up; the partial documents are still written.
+            return self._finish(outcome, None, triage)
+        if skip:
+            # Resumed: the findings of the first attempt are in the store, not in this run's memory.
+            stored = db.load_scan(scan_id)
+            merged = dataclasses.replace(
+                outcome.result,
+                references=outcome.result.references,
+                findings=stored.findings,
+                info=_merge_counts(outcome.result.info, stored, db, scan_id),
+            )
+            outcome = dataclasses.replace(advise(merged, settings, outcome.plan, triage), plan=outcome.plan)
+        db.finish_scan(scan_id, outcome.result.info)
+
+        previous_id = db.latest_scan(finished=True, before=scan_id)
+        previous = db.load_scan(previous_id) if previous_id is not None else None
+        window = [s.id for s in db.scans(limit=FLAP_WINDOW + 1) if s.id is not None]
+        flapping = diff.flapping(db.existence_history(window)) if len(window) > 2 else set()
+        changes = diff.compare(previous, outcome.result, triage=triage, flapping=flapping)
+        to_check = diff.recheck_needed(changes)
+        if previous is not None and to_check:
+            confirmed = asyncio.run(recheck(settings, to_check, outcome.result))
+            changes = diff.drop_unconfirmed(changes, confirmed)
+        return self._finish(outcome, changes, triage)
+
+    def _mark_synthetic(self, outcome: ScanRun) -> ScanRun:
+        """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner."""
+        if not self.synthetic:
+            return outcome
+        info = outcome.result.info
+        info = dataclasses.replace(info, settings=(*info.settings, ("synthetic", "yes")))
+        return dataclasses.replace(outcome, result=dataclasses.replace(outcome.result, info=info))
+
+    def _finish(
+        self, outcome: ScanRun, changes: Changes | None, triage: Mapping[str, TriageMark]
+    ) -> JobOutcome:
+        settings = self.settings
+        report_path = settings.report or default_report_path(outcome.result.info.started)
+        written = write_outputs(
+            outcome,
+            report_path=report_path,
+            json_path=settings.json,
+            csv_path=settings.csv,
+            changes=changes,
+            triage=triage,
+            synthetic=self.synthetic,
+        )
+        notes: tuple[str, ...] = ()
+        if changes is not None and settings.alerts.any and not outcome.result.info.interrupted:
+            worth = alertable(changes, settings.alert_min_level)
+            if worth:
+                notes = asyncio.run(send_alerts(settings, worth, outcome.result.info, written.report))
+        return JobOutcome(run=outcome, changes=changes, written=written, triage=triage, alert_notes=notes)
+
+
+def _merge_counts(info: ScanInfo, stored: ScanResult, db: Store, scan_id: int) -> ScanInfo:
+    """Per-domain counts over both attempts of a resumed scan."""
+    absent = db.absent(scan_id)
+    summaries = []
+    for summary in info.protected:
+        mine = [f for f in stored.findings if f.candidate.protected == summary.domain]
+        summaries.append(
+            dataclasses.replace(
+                summary,
+                exists=sum(1 for f in mine if f.evidence.existence is Existence.EXISTS),
+                unknown=sum(1 for f in mine if f.evidence.existence is Existence.UNKNOWN),
+                absent=sum(1 for _, p in absent if p == summary.domain),
+            )
+        )
+    return dataclasses.replace(info, protected=tuple(summaries))
+
+
+async def recheck(settings: Settings, names: Sequence[str], current: ScanResult) -> set[str]:
+    """Ask the DNS once more about each changed name; return those whose answer agrees with the scan."""
+    if not names:
+        return set()
+    now_state = {f.candidate.domain: f.evidence.existence for f in current.findings}
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    confirmed: set[str] = set()
+    async with Resolver(resolvers, settings.limits) as resolver:
+        answers = await asyncio.gather(*(resolver.triage(n, apex=n == apex_of(n)) for n in names))
+    for name, answer in zip(names, answers, strict=True):
+        expected = now_state.get(name, Existence.ABSENT)
+        if answer.status is Status.OK:
+            seen = Existence.EXISTS
+        elif answer.status is Status.ABSENT:
+            seen = Existence.ABSENT
+        else:
+            seen = Existence.UNKNOWN
+        if seen is expected:
+            confirmed.add(name)
+    return confirmed
+
+
+def alertable(changes: Changes, min_level: str) -> Changes:
+    """The changes worth telling people about: escalations, and new or changed findings at or above
+    ``min_level``; names that went away are reported too (a takedown worked, or a name lapsed)."""
+    try:
+        floor = Level(min_level)
+    except ValueError as exc:
+        raise LookalikeError(f"alert min_level {min_level!r}: choose from {', '.join(Level)}") from exc
+
+    def high_enough(change: Change) -> bool:
+        return change.after is not None and change.after.rank <= floor.rank
+
+    return dataclasses.replace(
+        changes,
+        new=tuple(c for c in changes.new if high_enough(c)),
+        changed=tuple(c for c in changes.changed if high_enough(c)),
+    )
+
+
+async def send_alerts(
+    settings: Settings, changes: Changes, info: ScanInfo, report: Path | None
+) -> tuple[str, ...]:
+    """Send the webhook and the mail; return one line per attempt for the CLI to show."""
+    conf = settings.alerts
+    report_text = str(report.resolve()) if report is not None else None
+    notes: list[str] = []
+    if conf.webhook:
+        payload = alerts.alert_payload(changes, scan=info, report=report_text)
+        async with httpx.AsyncClient(trust_env=False) as client:
+            sent = await alerts.post_webhook(conf.webhook, payload, client=client)
+        notes.append(_note("webhook", conf.webhook, sent.status, sent.detail))
+    if conf.mail_relay is not None and conf.mail_to:
+        password = os.environ.get(conf.mail_password_env) if conf.mail_password_env else None
+        mailed = await alerts.send_mail(
+            conf.mail_relay,
+            sender=conf.mail_from or "lookalike@localhost",
+            recipients=conf.mail_to,
+            subject=alerts.alert_subject(changes, scan=info),
+            body=alerts.alert_text(changes, scan=info, report=report_text),
+            starttls=conf.mail_starttls,
+            username=conf.mail_username,
+            password=password,
+        )
+        notes.append(_note("mail", str(conf.mail_relay), mailed.status, mailed.detail))
+    return tuple(notes)
+
+
+def _note(kind: str, target: str, status: Status, detail: str) -> str:
+    if status is Status.OK:
+        return f"alert sent by {kind} to {target}"
+    return f"lookalike: warning: the {kind} alert to {target} failed ({status.value}): {detail}"
+
+
+def fail_on_reasons(
+    conditions: Sequence[str],
+    outcome: ScanRun,
+    changes: Changes | None,
+    triage: Mapping[str, TriageMark],
+) -> list[str]:
+    """Which ``--fail-on`` conditions hold. Level conditions count findings at or above the level that
+    are not the organisation's own and not triaged owned or benign."""
+    reasons: list[str] = []
+    settled = {Triage.OWNED, Triage.BENIGN}
+
+    def open_findings() -> list[Finding]:
+        return [
+            f
+            for f in outcome.result.findings
+            if f.score.owner is not Owner.OURS
+            and (f.candidate.domain not in triage or triage[f.candidate.domain].state not in settled)
+        ]
+
+    for condition in conditions:
+        if condition in ("new", "changed", "escalated"):
+            kind = ChangeKind(condition)
+            found = {
+                ChangeKind.NEW: changes.new if changes else (),
+                ChangeKind.CHANGED: changes.changed if changes else (),
+                ChangeKind.ESCALATED: changes.escalated if changes else (),
+            }[kind]
+            if found:
+                reasons.append(f"{len(found)} {condition}: {', '.join(c.domain for c in found[:5])}")
+        elif condition == "unknown":
+            unknown = [f for f in outcome.result.findings if f.evidence.existence is Existence.UNKNOWN]
+            if unknown:
+                reasons.append(f"{len(unknown)} unknown (the resolver did not answer)")
+        else:
+            floor = Level(condition)
+            hits = [f for f in open_findings() if f.score.level.rank <= floor.rank]
+            if hits:
+                reasons.append(
+                    f"{len(hits)} at {condition} or above: {', '.join(f.candidate.domain for f in hits[:5])}"
+                )
+    return reasons
