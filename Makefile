@@ -32,6 +32,7 @@ debs:
 
 lint: venv
 	$(BIN)/ruff check lookalike tests bench
+	$(BIN)/ruff format --check lookalike tests bench
 
 typecheck: venv
 	$(BIN)/mypy

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from lookalike import codec
 from lookalike.errors import LookalikeError
 from lookalike.model import (
     Candidate,
+    Changes,
     DnsFacts,
     Evidence,
     Existence,
@@ -35,6 +36,7 @@ from lookalike.model import (
     MailRoute,
     MxHost,
     Outcome,
+    PlanItem,
     Reference,
     Registration,
     ScanInfo,
@@ -187,15 +189,32 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
     return Finding(cand, evidence, score)
 
 
-def scan_document(result: ScanResult) -> dict[str, Any]:
-    """The whole scan as the scan JSON document."""
+def scan_document(
+    result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None
+) -> dict[str, Any]:
+    """The whole scan as the scan JSON document; with the registration plan and the changes since the
+    previous scan when the scan produced them (``plan`` and ``changes``, null otherwise)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "lookalike",
         "scan": codec.encode(result.info),
         "references": codec.encode(result.references),
         "findings": [finding_record(f) for f in result.findings],
+        "plan": codec.encode(plan),
+        "changes": codec.encode(changes) if changes is not None else None,
     }
+
+
+def load_advice(data: Mapping[str, Any]) -> tuple[tuple[PlanItem, ...], Changes | None]:
+    """The plan and the changes a scan JSON document carries (empty for documents without them).
+    Raises ``ValueError`` when they are damaged."""
+    try:
+        plan: tuple[PlanItem, ...] = codec.decode(tuple[PlanItem, ...], data.get("plan") or [])
+        raw = data.get("changes")
+        changes = codec.decode(Changes, raw) if raw else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the scan JSON document's plan or changes are damaged: {exc}") from exc
+    return plan, changes
 
 
 def load_document(data: Mapping[str, Any]) -> ScanResult:
@@ -215,9 +234,10 @@ def load_document(data: Mapping[str, Any]) -> ScanResult:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
-def dumps(result: ScanResult) -> str:
+def dumps(result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None) -> str:
     """The scan JSON document as text."""
-    return json.dumps(scan_document(result), indent=2, ensure_ascii=False) + "\n"
+    document = scan_document(result, plan=plan, changes=changes)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -944,6 +944,10 @@ def _mail_reason(finding: Finding) -> str | None:
     facts = finding.evidence.dns.value
     if facts is None or facts.existence is not Existence.EXISTS or facts.mail_route not in _RECEIVES:
         return None
+    if facts.wildcard or facts.name_collision:
+        # Only a zone's or a TLD's wildcard answers (or ICANN's 127.0.53.53): not a registered
+        # lookalike, and listing every name a wildcard TLD answers would flood the map.
+        return None
     if facts.mail_route is MailRoute.MX:
         hosts = [_clean(mx.host, 80) for mx in facts.mx if mx.host]
         why = f"receives mail (MX {', '.join(hosts[:2])}{' ...' if len(hosts) > 2 else ''})"

@@ -73,6 +73,7 @@ WEIGHTS: Mapping[str, int] = MappingProxyType(
         "new-30d": 15,
         "new-90d": 10,
         "new-365d": 5,
+        "established": -10,  # held for years: more often a business of its own than a fresh trap
         # the website
         "login-form": 20,
         "live-site": 5,  # answers with content of its own (not parked, not a redirect to us)
@@ -108,6 +109,8 @@ LEVELS: tuple[tuple[int, Level], ...] = (
 
 NEW_DAYS: tuple[tuple[int, str], ...] = ((30, "new-30d"), (90, "new-90d"), (365, "new-365d"))
 """Registration age brackets: created fewer than N days before the scan -> weight name."""
+ESTABLISHED_DAYS = 3 * 365
+"""Registered at least this long before the scan -> ``established``."""
 
 _HOLD = frozenset({"serverhold", "clienthold"})
 _LEAVING = frozenset({"pendingdelete", "redemptionperiod", "pendingrestore"})
@@ -453,6 +456,9 @@ def _registration(tally: _Tally, evidence: Evidence, now: datetime) -> None:
             if days < limit:
                 tally.add(weight, f"registered {days} day{'s' if days != 1 else ''} ago")
                 break
+        else:
+            if days >= ESTABLISHED_DAYS:
+                tally.add("established", f"registered {days // 365} years ago: long established")
     statuses = {s.casefold() for s in reg.status}
     if statuses & _HOLD:
         tally.add("on-hold", "on hold at the registry: it is not published in the DNS for now")

@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 a ``--fail-on`` condition was met; 2 a user error (one lin
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,9 +34,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-out = Console(highlight=False, soft_wrap=True)
+# Not a terminal (cron mail, a pipe): 120 columns rather than rich's 80, so tables keep whole names.
+_WIDTH = None if os.environ.get("COLUMNS") else 120
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH)
 """Standard output: results."""
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _WIDTH)
 """Standard error: progress, summaries, errors."""
 
 
@@ -84,4 +87,3 @@ def whois_servers(texts: Iterable[str]) -> dict[str, HostPort]:
             raise LookalikeError(f"--whois-server {text!r}: expected TLD=HOST[:PORT]")
         servers[tld] = HostPort.parse(target, 43)
     return servers
-

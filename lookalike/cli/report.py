@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lookalike import export, report
 from lookalike.cli.app import app, fail, out
+from lookalike.datafiles import read_user_file
 from lookalike.errors import LookalikeError
-from lookalike.model import BlockEntry, Changes, HygieneAudit, ScanInfo, ScanResult, TriageMark
+from lookalike.model import BlockEntry, Changes, HygieneAudit, PlanItem, ScanInfo, ScanResult, TriageMark
 
 MAX_SCAN_JSON = 2_000_000_000
 """A scan JSON file larger than this is refused rather than read into memory."""
@@ -46,22 +47,16 @@ class ReportInputs:
     triage: Mapping[str, TriageMark] = field(default_factory=dict)
     audit: tuple[HygieneAudit, ...] = ()
     blocklist: tuple[BlockEntry, ...] = ()
+    plan: tuple[PlanItem, ...] = ()
     synthetic: bool = False
 
 
-def read_scan_json(path: Path) -> ScanResult:
-    """A scan JSON document from disk. Raises ``LookalikeError`` with one line when it is not one."""
-    try:
-        if path.is_dir():
-            raise LookalikeError(f"{path} is a directory, not a scan JSON file")
-        size = path.stat().st_size
-        if size > MAX_SCAN_JSON:
-            raise LookalikeError(f"{path} is {size:,} bytes; a scan JSON file may have {MAX_SCAN_JSON:,}")
-        text = path.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LookalikeError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise LookalikeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+def read_scan_document(path: Path) -> Mapping[str, Any]:
+    """A scan JSON document from disk, parsed. Raises ``LookalikeError`` with one line when it is
+    not JSON (whether it is a lookalike scan is ``export.load_document``'s question)."""
+    if path.is_dir():
+        raise LookalikeError(f"{path} is a directory, not a scan JSON file")
+    text = read_user_file(path, limit=MAX_SCAN_JSON)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -70,8 +65,15 @@ def read_scan_json(path: Path) -> ScanResult:
         ) from exc
     except RecursionError as exc:
         raise LookalikeError(f"{path} is not a lookalike scan JSON document (nested too deep)") from exc
+    if not isinstance(data, Mapping):
+        raise LookalikeError(f"{path}: not a lookalike scan JSON document")
+    return data
+
+
+def read_scan_json(path: Path) -> ScanResult:
+    """A scan JSON document from disk. Raises ``LookalikeError`` with one line when it is not one."""
     try:
-        return export.load_document(data)
+        return export.load_document(read_scan_document(path))
     except ValueError as exc:
         raise LookalikeError(f"{path}: {exc}") from exc
 
@@ -100,10 +102,21 @@ def _derived(
 
 
 def _from_json(path: Path) -> ReportInputs:
-    result = read_scan_json(path)
+    data = read_scan_document(path)
+    try:
+        result = export.load_document(data)
+        plan, changes = export.load_advice(data)
+    except ValueError as exc:
+        raise LookalikeError(f"{path}: {exc}") from exc
     audit, blocks = _derived(result, {})
     return ReportInputs(
-        result=result, name=path.stem, audit=audit, blocklist=blocks, synthetic=is_synthetic(result.info)
+        result=result,
+        name=path.stem,
+        changes=changes,
+        audit=audit,
+        blocklist=blocks,
+        plan=plan,
+        synthetic=is_synthetic(result.info),
     )
 
 
@@ -152,6 +165,7 @@ def render_as(inputs: ReportInputs, fmt: ReportFormat) -> str:
             triage=inputs.triage,
             audit=inputs.audit,
             blocklist=inputs.blocklist,
+            plan=inputs.plan,
             synthetic=inputs.synthetic,
         )
     return export.export(inputs.result, fmt.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -37,19 +38,15 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
     info = result.info
     new = {(c.protected, c.domain) for c in changes.new} if changes else set()
     table = Table(
-        title=f"lookalike scan{f' #{info.id}' if info.id is not None else ''}", title_justify="left"
+        title=f"lookalike scan{f' #{info.id}' if info.id is not None else ''}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for column in (
-        "protected",
-        "generated",
-        "exist",
-        "receive mail",
-        "catch-all",
-        "third party",
-        "unknown",
-        "new",
-    ):
-        table.add_column(column, justify="left" if column == "protected" else "right")
+    # Short headers: cron mail and pipes get 80 columns, and the domain must not be cut.
+    table.add_column("protected", no_wrap=True)
+    for column in ("generated", "exist", "mail", "catch-all", "3rd party", "unknown", "new"):
+        table.add_column(column, justify="right", no_wrap=True)
     for summary in info.protected:
         mine = [f for f in result.findings if f.candidate.protected == summary.domain]
         exist = [f for f in mine if f.evidence.existence is Existence.EXISTS]

@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from lookalike.demo.background import in_background
-from lookalike.demo.universe import Universe, running
+from lookalike.demo.dns_server import DnsServer, Fault
+from lookalike.demo.universe import Universe, running, zones
+from lookalike.endpoints import HostPort
 from tests.fixtures.store import WebhookServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +36,14 @@ QUICK = ("tld-typo", "omission", "repetition", "keyword", "homoglyph", "tld-swap
 def universe() -> Iterator[Universe]:
     with running("now") as world:
         yield world
+
+
+@pytest.fixture(scope="module")
+def slow_dns(universe: Universe) -> Iterator[HostPort]:
+    """The universe's zones behind a server that holds every answer 50 ms: a scan that takes long
+    enough to be interrupted, whatever the machine's speed."""
+    with in_background(lambda: DnsServer(zones("now"), {"*.": Fault("slow", seconds=0.05)})) as server:
+        yield server.address
 
 
 @pytest.fixture
@@ -258,12 +268,12 @@ def test_bad_input_is_one_line_and_exit_2(cli: Cli, args: list[str], fragment: s
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_ctrl_c_keeps_what_was_found(cli: Cli) -> None:
+def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_dns: HostPort) -> None:
     proc = cli.start(
-        "scan", "--config", str(cli.config), "--technique", "diacritic", "--technique", "tld-typo",
+        "scan", "--config", str(cli.config), "--resolver", str(slow_dns), "--technique", "diacritic",
         "--no-store", "--json", "partial.json", "--quiet",
     )  # fmt: skip
-    time.sleep(3.0)
+    time.sleep(2.5)  # the whole scan would take about a minute
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     cli.check_guard()
@@ -274,13 +284,16 @@ def test_ctrl_c_keeps_what_was_found(cli: Cli) -> None:
     assert sum(p["exists"] + p["absent"] + p["unknown"] for p in summary) > 0
 
 
-def test_a_killed_scan_resumes_to_the_same_result(cli: Cli) -> None:
+def test_a_killed_scan_resumes_to_the_same_result(cli: Cli, slow_dns: HostPort) -> None:
     many = ("--technique", "diacritic", "--technique", "tld-typo", "--technique", "omission")
     whole = cli.scan(*many, "--json", "whole.json", db="whole.db")
     assert whole.returncode == 0, whole.stderr
 
+    # The same zones, answered slowly, so the kill lands mid-scan; the resume uses the fast server.
     db = cli.tmp / "killed.db"
-    proc = cli.start("scan", "--config", str(cli.config), "--db", str(db), "--quiet", *many)
+    proc = cli.start(
+        "scan", "--config", str(cli.config), "--db", str(db), "--quiet", "--resolver", str(slow_dns), *many
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some findings are stored, then kill -9
         time.sleep(0.2)
@@ -311,16 +324,19 @@ def _stored_findings(db: Path) -> int:
         return 0
 
 
-def test_two_scans_on_one_database(cli: Cli) -> None:
+def test_two_scans_on_one_database(cli: Cli, slow_dns: HostPort) -> None:
     db = cli.tmp / "shared.db"
     args = ("scan", "--config", str(cli.config), "--db", str(db), "--quiet")
-    first = cli.start(*args)
-    time.sleep(1.0)
+    first = cli.start(*args, "--resolver", str(slow_dns))  # slow: still scanning when the second starts
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _stored_findings(db) < 1:
+        time.sleep(0.2)
     second = cli.run(*args)
-    first.communicate(timeout=120)
-    assert first.returncode == 0
     assert second.returncode == 2
     assert "another scan" in second.stderr
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    assert first.returncode == 130
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -361,4 +377,8 @@ def test_report_rerenders_a_scan_json(cli: Cli) -> None:
     assert cli.scan("--json", "scan.json").returncode == 0
     proc = cli.run("report", "scan.json", "--output", "again.html")
     assert proc.returncode == 0, proc.stderr
-    assert "kestrel.ml" in (cli.tmp / "again.html").read_text("utf-8")
+    html = (cli.tmp / "again.html").read_text("utf-8")
+    assert "kestrel.ml" in html
+    plan = json.loads((cli.tmp / "scan.json").read_text("utf-8"))["plan"]
+    assert plan, "the scan confirmed no plan"
+    assert plan[0]["domain"] in html  # the plan survives the round trip through the JSON

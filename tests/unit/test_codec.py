@@ -9,7 +9,11 @@ import pytest
 
 from lookalike import codec, export
 from lookalike.model import (
+    Availability,
     Candidate,
+    Change,
+    ChangeKind,
+    Changes,
     Contact,
     DnsFacts,
     Evidence,
@@ -20,6 +24,7 @@ from lookalike.model import (
     MxHost,
     Outcome,
     Owner,
+    PlanItem,
     ProtectedSummary,
     Reference,
     Registration,
@@ -152,6 +157,28 @@ def test_scan_document_round_trips() -> None:
     assert doc["findings"][1]["status"] == "unknown"
     assert doc["findings"][1]["detail"].startswith("no answer")
     assert export.load_document(doc) == result
+
+
+def test_scan_document_carries_the_plan_and_the_changes() -> None:
+    info = ScanInfo(id=3, started=NOW)
+    plan = (
+        PlanItem(
+            1,
+            "kestrel.il",
+            "kestrel.il",
+            "kestrel.mil",
+            (Technique.TLD_TYPO,),
+            0.9,
+            0.9,
+            Availability.AVAILABLE,
+        ),
+    )
+    changes = Changes(
+        2, 3, new=(Change("kestrel.ml", "kestrel.mil", ChangeKind.NEW, ("MX: mx.kestrel.ml",)),)
+    )
+    doc = json.loads(export.dumps(ScanResult(info), plan=plan, changes=changes))
+    assert export.load_advice(doc) == (plan, changes)
+    assert export.load_advice(json.loads(export.dumps(ScanResult(info)))) == ((), None)
 
 
 def test_load_document_refuses_other_json() -> None:

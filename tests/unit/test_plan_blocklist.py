@@ -218,3 +218,12 @@ def test_maps_are_well_formed_for_any_names(names: list[tuple[str, str]]) -> Non
             assert key
             assert not any(ch.isspace() for ch in key)
             assert value.split(" ", 1)[0] in ("error:5.7.1", "REJECT")
+
+
+def test_wildcard_and_name_collision_names_are_not_blocked() -> None:
+    wildcard = f.finding(f.candidate("kestrelsystems.ws"), f.evidence(mail=MailRoute.IMPLICIT, wildcard=True))
+    collision = f.finding(
+        f.candidate("kestrelsystems.cam"),
+        f.evidence(mail=MailRoute.MX, mx=["your-dns-needs-immediate-attention.cam"], name_collision=True),
+    )
+    assert plan.blocklist([wildcard, collision], protected=[KESTREL], whole_tld=False) == []
