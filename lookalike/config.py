@@ -21,8 +21,10 @@ from lookalike.endpoints import Endpoints, HostPort, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Technique
 from lookalike.names import Name, parse
-from lookalike.permute import GenerateOptions, load_keywords
+from lookalike.permute import GenerateOptions, check_options, load_keywords
 
+LEVELS = ("critical", "high", "medium", "low", "info")
+"""Alert thresholds ``[alerts] min_level`` accepts."""
 FAIL_ON = ("new", "changed", "escalated", "critical", "high", "medium", "unknown")
 """Conditions ``--fail-on`` accepts; any that holds makes the scan exit 1."""
 
@@ -240,19 +242,29 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
             value = _typed(limits_t, f.name, kind, where)
             lim_kwargs[f.name] = value if kind is int else float(value)
 
+    at = f"{where} [alerts]"
+    text = {
+        k: _typed(alerts_t, k, str, at)
+        for k in ALERT_KEYS
+        if k in alerts_t and k not in ("mail_to", "mail_starttls")
+    }
     alerts = Alerts(
-        webhook=alerts_t.get("webhook") or None,
-        mail_relay=HostPort.parse(alerts_t["mail_relay"], 25) if alerts_t.get("mail_relay") else None,
-        mail_from=str(alerts_t.get("mail_from", "")),
-        mail_to=_strings(alerts_t, "mail_to", where),
-        mail_starttls=bool(alerts_t.get("mail_starttls", False)),
-        mail_username=alerts_t.get("mail_username") or None,
-        mail_password_env=alerts_t.get("mail_password_env") or None,
+        webhook=text.get("webhook") or None,
+        mail_relay=HostPort.parse(text["mail_relay"], 25) if text.get("mail_relay") else None,
+        mail_from=text.get("mail_from", ""),
+        mail_to=_strings(alerts_t, "mail_to", at),
+        mail_starttls=_typed(alerts_t, "mail_starttls", bool, at) if "mail_starttls" in alerts_t else False,
+        mail_username=text.get("mail_username") or None,
+        mail_password_env=text.get("mail_password_env") or None,
     )
+    if alerts.webhook and not alerts.webhook.startswith(("http://", "https://")):
+        raise LookalikeError(f"{at}: webhook must be an http:// or https:// URL")
 
+    generate = GenerateOptions(**gen_kwargs)
+    check_options(generate)  # an unknown keyboard or depth 3: one line now, not an empty scan later
     settings = Settings(
         protected=tuple(protected),
-        generate=GenerateOptions(**gen_kwargs),
+        generate=generate,
         endpoints=Endpoints(**ep_kwargs),
         limits=Limits(**lim_kwargs),
         alerts=alerts,
@@ -269,7 +281,10 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
     if "fail_on" in scan:
         flags["fail_on"] = check_fail_on(_strings(scan, "fail_on", where))
     if "min_level" in alerts_t:
-        flags["alert_min_level"] = str(alerts_t["min_level"])
+        level = str(alerts_t["min_level"]).lower()
+        if level not in LEVELS:
+            raise LookalikeError(f"{at}: min_level {level!r}: choose from {', '.join(LEVELS)}")
+        flags["alert_min_level"] = level
     return dataclasses.replace(settings, **flags)
 
 

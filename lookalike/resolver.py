@@ -1016,6 +1016,14 @@ class _TriageStream:
                 query.sink = self
                 query.deadline = loop.time() + timeout
                 deadlines.append(query)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            # An error from the input (the generator) must reach the consumer; record it before the
+            # finally below wakes the consumer, or it would see a stream that merely ended.
+            if self._error is None:
+                self._error = exc
+            raise
         finally:
             self._fed = True
             self._ready.set()

@@ -19,15 +19,16 @@ instead of ending the scan.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lookalike import __version__, plan
 from lookalike.config import Protected, Settings, domain_options
@@ -54,7 +55,7 @@ from lookalike.model import (
     WebFacts,
     skipped,
 )
-from lookalike.permute import generate
+from lookalike.permute import check_options, generate
 from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
@@ -62,6 +63,7 @@ from lookalike.smtp import SmtpProber
 from lookalike.web import WebProber
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ABSENT_BATCH = 1000
 """Absent names are handed to the sink in batches of this many."""
@@ -205,6 +207,13 @@ class Scanner:
         self._owned = frozenset(settings.owned())
 
     async def __aenter__(self) -> Scanner:
+        try:
+            return await self._open()
+        except BaseException:
+            await self._stack.aclose()  # what opened before the failure (sockets, clients) closes too
+            raise
+
+    async def _open(self) -> Scanner:
         s = self.settings
         self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
         if s.registry:
@@ -251,12 +260,20 @@ class Scanner:
         return await asyncio.shield(future)
 
     async def reference(self, protected: Protected) -> Reference:
-        """The protected domain itself, resolved and looked up like a candidate."""
+        """The protected domain itself, resolved and looked up like a candidate. Never raises."""
         name = protected.name
-        dns, registration = await asyncio.gather(
-            self.resolver.detail(name.ascii, apex=name.apex),
-            self.registration(name.apex) if not name.private_suffix else _skip("under a private suffix"),
+        gathered = await _guarded(
+            name.ascii,
+            asyncio.gather(
+                self.resolver.detail(name.ascii, apex=name.apex),
+                self.registration(name.apex) if not name.private_suffix else _skip("under a private suffix"),
+            ),
         )
+        if isinstance(gathered, _Failed):
+            return Reference(
+                domain=name.ascii, dns=Outcome(Status.ERROR, None, gathered.detail), owned=protected.owned
+            )
+        dns, registration = gathered
         return Reference(domain=name.ascii, dns=dns, registration=registration, owned=protected.owned)
 
     async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
@@ -309,21 +326,40 @@ async def finding_for(
     now: datetime,
 ) -> Finding:
     """Everything about one candidate that triage did not call absent. Never raises (but cancels)."""
-    try:
-        if triage.status is Status.OK:
-            evidence = await scanner.evidence(candidate, scanner.protected_set(candidate))
-        else:
+    if triage.status is Status.OK:
+        gathered = await _guarded(
+            candidate.domain, scanner.evidence(candidate, scanner.protected_set(candidate))
+        )
+        if isinstance(gathered, _Failed):
             facts = DnsFacts(existence=Existence.UNKNOWN)
-            evidence = Evidence(dns=Outcome(triage.status, facts, triage.detail))
-    except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose the candidate)
-        log.error("gathering evidence for %s failed:\n%s", candidate.domain, traceback.format_exc())
-        detail = f"internal error: {type(exc).__name__}: {exc}"
-        evidence = Evidence(dns=Outcome(Status.ERROR, DnsFacts(existence=Existence.UNKNOWN), detail))
+            evidence = Evidence(dns=Outcome(Status.ERROR, facts, gathered.detail))
+        else:
+            evidence = gathered
+    else:
+        evidence = Evidence(dns=Outcome(triage.status, DnsFacts(existence=Existence.UNKNOWN), triage.detail))
     return Finding(candidate, evidence, score(candidate, evidence, reference, now=now))
 
 
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    detail: str
+
+
+async def _guarded(what: str, work: Awaitable[T]) -> T | _Failed:
+    """``await work``; a bug or an unforeseen reply becomes a ``_Failed`` with its reason, logged with
+    the traceback, instead of ending the whole scan."""
+    try:
+        return await work
+    except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose a candidate)
+        log.error("gathering evidence for %s failed:\n%s", what, traceback.format_exc())
+        return _Failed(f"internal error: {type(exc).__name__}: {exc}")
+
+
 def _candidates(
-    settings: Settings, counters: _Counters, skip: Collection[tuple[str, str]]
+    settings: Settings,
+    counters: _Counters,
+    skip: Collection[tuple[str, str]],
+    on_skipped: Callable[[Candidate], None],
 ) -> Iterator[Candidate]:
     protected_names = {p.name.ascii for p in settings.protected}
     for protected in settings.protected:
@@ -332,8 +368,18 @@ def _candidates(
                 continue
             counters.bump(counters.generated, cand.protected)
             if (cand.domain, cand.protected) in skip:
+                on_skipped(cand)
                 continue
             yield cand
+
+
+def validate(settings: Settings) -> None:
+    """Check what can be checked before anything is asked or stored: a generator option that cannot
+    work (an unknown keyboard, depth 3) is a one-line error now, not an empty scan later."""
+    if not settings.protected:
+        raise LookalikeError("no protected domains to scan")
+    for protected in settings.protected:
+        check_options(domain_options(settings, protected))
 
 
 async def check_resolvers(settings: Settings) -> None:
@@ -354,6 +400,7 @@ async def run(
     sink: Sink | None = None,
     progress: ProgressCallback | None = None,
     skip: Collection[tuple[str, str]] = frozenset(),
+    skipped_absent: Collection[tuple[str, str]] = frozenset(),
     cache: RegistrationCache | None = None,
     scan_id: int | None = None,
     triage_marks: Mapping[str, TriageMark] | None = None,
@@ -365,10 +412,10 @@ async def run(
     ``preflight`` first checks that some resolver answers at all (``check_resolvers``).
 
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
-    (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked.
+    (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
+    those of them in ``skipped_absent`` were absent, and still compete for the registration plan.
     """
-    if not settings.protected:
-        raise LookalikeError("no protected domains to scan")
+    validate(settings)
     if preflight:
         await check_resolvers(settings)
     started = now or datetime.now(UTC)
@@ -398,6 +445,7 @@ async def run(
                 sink=sink,
                 counters=counters,
                 skip=skip,
+                skipped_absent=skipped_absent,
                 references=references,
                 plan_pool=plan_pool,
                 started=started,
@@ -453,6 +501,7 @@ async def _triage_and_detail(
     sink: Sink,
     counters: _Counters,
     skip: Collection[tuple[str, str]],
+    skipped_absent: Collection[tuple[str, str]],
     references: Mapping[str, Reference],
     plan_pool: Mapping[str, list[tuple[float, str, Candidate]]],
     started: datetime,
@@ -462,8 +511,12 @@ async def _triage_and_detail(
     pending: dict[str, list[Candidate]] = {}
     pool_size = max(settings.plan_top * PLAN_POOL, 50)
 
+    def skipped(cand: Candidate) -> None:
+        if (cand.domain, cand.protected) in skipped_absent:
+            _keep_for_plan(plan_pool[cand.protected], cand, pool_size)
+
     def names() -> Iterator[tuple[str, bool]]:
-        for cand in _candidates(settings, counters, skip):
+        for cand in _candidates(settings, counters, skip, skipped):
             waiting = pending.get(cand.domain)
             if waiting is not None:  # the same name from two protected domains: ask once
                 waiting.append(cand)
@@ -477,21 +530,26 @@ async def _triage_and_detail(
     async def stage_two(cand: Candidate, outcome: Outcome[Existence]) -> None:
         try:
             finding = await finding_for(scanner, cand, outcome, references.get(cand.protected), started)
-            if finding.evidence.existence is Existence.ABSENT:
+            existence = finding.evidence.existence
+            if existence is Existence.ABSENT:
                 # It vanished between triage and detail: count it as absent, as the DNS now says.
-                counters.bump(counters.exists, cand.protected, -1)
                 counters.bump(counters.absent, cand.protected)
                 sink.record_absent([(cand.domain, cand.protected)])
                 return
+            # Counted by the final answer (a detail that timed out is unknown), and only once the
+            # finding is in the sink: an interrupted scan's counts match what it wrote.
             sink.record(finding)
+            table = counters.exists if existence is Existence.EXISTS else counters.unknown
+            counters.bump(table, cand.protected)
             counters.detailed += 1
             notify(counters.progress("detail"))
         finally:
             gate.release()
 
+    stream = scanner.resolver.triage_many(names())
     try:
-        async with asyncio.TaskGroup() as group:
-            async for name, outcome in scanner.resolver.triage_many(names()):
+        async with contextlib.aclosing(stream), asyncio.TaskGroup() as group:  # type: ignore[type-var]
+            async for name, outcome in stream:
                 counters.triaged += 1
                 for cand in pending.pop(name, []):
                     if outcome.status is Status.ABSENT:
@@ -499,14 +557,15 @@ async def _triage_and_detail(
                         absent_batch.append((cand.domain, cand.protected))
                         _keep_for_plan(plan_pool[cand.protected], cand, pool_size)
                         continue
-                    table = counters.exists if outcome.status is Status.OK else counters.unknown
-                    counters.bump(table, cand.protected)
                     await gate.acquire()
                     group.create_task(stage_two(cand, outcome))
                 if len(absent_batch) >= ABSENT_BATCH:
                     sink.record_absent(absent_batch)
                     absent_batch = []
                 notify(counters.progress("triage"))
+    except* LookalikeError as group:
+        # The store said no (locked, disk full): one line for the user, not a task group's traceback.
+        raise group.exceptions[0] from None
     finally:
         if absent_batch:  # also when interrupted: what was learnt is kept
             sink.record_absent(absent_batch)

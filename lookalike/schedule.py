@@ -45,9 +45,11 @@ from lookalike.scan import (
     ScanRun,
     advise,
     check_resolvers,
+    finding_order,
     run,
     scan_key,
     settings_summary,
+    validate,
 )
 from lookalike.store import Store, default_db_path
 
@@ -116,15 +118,19 @@ class ScheduledScan:
 
     def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
         settings = self.settings
+        validate(settings)  # before anything is asked or written to the history
+        asyncio.run(check_resolvers(settings))
         key = scan_key(settings)
         started = self.now()
         skip: set[tuple[str, str]] = set()
-        asyncio.run(check_resolvers(settings))  # before anything is written to the history
+        skipped_absent: set[tuple[str, str]] = set()
         if self.resume:
             scan_id = db.unfinished_scan(key)
             if scan_id is None:
                 raise LookalikeError("there is no interrupted scan of these domains and settings to resume")
             skip = db.done(scan_id)
+            skipped_absent = db.absent(scan_id)
+            started = db.scan_info(scan_id).started  # a resumed scan keeps its first start
         else:
             resolvers = settings.endpoints.resolvers or system_resolvers()
             info = ScanInfo(
@@ -143,6 +149,7 @@ class ScheduledScan:
                 sink=sink,
                 progress=progress,
                 skip=skip,
+                skipped_absent=skipped_absent,
                 cache=db,
                 scan_id=scan_id,
                 triage_marks=triage,
@@ -151,32 +158,42 @@ class ScheduledScan:
             )
         )
         outcome = self._mark_synthetic(outcome)
-        db.save_references(scan_id, outcome.result.references)
-        if outcome.result.info.interrupted:
-            # Left unfinished on purpose, so `--resume` picks it up; the partial documents are still written.
-            return self._finish(outcome, None, triage)
+        if outcome.result.references:  # an interrupt before the references were done keeps the old ones
+            db.save_references(scan_id, outcome.result.references)
         if skip:
-            # Resumed: the findings of the first attempt are in the store, not in this run's memory.
+            # Resumed: the findings of the earlier attempts are in the store, not in this run's memory.
             stored = db.load_scan(scan_id)
             merged = dataclasses.replace(
                 outcome.result,
-                references=outcome.result.references,
-                findings=stored.findings,
+                references=outcome.result.references or stored.references,
+                findings=tuple(sorted(stored.findings, key=finding_order)),
                 info=_merge_counts(outcome.result.info, stored, db, scan_id),
             )
             outcome = dataclasses.replace(advise(merged, settings, outcome.plan, triage), plan=outcome.plan)
-        db.finish_scan(scan_id, outcome.result.info)
+        if outcome.result.info.interrupted:
+            # Left unfinished on purpose, so `--resume` picks it up; the partial documents are still written.
+            return self._finish(outcome, None, triage)
 
-        previous_id = db.latest_scan(finished=True, before=scan_id)
+        # The previous complete scan of the same domains and generator settings: another choice of
+        # techniques would make every name it did not generate look new or gone.
+        previous_id = db.latest_scan(finished=True, before=scan_id, key=key)
         previous = db.load_scan(previous_id) if previous_id is not None else None
         window = [s.id for s in db.scans(limit=FLAP_WINDOW + 1) if s.id is not None]
         flapping = diff.flapping(db.existence_history(window)) if len(window) > 2 else set()
-        changes = diff.compare(previous, outcome.result, triage=triage, flapping=flapping)
+        absent = None
+        if previous is not None:
+            among = {(f.candidate.domain, f.candidate.protected) for f in previous.findings}
+            absent = db.absent(scan_id, among=among)
+        changes = diff.compare(previous, outcome.result, triage=triage, flapping=flapping, absent=absent)
         to_check = diff.recheck_needed(changes)
         if previous is not None and to_check:
             confirmed = asyncio.run(recheck(settings, to_check, outcome.result))
             changes = diff.drop_unconfirmed(changes, confirmed)
-        return self._finish(outcome, changes, triage)
+        # Finished only once the documents are written and the alerts sent: a failure before that
+        # leaves the scan resumable, and its changes are not silently compared away next time.
+        job = self._finish(outcome, changes, triage)
+        db.finish_scan(scan_id, outcome.result.info)
+        return job
 
     def _mark_synthetic(self, outcome: ScanRun) -> ScanRun:
         """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner."""
@@ -276,7 +293,7 @@ async def send_alerts(
         payload = alerts.alert_payload(changes, scan=info, report=report_text)
         async with httpx.AsyncClient(trust_env=False) as client:
             sent = await alerts.post_webhook(conf.webhook, payload, client=client)
-        notes.append(_note("webhook", conf.webhook, sent.status, sent.detail))
+        notes.append(_note("webhook", redact_url(conf.webhook), sent.status, sent.detail))
     if conf.mail_relay is not None and conf.mail_to:
         password = os.environ.get(conf.mail_password_env) if conf.mail_password_env else None
         mailed = await alerts.send_mail(
@@ -297,6 +314,15 @@ def _note(kind: str, target: str, status: Status, detail: str) -> str:
     if status is Status.OK:
         return f"alert sent by {kind} to {target}"
     return f"lookalike: warning: the {kind} alert to {target} failed ({status.value}): {detail}"
+
+
+def redact_url(url: str) -> str:
+    """A webhook URL for display: its path is usually the secret (Slack, Teams), so only the origin."""
+    origin = url.split("://", 1)
+    if len(origin) != 2:
+        return "the webhook"
+    host = origin[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    return f"{origin[0]}://{host}/..."
 
 
 def fail_on_reasons(

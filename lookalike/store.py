@@ -475,15 +475,22 @@ class Store:
                 [(scan_id, i, ref.domain, _dumps(ref)) for i, ref in enumerate(references)],
             )
 
-    def latest_scan(self, *, finished: bool = True, before: int | None = None) -> int | None:
-        """The newest scan id (below ``before`` when given); with ``finished``, complete scans only
-        (finished and not interrupted)."""
-        clauses, params = [], []
+    def latest_scan(
+        self, *, finished: bool = True, before: int | None = None, key: str | None = None
+    ) -> int | None:
+        """The newest scan id (below ``before`` when given; with ``key``, only scans of the same
+        domains and generator settings); with ``finished``, complete scans only (finished and not
+        interrupted)."""
+        clauses: list[str] = []
+        params: list[object] = []
         if finished:
             clauses.append("complete = 1")
         if before is not None:
             clauses.append("id < ?")
             params.append(before)
+        if key is not None:
+            clauses.append("key = ?")
+            params.append(key)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._read() as db:
             row = db.execute(f"SELECT MAX(id) FROM scans {where}", params).fetchone()

@@ -31,3 +31,9 @@ def main() -> None:
     except LookalikeError as exc:
         print(f"lookalike: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
+    except BaseExceptionGroup as group:  # a task group wraps what its tasks raised
+        user_error = next((e for e in group.exceptions if isinstance(e, LookalikeError)), None)
+        if user_error is None:
+            raise
+        print(f"lookalike: error: {user_error}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)

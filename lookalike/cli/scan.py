@@ -92,7 +92,7 @@ def build_settings(
     plan_top: int | None = None,
 ) -> Settings:
     """Settings from the config file (if any) with the command line's values on top."""
-    from lookalike.permute import load_keywords
+    from lookalike.permute import check_options, load_keywords
 
     settings = config.load(config_path) if config_path is not None else Settings()
     names = list(domains)
@@ -142,6 +142,7 @@ def build_settings(
         fail_on=config.check_fail_on(fail_on) if fail_on else None,
         plan_top=plan_top,
     )
+    check_options(settings.generate)  # an unknown --keyboard: one line now, not an empty scan later
     if whois_iana is not None:  # "none" must clear the server, which override() reads as "not given"
         iana = None if whois_iana.lower() in ("", "none", "off") else HostPort.parse(whois_iana, 43)
         settings = dataclasses.replace(
@@ -170,7 +171,9 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     retries: Annotated[
         int | None, typer.Option("--retries", help="DNS retries after a timeout/SERVFAIL.")
     ] = None,
-    no_registry: Annotated[bool, typer.Option("--no-registry", help="Skip RDAP/WHOIS lookups.")] = False,
+    registry: Annotated[
+        bool | None, typer.Option("--registry/--no-registry", help="RDAP/WHOIS lookups (default on).")
+    ] = None,
     rdap_bootstrap: Annotated[
         Path | None, typer.Option("--rdap-bootstrap", help="An IANA RDAP bootstrap file (dns.json) to use.")
     ] = None,
@@ -179,11 +182,16 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         str | None,
         typer.Option("--whois-iana", help="HOST[:PORT] asked for a TLD's WHOIS server; 'none' to skip."),
     ] = None,
-    smtp: Annotated[bool, typer.Option("--smtp", help="Probe mail servers (never sends a message).")] = False,
-    http: Annotated[bool, typer.Option("--http", help="Probe web servers.")] = False,
+    smtp: Annotated[
+        bool | None, typer.Option("--smtp/--no-smtp", help="Probe mail servers (never sends a message).")
+    ] = None,
+    http: Annotated[bool | None, typer.Option("--http/--no-http", help="Probe web servers.")] = None,
     allow_private: Annotated[
-        bool, typer.Option("--allow-private", help="Let probes connect to private/loopback addresses.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--allow-private/--no-allow-private", help="Let probes connect to private/loopback addresses."
+        ),
+    ] = None,
     smtp_port: Annotated[
         int | None, typer.Option("--smtp-port", help="SMTP port to probe (default 25).")
     ] = None,
@@ -201,7 +209,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         Path | None, typer.Option("--db", help="SQLite history (default ~/.local/share/...).")
     ] = None,
     no_store: Annotated[
-        bool, typer.Option("--no-store", help="Keep no history (no diff, no resume).")
+        bool, typer.Option("--no-store", help="Keep no history: no resume, and every run is a first scan.")
     ] = False,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish the last interrupted scan of these domains.")
@@ -231,13 +239,13 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         qps=qps,
         timeout=timeout,
         retries=retries,
-        registry=False if no_registry else None,
+        registry=registry,
         rdap_bootstrap=rdap_bootstrap,
         whois_server=whois_server,
         whois_iana=whois_iana,
-        smtp=True if smtp else None,
-        http=True if http else None,
-        allow_private=True if allow_private else None,
+        smtp=smtp,
+        http=http,
+        allow_private=allow_private,
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
@@ -255,7 +263,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     if not quiet:
         print_summary(outcome.run, outcome.changes, outcome.written, console=err)
     for line in outcome.alert_notes:
-        err.print(line)
+        err.print(line, markup=False)  # a relay's or webhook's reply is hostile text
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"
@@ -264,7 +272,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     reasons = fail_on_reasons(settings.fail_on, outcome.run, outcome.changes, outcome.triage)
     if reasons:
         if not quiet:
-            err.print(f"--fail-on: {'; '.join(reasons)}")
+            err.print(f"--fail-on: {'; '.join(reasons)}", markup=False)
         raise typer.Exit(EXIT_FINDINGS)
 
 
@@ -277,15 +285,19 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
     config_path: ConfigOpt = None,
     resolver: ResolverOpt = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per DNS try.")] = None,
-    no_registry: Annotated[bool, typer.Option("--no-registry", help="Skip RDAP/WHOIS.")] = False,
+    registry: Annotated[
+        bool | None, typer.Option("--registry/--no-registry", help="RDAP/WHOIS lookups.")
+    ] = None,
     rdap_bootstrap: Annotated[
         Path | None, typer.Option("--rdap-bootstrap", help="RDAP bootstrap file.")
     ] = None,
     whois_server: WhoisOpt = None,
     whois_iana: Annotated[str | None, typer.Option("--whois-iana", help="'none' to skip referrals.")] = None,
-    smtp: Annotated[bool, typer.Option("--smtp", help="Probe its mail servers.")] = False,
-    http: Annotated[bool, typer.Option("--http", help="Probe its web server.")] = False,
-    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow private addresses.")] = False,
+    smtp: Annotated[bool | None, typer.Option("--smtp/--no-smtp", help="Probe its mail servers.")] = None,
+    http: Annotated[bool | None, typer.Option("--http/--no-http", help="Probe its web server.")] = None,
+    allow_private: Annotated[
+        bool | None, typer.Option("--allow-private/--no-allow-private", help="Allow private addresses.")
+    ] = None,
     smtp_port: Annotated[int | None, typer.Option("--smtp-port", help="SMTP port.")] = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port.")] = None,
@@ -299,13 +311,13 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         require_domains=False,
         resolver=resolver,
         timeout=timeout,
-        registry=False if no_registry else None,
+        registry=registry,
         rdap_bootstrap=rdap_bootstrap,
         whois_server=whois_server,
         whois_iana=whois_iana,
-        smtp=True if smtp else None,
-        http=True if http else None,
-        allow_private=True if allow_private else None,
+        smtp=smtp,
+        http=http,
+        allow_private=allow_private,
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,

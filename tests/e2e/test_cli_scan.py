@@ -238,6 +238,13 @@ def test_changes_are_diffed_confirmed_alerted_and_flaps_suppressed(cli: Cli, wor
         assert {"kestrelsystems-login.com", "kestrelsystemss.com"} <= set(payload["suppressed"])
 
 
+def test_changes_compare_scans_of_the_same_settings(cli: Cli) -> None:
+    assert cli.scan("--fail-on", "new").returncode == 1  # the first scan: everything is new
+    assert cli.scan("--technique", "tld-typo").returncode == 0  # another choice of techniques ...
+    again = cli.scan("--fail-on", "new")  # ... is not what this one is compared with
+    assert again.returncode == 0, again.stderr
+
+
 def test_a_dead_resolver_is_one_line_and_exit_2(cli: Cli) -> None:
     proc = cli.run("scan", "kestrel.mil", "--resolver", "127.0.0.1:9", "--no-store", "--timeout", "0.3")
     assert proc.returncode == 2
@@ -256,6 +263,7 @@ def test_a_dead_resolver_is_one_line_and_exit_2(cli: Cli) -> None:
         (["scan", "--config", "missing.toml"], "cannot read the config file"),
         (["scan", "--file", "empty.txt", "--no-store"], "holds no domain names"),
         (["scan", "kestrel.mil", "--technique", "teleport", "--no-store"], "unknown technique"),
+        (["scan", "kestrel.mil", "--keyboard", "dvorak", "--no-store"], "unknown keyboard"),
         (["lookup", "not a name"], "not a domain name"),
         (["report", "missing.json"], "missing.json"),
     ],
@@ -282,6 +290,9 @@ def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_dns: HostPort) -> None:
     assert doc["scan"]["interrupted"] is True
     summary = doc["scan"]["protected"]
     assert sum(p["exists"] + p["absent"] + p["unknown"] for p in summary) > 0
+    for p in summary:  # the counts describe exactly what was written, interrupted or not
+        written = [f for f in doc["findings"] if f["protected"] == p["domain"]]
+        assert p["exists"] + p["unknown"] == len(written)
 
 
 def test_a_killed_scan_resumes_to_the_same_result(cli: Cli, slow_dns: HostPort) -> None:
@@ -314,6 +325,8 @@ def test_a_killed_scan_resumes_to_the_same_result(cli: Cli, slow_dns: HostPort) 
     doc = json.loads((cli.tmp / "resumed.json").read_text("utf-8"))
     whole_doc = json.loads((cli.tmp / "whole.json").read_text("utf-8"))
     assert doc["scan"]["protected"] == whole_doc["scan"]["protected"]
+    assert [p["domain"] for p in doc["plan"]] == [p["domain"] for p in whole_doc["plan"]]
+    assert [f["domain"] for f in doc["findings"]] == [f["domain"] for f in whole_doc["findings"]]
 
 
 def _stored_findings(db: Path) -> int:

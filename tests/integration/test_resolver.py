@@ -345,3 +345,18 @@ async def test_ipv6_loopback(dns_server: DnsServerFactory) -> None:
         outcome = await resolver.triage("kestrelsys.ml", apex=True)
     assert outcome.status is Status.OK
     assert "[::1]" in outcome.detail
+
+
+@pytest.mark.parametrize("first", [0, 1, 3])
+async def test_an_error_in_the_input_reaches_the_consumer(dns_server: DnsServerFactory, first: int) -> None:
+    server = await dns_server()
+
+    def names() -> Iterator[tuple[str, bool]]:
+        for i in range(first):
+            yield f"k{i}.kestrel.ml", False
+        raise RuntimeError("the generator broke")
+
+    async with resolving(server) as resolver:
+        with pytest.raises(RuntimeError, match="the generator broke"):
+            async for _ in resolver.triage_many(names()):
+                pass
