@@ -17,11 +17,15 @@ from datetime import UTC, datetime, timedelta
 from lookalike import scoring
 from lookalike.model import (
     Candidate,
+    Change,
+    ChangeKind,
+    Changes,
     Contact,
     DnsFacts,
     Evidence,
     Existence,
     Finding,
+    Level,
     MailRoute,
     MxHost,
     Outcome,
@@ -522,3 +526,32 @@ def many_findings(
         )
         out.append(finding(cand, ev))
     return out
+
+
+def sample_changes() -> Changes:
+    """What changed since scan 6, in terms of ``sample_findings``: one new, one escalated, one gone."""
+    return Changes(
+        previous_id=6,
+        current_id=7,
+        new=(
+            Change(
+                "kestrelsytems.com",
+                PROTECTED,
+                ChangeKind.NEW,
+                ("MX added: mx.parkingdns.example",),
+                None,
+                Level.CRITICAL,
+            ),
+        ),
+        escalated=(
+            Change(
+                "kestrelsystem.com",
+                PROTECTED,
+                ChangeKind.ESCALATED,
+                ("catch-all started",),
+                Level.MEDIUM,
+                Level.HIGH,
+            ),
+        ),
+        gone=(Change("kestrel-sys.com", PROTECTED, ChangeKind.GONE, ("NXDOMAIN now",)),),
+    )

@@ -12,9 +12,6 @@ from playwright.sync_api import expect
 from lookalike.model import (
     Availability,
     BlockEntry,
-    Change,
-    ChangeKind,
-    Changes,
     Existence,
     Finding,
     HygieneAudit,
@@ -46,31 +43,7 @@ def write_report(tmp_path: Path, items: list[Finding], name: str = "report.html"
     payload = fx.HOSTILE[0]
     html = render(
         fx.scan_result(items),
-        changes=Changes(
-            6,
-            7,
-            new=(
-                Change(
-                    "kestrelsytems.com",
-                    fx.PROTECTED,
-                    ChangeKind.NEW,
-                    ("MX added: mx.parkingdns.example",),
-                    None,
-                    Level.CRITICAL,
-                ),
-            ),
-            escalated=(
-                Change(
-                    "kestrelsystem.com",
-                    fx.PROTECTED,
-                    ChangeKind.ESCALATED,
-                    ("catch-all started",),
-                    Level.MEDIUM,
-                    Level.HIGH,
-                ),
-            ),
-            gone=(Change("kestrel-sys.com", fx.PROTECTED, ChangeKind.GONE, ("NXDOMAIN now",)),),
-        ),
+        changes=fx.sample_changes(),
         triage={
             "kestrelsytems.com": TriageMark(
                 "kestrelsytems.com", Triage.MALICIOUS, "reported to the registrar", "ana", fx.NOW

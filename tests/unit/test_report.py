@@ -288,31 +288,7 @@ def test_per_domain_summary() -> None:
 
 
 def test_changes_section_and_badges() -> None:
-    changes = Changes(
-        previous_id=6,
-        current_id=7,
-        new=(
-            Change(
-                "kestrelsytems.com",
-                fx.PROTECTED,
-                ChangeKind.NEW,
-                ("MX added: mx.parkingdns.example",),
-                None,
-                Level.CRITICAL,
-            ),
-        ),
-        escalated=(
-            Change(
-                "kestrelsystem.com",
-                fx.PROTECTED,
-                ChangeKind.ESCALATED,
-                ("catch-all started",),
-                Level.MEDIUM,
-                Level.HIGH,
-            ),
-        ),
-        gone=(Change("kestrel-sys.com", fx.PROTECTED, ChangeKind.GONE, ("NXDOMAIN now",)),),
-    )
+    changes = fx.sample_changes()
     html = rendered(fx.sample_findings(), changes=changes)
     assert "What changed since the previous scan" in html
     assert "Compared with scan #6" in html
