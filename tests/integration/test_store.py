@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lookalike import store as store_module
 from lookalike.errors import LookalikeError
 from lookalike.model import (
     Candidate,
@@ -43,6 +42,8 @@ from lookalike.store import (
     unpack_ids,
     unpack_names,
 )
+from lookalike.store import absent as absent_module
+from lookalike.store import history as history_module
 from tests.fixtures.store import PROTECTED, T0, V1_ABSENT, V1_FINDING, finding, reference, scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -330,8 +331,8 @@ def _chunks(store: Store, scan_id: int) -> list[tuple[str, int]]:
 def test_absent_names_are_compacted_when_the_scan_finishes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "BATCH", 1000)
-    monkeypatch.setattr(store_module, "ID_CHUNK", 2000)
+    monkeypatch.setattr(history_module, "BATCH", 1000)
+    monkeypatch.setattr(absent_module, "ID_CHUNK", 2000)
     names = [(f"n{i}.ml", PROTECTED) for i in range(5000)]
     scan_id = _begin(store)
     store.record_absent(scan_id, iter(names))
