@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -19,11 +19,13 @@ import typer
 
 from lookalike import diff as diffing
 from lookalike.alerts import alert_payload, alert_text, clean, display_name
-from lookalike.cli.app import app, fail
+from lookalike.cli.app import EXIT_ERROR, app, fail
+from lookalike.cli.database import open_db
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, ScanInfo, ScanResult, Triage, TriageMark
 from lookalike.names import parse
 from lookalike.store import Store, default_db_path
+from lookalike.store.history import Checkup
 
 FLAP_WINDOW = 4
 """Scans looked at to decide that a name flaps (``diff.flapping``'s default window)."""
@@ -47,8 +49,8 @@ def _user_errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def _open(db: Path | None, *, create: bool = False) -> Store:
-    return Store.open(db if db is not None else default_db_path(), create=create)
+def _open(db: Path | None, *, create: bool = False) -> AbstractContextManager[Store]:
+    return open_db(db, create=create)
 
 
 def _when(value: datetime | None) -> str:
@@ -74,8 +76,27 @@ def history(
     ] = None,
     db: DbOption = None,
     limit: Annotated[int, typer.Option(help="Scans to list, newest first.", min=1)] = 50,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Check the whole database and list damaged rows; change nothing. Exit 0 sound, 2 damaged.",
+        ),
+    ] = False,
 ) -> None:
     """List the stored scans, or one lookalike's history and triage state."""
+    if check:
+        with _user_errors():
+            if domain is not None:
+                raise LookalikeError("--check checks the whole database: give no DOMAIN")
+            with Store.open(
+                db if db is not None else default_db_path(), create=False, read_only=True
+            ) as store:
+                found = store.checkup()
+        _print_checkup(found)
+        if not found.sound:
+            fail(f"{found.label}: {_problems(found)} (listed above)", EXIT_ERROR)
+        return
     with _user_errors(), _open(db) as store:
         if domain is None:
             _print_scans(store, limit)
@@ -86,7 +107,7 @@ def history(
 def _print_scans(store: Store, limit: int) -> None:
     infos = store.scans(limit=limit)
     if not infos:
-        typer.echo(f"no scans in {store.path}")
+        typer.echo(f"no scans in {store.label}")
         return
     typer.echo(
         f"{'id':>6}  {'started (UTC)':16}  {'finished':16}  {'state':11}  "
@@ -106,6 +127,37 @@ def _print_scans(store: Store, limit: int) -> None:
             f"{info.id:>6}  {_when(info.started):16}  {_when(info.finished):16}  {_state(info):11}  "
             f"{exists:>7,}  {unknown:>7,}  {absent:>9,}  {protected}"
         )
+
+
+def _print_checkup(found: Checkup) -> None:
+    from lookalike.store import SCHEMA_VERSION
+
+    read = ", ".join(f"{n:,} {table}" for table, n in found.read) or "nothing"
+    upgrade = (
+        f" (migrated to {SCHEMA_VERSION} by the next command that writes)"
+        if found.schema < SCHEMA_VERSION
+        else ""
+    )
+    typer.echo(f"{found.label}: schema {found.schema}{upgrade}; read {read}")
+    for line in found.structure:
+        typer.echo(f"  structure: {clean(line, 300)}")
+    for item in found.damage:
+        typer.echo(f"  damaged: {clean(str(item), 300)}")
+    if found.damaged > len(found.damage):
+        typer.echo(f"  ... and {found.damaged - len(found.damage):,} more damaged rows")
+    if found.sound:
+        typer.echo(f"{found.label}: sound")
+
+
+def _problems(found: Checkup) -> str:
+    parts = []
+    if found.structure:
+        parts.append(f"{len(found.structure)} structural problem{'s' if len(found.structure) != 1 else ''}")
+    if found.damaged:
+        parts.append(
+            f"{found.damaged:,} damaged row{'s' if found.damaged != 1 else ''} (reads leave them out)"
+        )
+    return " and ".join(parts) + "; restore the file from a backup to get them back"
 
 
 def _print_domain(store: Store, domain: str) -> None:
@@ -185,7 +237,7 @@ def diff_command(
         if to_id is None:
             to_id = store.latest_scan()
             if to_id is None:
-                raise LookalikeError(f"{store.path} holds no complete scan yet")
+                raise LookalikeError(f"{store.label} holds no complete scan yet")
         if from_id is None:
             from_id = store.latest_scan(before=to_id)
             if from_id is None:
@@ -274,5 +326,5 @@ def prune(
                 older_than=timedelta(days=older_than) if older_than is not None else None,
                 vacuum=vacuum,
             )
-            path = store.path
+            path = store.label
     typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {path}")

@@ -79,8 +79,9 @@ class ScanSource:
 def load_scan(*, db: Path | None, scan_id: int | None, from_json: Path | None) -> ScanSource:
     """The scan to work from: ``from_json``, else ``scan_id`` in ``db``, else ``db``'s latest complete scan.
     With a JSON file, triage marks come from ``db`` when that database exists."""
+    from lookalike.cli.database import open_db
     from lookalike.cli.report import read_scan_json
-    from lookalike.store import Store, default_db_path
+    from lookalike.store import default_db_path
 
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
@@ -89,16 +90,16 @@ def load_scan(*, db: Path | None, scan_id: int | None, from_json: Path | None) -
         result = read_scan_json(from_json)
         if not path.is_file():
             return ScanSource(result, str(from_json))
-        with Store.open(path, create=False) as store:
+        with open_db(path) as store:
             return ScanSource(result, str(from_json), triage=store.triage(), db=path)
-    with Store.open(path, create=False) as store:
+    with open_db(path) as store:
         if scan_id is None:
             scan_id = store.latest_scan() or store.latest_scan(finished=False)
             if scan_id is None:
-                raise LookalikeError(f"{store.path} holds no scans yet; run `lookalike scan` first")
+                raise LookalikeError(f"{store.label} holds no scans yet; run `lookalike scan` first")
         result = store.load_scan(scan_id)
         return ScanSource(
-            result, f"scan {scan_id} in {store.path}", frozenset(store.absent(scan_id)), store.triage(), path
+            result, f"scan {scan_id} in {store.label}", frozenset(store.absent(scan_id)), store.triage(), path
         )
 
 
@@ -166,13 +167,13 @@ async def confirm(
     names: Sequence[str], settings: Settings, cache_db: Path | None
 ) -> dict[str, Outcome[Registration]]:
     """Ask the registry (RDAP, else WHOIS) about ``names``; cache definite answers in ``cache_db``."""
+    from lookalike.cli.database import open_db
     from lookalike.registry import Registry
-    from lookalike.store import Store
 
     if not names:
         return {}
     with ExitStack() as stack:
-        cache = stack.enter_context(Store.open(cache_db, create=False)) if cache_db is not None else None
+        cache = stack.enter_context(open_db(cache_db)) if cache_db is not None else None
         async with Registry(settings.endpoints, settings.limits, cache=cache) as registry:
             answers = await asyncio.gather(*(registry.lookup(n) for n in names))
     return dict(zip(names, answers, strict=True))

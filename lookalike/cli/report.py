@@ -122,14 +122,14 @@ def _from_json(path: Path) -> ReportInputs:
 
 def _from_store(db: Path | None, scan_id: int | None) -> ReportInputs:
     from lookalike import diff
-    from lookalike.store import Store, default_db_path
+    from lookalike.cli.database import open_db
 
-    with Store.open(db if db is not None else default_db_path(), create=False) as store:
+    with open_db(db) as store:
         if scan_id is None:
             # The latest complete scan; an unfinished or interrupted one only when there is no other.
             scan_id = store.latest_scan() or store.latest_scan(finished=False)
             if scan_id is None:
-                raise LookalikeError(f"{store.path} holds no scans yet")
+                raise LookalikeError(f"{store.label} holds no scans yet")
         result = store.load_scan(scan_id)
         triage = store.triage()
         previous_id = store.latest_scan(before=scan_id)

@@ -26,6 +26,7 @@ from lookalike.cli.app import (
     resolvers,
     whois_servers,
 )
+from lookalike.cli.database import print_damage
 from lookalike.cli.progress import ScanProgress
 from lookalike.cli.summary import print_finding, print_summary
 from lookalike.config import Settings
@@ -33,6 +34,7 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.store import default_db_path
 
 DomainsArg = Annotated[
     list[str] | None, typer.Argument(help="Protected domains (army.mil, mail.example.org ...).")
@@ -264,6 +266,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         print_summary(outcome.run, outcome.changes, outcome.written, console=err)
     for line in outcome.alert_notes:
         err.print(line, markup=False)  # a relay's or webhook's reply is hostile text
+    if outcome.damage:
+        print_damage(str(settings.db or default_db_path()), outcome.damage)
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"

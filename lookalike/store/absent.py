@@ -2,66 +2,129 @@
 
 Every ``(domain, protected)`` pair is interned once in ``names`` (shared by all scans); a running
 scan appends chunks of names (``chunks.pack_names``), and ``compact`` turns them into chunks of
-sorted name ids when it finishes. Each function works inside the caller's transaction.
+sorted name ids when it finishes. Each function works inside the caller's transaction; a chunk or a
+name that does not decode is reported through ``report`` and left out.
 
 Must not: open transactions, decide what a scan means, or touch the network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Final
 
-from lookalike.store.chunks import pack_ids, unpack_ids, unpack_names
+from lookalike.store import rows
+from lookalike.store.chunks import ids_from_raw, names_from_text, pack_ids
 from lookalike.store.engine import Dialect, Tx
+from lookalike.store.rows import Damage, DamagedRow
 
 ID_CHUNK: Final = 50_000
 """Name ids per chunk once a scan is compacted; ``history`` decodes one chunk per scan."""
 
+Report = Callable[[Damage], None]
 
-def finding_keys(tx: Tx, scan_id: int) -> set[tuple[str, str]]:
-    return {
-        (r[0], r[1])
-        for r in tx.execute("SELECT domain, protected FROM findings WHERE scan_id = ?", (scan_id,))
-    }
+CHUNK_COLUMNS: Final = "scan_id, seq, kind, first_id, last_id, count, data, crc"
 
 
-def chunk_names(tx: Tx, scan_id: int) -> set[tuple[str, str]]:
+def chunk_crc(values: tuple[int, str, int | None, int | None, int, bytes]) -> int:
+    """The checksum of a chunk row, from its ``scan_id, kind, first_id, last_id, count, data`` (``seq``
+    is left out: it only orders the chunks)."""
+    return rows.crc(values)
+
+
+def decode_chunk(row: Sequence[object]) -> tuple[str, set[tuple[str, str]] | list[int]]:
+    """A row of ``CHUNK_COLUMNS``: its kind and its names or sorted ids. Raises ``DamagedRow``."""
+    scan_id, _, kind, first, last, count, data, stored = row
+    raw = rows.inflate(data, "data")
+    payload: set[tuple[str, str]] | list[int]
+    if kind == "names":
+        try:
+            payload = names_from_text(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DamagedRow(f"data is not UTF-8 text ({exc.reason})") from exc
+    elif kind == "ids":
+        if len(raw) % 4:
+            raise DamagedRow("data is not a list of ids")
+        payload = ids_from_raw(raw)
+        if payload and (payload[0] != first or payload[-1] != last or len(payload) != count):
+            raise DamagedRow("its ids do not match its first_id, last_id and count")
+    else:
+        raise DamagedRow(f"kind {kind!r:.20} is neither names nor ids")
+    rows.verify((scan_id, kind, first, last, count, data), stored)
+    return kind, payload
+
+
+def _where(row: Sequence[object]) -> str:
+    return f"scan {row[0]!r}, absent chunk {row[1]!r}"
+
+
+def chunks(tx: Tx, scan_id: int, kind: str, report: Report) -> Iterable[set[tuple[str, str]] | list[int]]:
+    """The decoded chunks of one kind of a scan; damaged ones reported and skipped."""
+    for row in tx.execute(
+        f"SELECT {CHUNK_COLUMNS} FROM absent_chunks WHERE scan_id = ? AND kind = ? ORDER BY seq",
+        (scan_id, kind),
+    ).fetchall():
+        try:
+            yield decode_chunk(row)[1]
+        except DamagedRow as exc:
+            report(Damage(_where(row), str(exc)))
+
+
+def finding_keys(tx: Tx, scan_id: int, report: Report) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    for finding_id, domain, protected in tx.execute(
+        "SELECT id, domain, protected FROM findings WHERE scan_id = ?", (scan_id,)
+    ):
+        if isinstance(domain, str) and isinstance(protected, str):
+            keys.add((domain, protected))
+        else:
+            report(Damage(f"scan {scan_id}, finding {finding_id!r}", "domain or protected is not text"))
+    return keys
+
+
+def chunk_names(tx: Tx, scan_id: int, report: Report) -> set[tuple[str, str]]:
     """The absent names of a scan's chunks that are not compacted yet."""
     names: set[tuple[str, str]] = set()
-    for (blob,) in tx.execute(
-        "SELECT data FROM absent_chunks WHERE scan_id = ? AND kind = 'names'", (scan_id,)
-    ):
-        names |= unpack_names(blob)
+    for part in chunks(tx, scan_id, "names", report):
+        assert isinstance(part, set)
+        names |= part
     return names
 
 
-def chunk_ids(tx: Tx, scan_id: int) -> set[int]:
+def chunk_ids(tx: Tx, scan_id: int, report: Report) -> set[int]:
     """The absent name ids of a scan's compacted chunks."""
     ids: set[int] = set()
-    for (blob,) in tx.execute(
-        "SELECT data FROM absent_chunks WHERE scan_id = ? AND kind = 'ids'", (scan_id,)
-    ):
-        ids.update(unpack_ids(blob))
+    for part in chunks(tx, scan_id, "ids", report):
+        assert isinstance(part, list)
+        ids.update(part)
     return ids
 
 
-def compact(tx: Tx, dialect: Dialect, scan_id: int) -> None:
+def compact(tx: Tx, dialect: Dialect, scan_id: int, report: Report) -> None:
     """Replace a scan's chunks of names by chunks of name ids. Interning every name of the scan at
     once, in sorted order, touches each page of ``names`` once; interning batch by batch as the scan
-    ran would rewrite most of it every time."""
+    ran would rewrite most of it every time. Damaged chunks are reported and dropped."""
     size = ID_CHUNK
-    names = chunk_names(tx, scan_id)
+    names = chunk_names(tx, scan_id, report)
     if not names:
         return
-    ids = sorted(set(intern(tx, dialect, names)) | chunk_ids(tx, scan_id))
+    ids = sorted(set(intern(tx, dialect, names)) | chunk_ids(tx, scan_id, report))
     tx.execute("DELETE FROM absent_chunks WHERE scan_id = ?", (scan_id,))
+    parts = [ids[i : i + size] for i in range(0, len(ids), size)]
     tx.executemany(
-        "INSERT INTO absent_chunks (scan_id, seq, kind, first_id, last_id, count, data)"
-        " VALUES (?, ?, 'ids', ?, ?, ?, ?)",
+        f"INSERT INTO absent_chunks ({CHUNK_COLUMNS}) VALUES (?, ?, 'ids', ?, ?, ?, ?, ?)",
         [
-            (scan_id, seq, part[0], part[-1], len(part), pack_ids(part))
-            for seq, part in enumerate((ids[i : i + size] for i in range(0, len(ids), size)), 1)
+            (
+                scan_id,
+                seq,
+                part[0],
+                part[-1],
+                len(part),
+                data,
+                chunk_crc((scan_id, "ids", part[0], part[-1], len(part), data)),
+            )
+            for seq, part in enumerate(parts, 1)
+            for data in (pack_ids(part),)
         ],
     )
 
@@ -74,10 +137,16 @@ def protected_ids(tx: Tx, domains: Iterable[str]) -> dict[str, int]:
     return ids
 
 
+def name_crc(domain: str, protected: str, name_id: int) -> int:
+    """The checksum of a ``names`` row, over the protected domain's name (not its id), so a damaged
+    ``protected`` row is found too."""
+    return rows.crc((domain, protected, name_id))
+
+
 def intern(tx: Tx, dialect: Dialect, pairs: Collection[tuple[str, str]]) -> list[int]:
     """The name ids of distinct (domain, protected) pairs, giving new names the next free ids.
-    Set-based through a temporary table: a few statements, not one per name, and new names go
-    into ``names`` in key order."""
+    Set-based: the batch is bulk-copied into a temporary table and joined with ``names`` once, and
+    the new names are bulk-copied into ``names`` in key order, each with its checksum."""
     # The counter row first, locked where the back end lets writers run side by side: two scans
     # finishing at once must not hand out the same ids.
     base = tx.execute(f"SELECT value FROM counters WHERE name = 'name_id'{dialect.for_update}").fetchone()[0]
@@ -87,51 +156,72 @@ def intern(tx: Tx, dialect: Dialect, pairs: Collection[tuple[str, str]]) -> list
     )
     tx.execute("DELETE FROM intern_batch")
     tx.copy("intern_batch", ("domain", "protected"), ((d, protected[p]) for d, p in pairs))
-    added = tx.execute(
-        """INSERT INTO names (domain, protected, id)
-           SELECT b.domain, b.protected, ? + row_number() OVER (ORDER BY b.domain, b.protected)
-           FROM intern_batch b
-           WHERE NOT EXISTS
-               (SELECT 1 FROM names n WHERE n.domain = b.domain AND n.protected = b.protected)
-           ORDER BY b.domain, b.protected""",
-        (base,),
-    ).rowcount
-    if added:
-        tx.execute("UPDATE counters SET value = value + ? WHERE name = 'name_id'", (added,))
-    ids = [
-        r[0]
-        for r in tx.execute(
-            "SELECT n.id FROM intern_batch b"
-            " JOIN names n ON n.domain = b.domain AND n.protected = b.protected"
-        )
-    ]
+    tx.analyze("intern_batch")
+    known = tx.execute(
+        "SELECT b.domain, b.protected, n.id FROM intern_batch b"
+        " JOIN names n ON n.domain = b.domain AND n.protected = b.protected"
+    ).fetchall()
     tx.execute("DELETE FROM intern_batch")
-    return ids
+    ids = [r[2] for r in known]
+    have = {(r[0], r[1]) for r in known}
+    owner = {pid: domain for domain, pid in protected.items()}
+    new = sorted({(d, protected[p]) for d, p in pairs} - have)
+    tx.copy(
+        "names",
+        ("domain", "protected", "id", "crc"),
+        ((d, pid, base + i, name_crc(d, owner[pid], base + i)) for i, (d, pid) in enumerate(new, 1)),
+    )
+    if new:
+        tx.execute("UPDATE counters SET value = value + ? WHERE name = 'name_id'", (len(new),))
+    return ids + list(range(base + 1, base + len(new) + 1))
 
 
-def ids_of(tx: Tx, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The name ids of names already interned (others are left out)."""
+def ids_of(tx: Tx, keys: Sequence[tuple[str, str]], report: Report) -> dict[tuple[str, str], int]:
+    """The name ids of names already interned (others are left out; damaged ones reported)."""
     out: dict[tuple[str, str], int] = {}
     for domain, protected in keys:
         row = tx.execute(
-            "SELECT n.id FROM names n JOIN protected p ON p.id = n.protected"
+            "SELECT n.id, n.crc FROM names n JOIN protected p ON p.id = n.protected"
             " WHERE n.domain = ? AND p.domain = ?",
             (domain, protected),
         ).fetchone()
-        if row is not None:
-            out[(domain, protected)] = row[0]
+        if row is None:
+            continue
+        try:
+            out[(domain, protected)] = verified_name(domain, protected, row[0], row[1])
+        except DamagedRow as exc:
+            report(Damage(f"absent name {row[0]!r} ({domain!r:.80})", str(exc)))
     return out
 
 
-def names_of(tx: Tx, ids: Collection[int]) -> set[tuple[str, str]]:
+def verified_name(domain: object, protected: object, name_id: object, stored: object) -> int:
+    """The id of a ``names`` row whose columns are text and match its checksum; else ``DamagedRow``."""
+    number = rows.integer(name_id, "id")
+    rows.verify((rows.text(domain, "domain"), rows.text(protected, "its protected domain"), number), stored)
+    return number
+
+
+def names_of(tx: Tx, ids: Collection[int], report: Report) -> set[tuple[str, str]]:
     """The (domain, protected) pairs of a set of name ids. One pass over ``names``: a scan's absent
-    names are most of the table, so reading it whole beats looking each id up."""
+    names are most of the table, so reading it whole beats looking each id up. A damaged row, or an
+    id no row answers for, is reported."""
     if not ids:
         return set()
     wanted = ids if isinstance(ids, set | frozenset) else set(ids)
     protected = {r[0]: r[1] for r in tx.execute("SELECT id, domain FROM protected")}
-    return {
-        (domain, protected[pid])
-        for domain, pid, name_id in tx.execute("SELECT domain, protected, id FROM names")
-        if name_id in wanted
-    }
+    out: set[tuple[str, str]] = set()
+    seen: set[int] = set()
+    for domain, pid, name_id, stored in tx.execute("SELECT domain, protected, id, crc FROM names"):
+        if name_id not in wanted:
+            continue
+        seen.add(name_id)
+        owner = protected.get(pid)
+        try:
+            verified_name(domain, owner, name_id, stored)
+        except DamagedRow as exc:
+            report(Damage(f"absent name {name_id!r} ({domain!r:.80})", str(exc)))
+            continue
+        out.add((str(domain), str(owner)))
+    if missing := wanted - seen:
+        report(Damage(f"absent names {min(missing)}..{max(missing)}", f"{len(missing)} ids have no name"))
+    return out

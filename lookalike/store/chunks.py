@@ -30,8 +30,13 @@ def pack_ids(ids: Iterable[int]) -> bytes:
 
 def unpack_ids(blob: bytes) -> list[int]:
     """The inverse of ``pack_ids``: the sorted ids."""
+    return ids_from_raw(zlib.decompress(blob))
+
+
+def ids_from_raw(raw: bytes) -> list[int]:
+    """The sorted ids of an inflated ``pack_ids`` chunk (a whole number of uint32 deltas)."""
     deltas = array.array("I")
-    deltas.frombytes(zlib.decompress(blob))
+    deltas.frombytes(raw)
     if sys.byteorder == "big":
         deltas.byteswap()
     return list(itertools.accumulate(deltas))
@@ -54,8 +59,12 @@ def pack_names(pairs: Iterable[tuple[str, str]]) -> bytes:
 
 def unpack_names(blob: bytes) -> set[tuple[str, str]]:
     """The inverse of ``pack_names``."""
+    return names_from_text(zlib.decompress(blob).decode("utf-8"))
+
+
+def names_from_text(text: str) -> set[tuple[str, str]]:
+    """The pairs of an inflated, decoded ``pack_names`` chunk."""
     out: set[tuple[str, str]] = set()
-    text = zlib.decompress(blob).decode("utf-8")
     for block in text.split("\n\n") if text else ():
         protected, *domains = block.split("\n")
         out.update(zip(domains, itertools.repeat(sys.intern(protected))))

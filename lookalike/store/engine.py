@@ -42,6 +42,10 @@ class Tx(Protocol):
         """Append many rows to ``table`` the fastest way the back end knows (PostgreSQL's ``COPY``)."""
         ...
 
+    def analyze(self, table: str) -> None:
+        """Statistics for a table just filled, where the back end plans by them (PostgreSQL)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Dialect:

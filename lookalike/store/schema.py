@@ -104,6 +104,13 @@ MIGRATIONS: Final = (
         )""",
         ),
     ),
+    Migration(
+        "A checksum per row (rows.crc): damage inside a value is found, not read as data.",
+        tuple(
+            f"ALTER TABLE {table} ADD COLUMN crc {{int}}"
+            for table in ("scans", "refs", "findings", "absent_chunks", "triage", "registrations", "names")
+        ),
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -337,19 +337,26 @@ def _stored_findings(db: Path) -> int:
         return 0
 
 
-def test_two_scans_on_one_database(cli: Cli, slow_dns: HostPort) -> None:
+@pytest.mark.parametrize("route", ["the same path", "a symlink"])
+def test_two_scans_on_one_database(cli: Cli, slow_dns: HostPort, route: str) -> None:
     db = cli.tmp / "shared.db"
-    args = ("scan", "--config", str(cli.config), "--db", str(db), "--quiet")
-    first = cli.start(*args, "--resolver", str(slow_dns))  # slow: still scanning when the second starts
+    args = ("scan", "--config", str(cli.config), "--quiet")
+    first = cli.start(*args, "--db", str(db), "--resolver", str(slow_dns))  # slow: still scanning
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _stored_findings(db) < 1:
         time.sleep(0.2)
-    second = cli.run(*args)
-    assert second.returncode == 2
-    assert "another scan" in second.stderr
+    other = db
+    if route == "a symlink":
+        other = cli.tmp / "elsewhere" / "alias.db"
+        other.parent.mkdir()
+        other.symlink_to(db)
+    second = cli.run(*args, "--db", str(other))
+    assert second.returncode == 2, second.stderr
+    assert f"another scan (pid {first.pid}) is using {other}" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
     first.send_signal(signal.SIGINT)
-    first.communicate(timeout=60)
-    assert first.returncode == 130
+    _, first_err = first.communicate(timeout=60)
+    assert first.returncode == 130, first_err
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -395,3 +402,29 @@ def test_report_rerenders_a_scan_json(cli: Cli) -> None:
     plan = json.loads((cli.tmp / "scan.json").read_text("utf-8"))["plan"]
     assert plan, "the scan confirmed no plan"
     assert plan[0]["domain"] in html  # the plan survives the round trip through the JSON
+
+
+def test_a_damaged_history_costs_its_rows_not_the_scan(cli: Cli) -> None:
+    assert cli.scan().returncode == 0
+    db = cli.tmp / "history.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE findings SET score = 'not json' WHERE domain = 'kestrel.ml'")
+        conn.execute("UPDATE triage SET state = 'evil'")  # none yet: harmless
+    again = cli.scan("--json", "again.json")
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    assert f"lookalike: warning: {db}: scan 1, finding" in again.stderr
+    assert "('kestrel.ml'): score is not JSON" in again.stderr
+    assert "kestrel.ml" in findings(cli.tmp / "again.json"), "today's scan is whole"
+
+    data = bytearray(db.read_bytes())  # now break a page of the file's structure
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page,) = conn.execute("SELECT MAX(pageno) FROM dbstat WHERE name = 'findings'").fetchone()
+    data = bytearray(db.read_bytes())
+    data[(page - 1) * 8192 : (page - 1) * 8192 + 8] = b"\xff" * 8
+    db.write_bytes(bytes(data))
+    broken = cli.scan()
+    assert broken.returncode == 2, broken.stderr
+    assert broken.stderr.count("\n") == 1, broken.stderr
+    assert f"lookalike: error: {db} is damaged" in broken.stderr

@@ -115,7 +115,7 @@ def test_a_newer_schema_is_refused(db_path: Path) -> None:
     db.execute("INSERT INTO schema_version VALUES (?, 'later')", (SCHEMA_VERSION + 1,))
     db.commit()
     db.close()
-    with pytest.raises(LookalikeError, match=r"newer lookalike \(schema 3"):
+    with pytest.raises(LookalikeError, match=rf"newer lookalike \(schema {SCHEMA_VERSION + 1}"):
         Store.open(db_path)
 
 
@@ -606,3 +606,52 @@ def test_a_killed_scan_leaves_no_stale_lock(db_path: Path, tmp_path: Path) -> No
             pass
         assert store.integrity_check() == ["ok"]
         assert store.unfinished_scan("a") is not None, "the killed scan can be resumed"
+
+
+def test_the_lock_belongs_to_the_file_whatever_path_reaches_it(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Store.open(db_path).close()
+    (tmp_path / "elsewhere.db").symlink_to(db_path)
+    os.link(db_path, tmp_path / "linked.db")
+    (tmp_path / "alias").symlink_to(db_path.parent)
+    monkeypatch.chdir(db_path.parent.parent)
+    routes = {
+        "symlink": tmp_path / "elsewhere.db",
+        "hard link": tmp_path / "linked.db",
+        "relative path": Path(db_path.parent.name) / ".." / db_path.parent.name / db_path.name,
+        "symlinked directory": tmp_path / "alias" / db_path.name,
+    }
+    go, release = tmp_path / "go", tmp_path / "release"
+    go.touch()
+    holder = _spawn(db_path, go, release, "a")
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    try:
+        for route, other in routes.items():
+            with Store.open(other) as store:
+                with (
+                    pytest.raises(LookalikeError, match=f"another scan \\(pid {holder.pid}\\)"),
+                    store.scan_lock(),
+                ):
+                    pytest.fail(f"a second scan through a {route} got the lock")
+                store.set_triage("kestrel.ml", Triage.WATCH)  # the data stays open to everyone else
+    finally:
+        release.touch()
+        holder.communicate(timeout=60)
+    assert holder.returncode == 0
+
+
+def test_two_stores_in_one_process_exclude_each_other_and_close_safely(db_path: Path) -> None:
+    first, second = Store.open(db_path), Store.open(db_path)
+    with first.scan_lock():
+        with pytest.raises(LookalikeError, match=f"pid {os.getpid()}"), second.scan_lock():
+            pass
+        second.close()  # must not drop the first store's locks or descriptor
+        scan_id = _begin(first)
+        first.record(scan_id, finding())
+    with first.scan_lock():
+        assert len(first.load_scan(scan_id).findings) == 1
+    first.close()
+    with Store.open(db_path) as again, again.scan_lock():
+        assert again.integrity_check() == ["ok"]
