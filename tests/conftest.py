@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.probes",
     "tests.fixtures.store",
+    "tests.fixtures.postgres",
     "tests.fixtures.report",
 ]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from lookalike.store import Store, default_db_path
+from lookalike.store import Store
 from lookalike.store.rows import Damage
 
 SHOWN = 10
@@ -22,7 +22,7 @@ SHOWN = 10
 @contextmanager
 def open_db(db: Path | str | None, *, create: bool = False) -> Iterator[Store]:
     """The database ``db`` (the default one when None), closed and its damage reported on exit."""
-    with Store.open(db if db is not None else default_db_path(), create=create) as store:
+    with Store.open(db, create=create) as store:
         try:
             yield store
         finally:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,18 +23,19 @@ from lookalike.cli.database import open_db
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, ScanInfo, ScanResult, Triage, TriageMark
 from lookalike.names import parse
-from lookalike.store import Store, default_db_path
+from lookalike.store import Store
 from lookalike.store.history import Checkup
 
 FLAP_WINDOW = 4
 """Scans looked at to decide that a name flaps (``diff.flapping``'s default window)."""
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        metavar="PATH",
-        help="The scan database. Default: $LOOKALIKE_DB, else ~/.local/share/lookalike/lookalike.db.",
+        metavar="PATH|URL",
+        help="The scan database: a file, or a postgresql:// URL. Default: $LOOKALIKE_DB, else"
+        " ~/.local/share/lookalike/lookalike.db.",
         show_default=False,
     ),
 ]
@@ -49,7 +49,7 @@ def _user_errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def _open(db: Path | None, *, create: bool = False) -> AbstractContextManager[Store]:
+def _open(db: str | None, *, create: bool = False) -> AbstractContextManager[Store]:
     return open_db(db, create=create)
 
 
@@ -89,9 +89,7 @@ def history(
         with _user_errors():
             if domain is not None:
                 raise LookalikeError("--check checks the whole database: give no DOMAIN")
-            with Store.open(
-                db if db is not None else default_db_path(), create=False, read_only=True
-            ) as store:
+            with Store.open(db, create=False, read_only=True) as store:
                 found = store.checkup()
         _print_checkup(found)
         if not found.sound:

@@ -35,6 +35,8 @@ from lookalike.model import (
     TriageMark,
 )
 from lookalike.names import Name, parse
+from lookalike.store.location import Location
+from lookalike.store.location import parse as parse_location
 
 CONFIRM_MARGIN = 0.25
 """Names asked about beyond ``--top`` (at least 5 more), so the budget is still filled when some of
@@ -72,23 +74,23 @@ class ScanSource:
     absent: frozenset[tuple[str, str]] | None = None
     """(domain, protected) the scan found absent; None for a scan JSON file (it lists no absent names)."""
     triage: Mapping[str, TriageMark] = field(default_factory=dict)
-    db: Path | None = None
+    db: Location | None = None
     """The database that exists and may cache registry answers; None when there is none."""
 
 
-def load_scan(*, db: Path | None, scan_id: int | None, from_json: Path | None) -> ScanSource:
+def load_scan(*, db: Location | None, scan_id: int | None, from_json: Path | None) -> ScanSource:
     """The scan to work from: ``from_json``, else ``scan_id`` in ``db``, else ``db``'s latest complete scan.
     With a JSON file, triage marks come from ``db`` when that database exists."""
     from lookalike.cli.database import open_db
     from lookalike.cli.report import read_scan_json
-    from lookalike.store import default_db_path
+    from lookalike.store import default_db_path, is_url
 
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
-    path = db if db is not None else default_db_path()
+    path = parse_location(db) if db is not None else default_db_path()
     if from_json is not None:
         result = read_scan_json(from_json)
-        if not path.is_file():
+        if not is_url(path) and not Path(path).is_file():
             return ScanSource(result, str(from_json))
         with open_db(path) as store:
             return ScanSource(result, str(from_json), triage=store.triage(), db=path)
@@ -132,7 +134,7 @@ def _settings(
     config_path: Path | None,
     domains: Sequence[str] = (),
     file: Path | None = None,
-    db: Path | None = None,
+    db: str | None = None,
     **options: object,
 ) -> Settings:
     from lookalike.cli.scan import build_settings
@@ -164,7 +166,7 @@ def _chosen(settings: Settings, source: ScanSource, explicit: bool) -> list[Prot
 
 
 async def confirm(
-    names: Sequence[str], settings: Settings, cache_db: Path | None
+    names: Sequence[str], settings: Settings, cache_db: Location | None
 ) -> dict[str, Outcome[Registration]]:
     """Ask the registry (RDAP, else WHOIS) about ``names``; cache definite answers in ``cache_db``."""
     from lookalike.cli.database import open_db
@@ -231,9 +233,12 @@ def _dedupe(items: Iterable[PlanItem]) -> list[PlanItem]:
 # --- options shared by the three commands ----------------------------------------------------------
 
 DbOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", metavar="PATH", help="The scan database (default: the usual one).", show_default=False
+        "--db",
+        metavar="PATH|URL",
+        help="The scan database: a file, or a postgresql:// URL (default: the usual one).",
+        show_default=False,
     ),
 ]
 ScanOpt = Annotated[

@@ -120,7 +120,7 @@ def _from_json(path: Path) -> ReportInputs:
     )
 
 
-def _from_store(db: Path | None, scan_id: int | None) -> ReportInputs:
+def _from_store(db: str | Path | None, scan_id: int | None) -> ReportInputs:
     from lookalike import diff
     from lookalike.cli.database import open_db
 
@@ -147,7 +147,9 @@ def _from_store(db: Path | None, scan_id: int | None) -> ReportInputs:
     )
 
 
-def load_inputs(source: Path | None, *, db: Path | None = None, scan_id: int | None = None) -> ReportInputs:
+def load_inputs(
+    source: Path | None, *, db: str | Path | None = None, scan_id: int | None = None
+) -> ReportInputs:
     """Where the scan comes from: a scan JSON file, else a stored scan (the latest without ``--scan``)."""
     if source is not None and (scan_id is not None or db is not None):
         raise LookalikeError("give either a scan JSON file or --db/--scan, not both")
@@ -198,9 +200,12 @@ def report_command(
         typer.Option("--format", "-f", help="html (the report), or an export: json, csv, jsonl, cef."),
     ] = ReportFormat.HTML,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--db", metavar="PATH", help="The scan database (default: the usual one).", show_default=False
+            "--db",
+            metavar="PATH|URL",
+            help="The scan database: a file, or a postgresql:// URL (default: the usual one).",
+            show_default=False,
         ),
     ] = None,
     scan_id: Annotated[

@@ -35,6 +35,8 @@ from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
 from lookalike.store import default_db_path
+from lookalike.store.location import label as location_label
+from lookalike.store.location import parse as parse_location
 
 DomainsArg = Annotated[
     list[str] | None, typer.Argument(help="Protected domains (army.mil, mail.example.org ...).")
@@ -86,7 +88,7 @@ def build_settings(
     smtp_port: int | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
-    db: Path | None = None,
+    db: str | None = None,
     report: Path | None = None,
     json_path: Path | None = None,
     csv_path: Path | None = None,
@@ -137,7 +139,7 @@ def build_settings(
         smtp=smtp,
         http=http,
         allow_private=allow_private,
-        db=db,
+        db=parse_location(db) if db is not None else None,
         report=report,
         json=json_path,
         csv=csv_path,
@@ -208,7 +210,12 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the scan JSON here.")] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write findings as CSV here.")] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite history (default ~/.local/share/...).")
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="The history: an SQLite file, or a postgresql:// URL (default ~/.local/share/...).",
+        ),
     ] = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Keep no history: no resume, and every run is a first scan.")
@@ -267,7 +274,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     for line in outcome.alert_notes:
         err.print(line, markup=False)  # a relay's or webhook's reply is hostile text
     if outcome.damage:
-        print_damage(str(settings.db or default_db_path()), outcome.damage)
+        print_damage(location_label(settings.db or default_db_path()), outcome.damage)
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"

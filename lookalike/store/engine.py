@@ -73,9 +73,10 @@ class Engine(ABC):
     """Where the database is, for messages (a path, or a URL without its password)."""
 
     @abstractmethod
-    def transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
+    def transaction(self, *, write: bool, bulk: bool = False) -> AbstractContextManager[Tx]:
         """A transaction: a consistent snapshot for reads; for writes, committed when the block ends
-        and rolled back when it raises. Database failures become ``LookalikeError`` with one line."""
+        and rolled back when it raises. ``bulk``: it will ``copy`` (a back end may batch small writes
+        in a way bulk copies cannot share). Database failures become ``LookalikeError``, one line."""
 
     @abstractmethod
     def tables(self, tx: Tx) -> set[str]:

@@ -60,6 +60,8 @@ from lookalike.store import absent as names_db
 from lookalike.store import rows
 from lookalike.store.chunks import ZLIB_LEVEL, pack_names
 from lookalike.store.engine import Engine, Tx
+from lookalike.store.location import Location, default_db_path
+from lookalike.store.location import parse as parse_location
 from lookalike.store.rows import Damage, DamagedRow
 from lookalike.store.schema import SCHEMA_VERSION, migrate
 
@@ -167,14 +169,22 @@ class Store:
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False) -> Store:
-        """Open (and create, unless ``create`` is False) the database at ``path``, migrating it to
-        the current schema. ``read_only`` (for ``checkup``) migrates nothing, writes nothing and
-        skips the quick check on open (``checkup`` runs the full one). Raises ``LookalikeError``
-        with one line when it cannot be used."""
-        from lookalike.store.sqlite import SqliteEngine
+    def open(cls, location: Location | None = None, *, create: bool = True, read_only: bool = False) -> Store:
+        """Open the database at ``location`` (a path, a ``postgresql://`` URL, or None: the default
+        path), creating it unless ``create`` is False, and migrating it to the current schema.
+        ``read_only`` (for ``checkup``) migrates nothing, writes nothing and skips the quick check on
+        open (``checkup`` runs the full one). Raises ``LookalikeError`` with one line when the
+        database cannot be used."""
+        where = parse_location(location) if location is not None else default_db_path()
+        engine: Engine
+        if isinstance(where, str):
+            from lookalike.store.postgres import PostgresEngine
 
-        engine = SqliteEngine.open(Path(path), create=create, read_only=read_only, check=not read_only)
+            engine = PostgresEngine.open(where, create=create, read_only=read_only, check=not read_only)
+        else:
+            from lookalike.store.sqlite import SqliteEngine
+
+            engine = SqliteEngine.open(where, create=create, read_only=read_only, check=not read_only)
         try:
             with engine.transaction(write=not read_only) as tx:
                 version = _schema_version(engine, tx) if read_only else migrate(engine, tx)
@@ -213,8 +223,8 @@ class Store:
     # -- transactions and damage -----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Tx]:
-        with self._lock, self.engine.transaction(write=True) as tx:
+    def _write(self, *, bulk: bool = False) -> Iterator[Tx]:
+        with self._lock, self.engine.transaction(write=True, bulk=bulk) as tx:
             yield tx
 
     @contextlib.contextmanager
@@ -314,7 +324,7 @@ class Store:
         assert info.finished is not None
         values = (_iso(info.started), _iso(info.finished), int(not info.interrupted), int(info.interrupted))
         text = _dumps(info)
-        with self._write() as tx:
+        with self._write(bulk=True) as tx:
             row = tx.execute(
                 f"SELECT key FROM scans WHERE id = ?{self.engine.dialect.for_update}", (scan_id,)
             ).fetchone()
@@ -488,7 +498,8 @@ class Store:
                         Damage(f"scan {scan_id}, findings", f"existence {existence!r:.40} is unknown")
                     )
             total = tx.execute(
-                "SELECT COALESCE(SUM(count), 0) FROM absent_chunks WHERE scan_id = ?", (scan_id,)
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM absent_chunks WHERE scan_id = ?",
+                (scan_id,),
             ).fetchone()[0]
         if isinstance(total, int):
             out["absent"] += total

@@ -131,7 +131,7 @@ class SqliteEngine(Engine):
         return cls(path, db, handle)
 
     @contextlib.contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Tx]:
+    def transaction(self, *, write: bool, bulk: bool = False) -> Iterator[Tx]:
         db = self._db
         with _sqlite_errors(self.path):
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")

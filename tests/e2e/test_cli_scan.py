@@ -22,8 +22,10 @@ import pytest
 
 from lookalike.demo.background import in_background
 from lookalike.demo.dns_server import DnsServer, Fault
+from lookalike.demo.postgres import PostgresCluster
 from lookalike.demo.universe import Universe, running, zones
 from lookalike.endpoints import HostPort
+from lookalike.errors import LookalikeError
 from tests.fixtures.store import WebhookServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -428,3 +430,57 @@ def test_a_damaged_history_costs_its_rows_not_the_scan(cli: Cli) -> None:
     assert broken.returncode == 2, broken.stderr
     assert broken.stderr.count("\n") == 1, broken.stderr
     assert f"lookalike: error: {db} is damaged" in broken.stderr
+
+
+def _postgres_findings(cluster: PostgresCluster, url: str) -> int:
+    schema = url.rsplit("%3D", 1)[1]
+    try:
+        return int(cluster.sql(f'SELECT count(*) FROM "{schema}".findings').strip() or 0)
+    except LookalikeError:
+        return 0  # not created yet
+
+
+def test_history_in_postgresql_works_like_sqlite(cli: Cli, postgres_cluster: PostgresCluster) -> None:
+    url = postgres_cluster.create_schema()
+    base = ("scan", "--config", str(cli.config), "--db", url, "--quiet")
+    first = cli.run(*base, "--fail-on", "new", "--json", "pg.json")
+    assert first.returncode == 1, first.stderr  # the first scan: everything is new
+    local = cli.scan("--json", "sqlite.json")
+    assert local.returncode == 0, local.stderr
+    assert findings(cli.tmp / "pg.json") == findings(cli.tmp / "sqlite.json")
+    again = cli.run(*base, "--fail-on", "new")
+    assert again.returncode == 0, again.stderr
+    report = cli.run("report", "--db", url, "--format", "json", "-o", "-")
+    assert report.returncode == 0, report.stderr
+    assert {f["domain"] for f in json.loads(report.stdout)["findings"]} == set(findings(cli.tmp / "pg.json"))
+    # history, diff, triage and prune on both back ends: tests/integration/test_store_cli.py
+
+
+def test_a_database_that_goes_away_mid_scan_is_one_line_and_resume_finishes(
+    cli: Cli, slow_dns: HostPort, postgres_cluster: PostgresCluster
+) -> None:
+    many = ("--technique", "diacritic", "--technique", "tld-typo", "--technique", "omission")
+    whole = cli.scan(*many, "--json", "whole.json", db="whole.db")
+    assert whole.returncode == 0, whole.stderr
+    url = postgres_cluster.create_schema()
+    base = ("scan", "--config", str(cli.config), "--db", url, "--quiet", *many)
+    proc = cli.start(*base, "--resolver", str(slow_dns))  # slow: the server goes while it scans
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _postgres_findings(postgres_cluster, url) < 3:
+        time.sleep(0.2)
+    postgres_cluster.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lookalike pid %'"
+    )
+    _, err = proc.communicate(timeout=60)
+    cli.check_guard()
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1, err
+    assert f"lookalike: error: lost the connection to {url} (" in err
+    assert "`--resume` finishes a scan" in err
+    resumed = cli.run(*base, "--resume", "--json", "resumed.json")
+    assert resumed.returncode == 0, resumed.stderr
+
+    def essence(path: Path) -> dict[str, tuple[object, ...]]:
+        return {n: (f["status"], f["mail_route"], f["level"]) for n, f in findings(path).items()}
+
+    assert essence(cli.tmp / "resumed.json") == essence(cli.tmp / "whole.json")
