@@ -10,6 +10,7 @@ Must not: open transactions, decide what a scan means, or touch the network.
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Final
 
@@ -139,8 +140,9 @@ def protected_ids(tx: Tx, domains: Iterable[str]) -> dict[str, int]:
 
 def name_crc(domain: str, protected: str, name_id: int) -> int:
     """The checksum of a ``names`` row, over the protected domain's name (not its id), so a damaged
-    ``protected`` row is found too."""
-    return rows.crc((domain, protected, name_id))
+    ``protected`` row is found too. Simpler than ``rows.crc`` (a million names are summed at once):
+    a domain name cannot hold the separator."""
+    return binascii.crc32(f"{domain}\x1f{protected}\x1f{name_id}".encode("utf-8", "surrogatepass"))
 
 
 def intern(tx: Tx, dialect: Dialect, pairs: Collection[tuple[str, str]]) -> list[int]:
@@ -206,7 +208,10 @@ def ids_of(tx: Tx, keys: Sequence[tuple[str, str]], report: Report) -> dict[tupl
 def verified_name(domain: object, protected: object, name_id: object, stored: object) -> int:
     """The id of a ``names`` row whose columns are text and match its checksum; else ``DamagedRow``."""
     number = rows.integer(name_id, "id")
-    rows.verify((rows.text(domain, "domain"), rows.text(protected, "its protected domain"), number), stored)
+    text = rows.text(domain, "domain")
+    owner = rows.text(protected, "its protected domain")
+    if stored is not None and stored != name_crc(text, owner, number):
+        raise DamagedRow("its columns do not match their checksum")
     return number
 
 

@@ -11,11 +11,16 @@ network beyond the database it was given.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+from lookalike.errors import LookalikeError
+
+LOCK_POLL: Final = 0.1
 
 
 class Cursor(Protocol):
@@ -100,3 +105,17 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close the connection; never raises (the database may already be gone)."""
+
+
+def acquire(try_once: Callable[[], bool], holder: Callable[[], str], label: str, wait: float) -> None:
+    """Call ``try_once`` until it takes the scan lock, for up to ``wait`` seconds; then raise the one
+    message every back end gives, naming the ``holder`` (``pid 4242``, ``pid 4242 on scanner-2``)."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    while not try_once():
+        if time.monotonic() >= deadline:
+            waited = f" after waiting {wait:g}s" if wait > 0 else ""
+            raise LookalikeError(
+                f"another scan ({holder()}) is using {label}{waited}; wait for it to finish,"
+                " or use another --db"
+            )
+        time.sleep(min(LOCK_POLL, max(deadline - time.monotonic(), 0.0)))

@@ -20,14 +20,11 @@ import errno
 import fcntl
 import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
 
 from lookalike.errors import LookalikeError
-
-LOCK_POLL: Final = 0.1
+from lookalike.store.engine import acquire
 
 _guard = threading.Lock()
 _users: dict[tuple[int, int], int] = {}
@@ -62,23 +59,21 @@ class FileHandle:
     @contextlib.contextmanager
     def exclusive(self, label: str, wait: float) -> Iterator[None]:
         """Hold ``flock(LOCK_EX)`` on the file for the block; wait up to ``wait`` seconds for it."""
-        deadline = time.monotonic() + max(wait, 0.0)
-        while True:
+
+        def try_once() -> bool:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise LookalikeError(f"cannot lock {label}: {exc.strerror or exc}") from exc
-            if time.monotonic() >= deadline:
-                holder = holder_pid(self.key)
-                who = f"pid {holder}" if holder else "another process"
-                waited = f" after waiting {wait:g}s" if wait > 0 else ""
-                raise LookalikeError(
-                    f"another scan ({who}) is using {label}{waited}; wait for it to finish, or use"
-                    " another --db"
-                )
-            time.sleep(min(LOCK_POLL, max(deadline - time.monotonic(), 0.0)))
+                return False
+            return True
+
+        def holder() -> str:
+            pid = holder_pid(self.key)
+            return f"pid {pid}" if pid else "another process"
+
+        acquire(try_once, holder, label, wait)
         try:
             yield
         finally:

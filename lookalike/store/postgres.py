@@ -20,19 +20,17 @@ import contextlib
 import functools
 import os
 import socket
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from lookalike.errors import LookalikeError
-from lookalike.store.engine import Cursor, Dialect, Engine, Tx
+from lookalike.store.engine import Cursor, Dialect, Engine, Tx, acquire
 from lookalike.store.location import label as location_label
 
 if TYPE_CHECKING:
     import psycopg
 
 APPLICATION_ID: Final = 0x4C4B4C4B
-LOCK_POLL: Final = 0.1
 LOCK_TIMEOUT: Final = "30s"
 """How long a statement waits for a row another writer holds (SQLite's busy timeout)."""
 CONNECT_TIMEOUT: Final = 10
@@ -208,16 +206,15 @@ class PostgresEngine(Engine):
     def scan_lock(self, wait: float) -> Iterator[None]:
         """``pg_try_advisory_lock`` on a key of lookalike's and this schema's ``scans`` table."""
         key = self._lock_key()
-        deadline = time.monotonic() + max(wait, 0.0)
         with self._errors():
-            while not _first(self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()):
-                if time.monotonic() >= deadline:
-                    waited = f" after waiting {wait:g}s" if wait > 0 else ""
-                    raise LookalikeError(
-                        f"another scan ({self._holder(key)}) is using {self.label}{waited};"
-                        " wait for it to finish, or use another --db"
-                    )
-                time.sleep(min(LOCK_POLL, max(deadline - time.monotonic(), 0.0)))
+            acquire(
+                lambda: bool(
+                    _first(self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone())
+                ),
+                lambda: self._holder(key),
+                self.label,
+                wait,
+            )
         try:
             yield
         finally:

@@ -54,23 +54,23 @@ _TAG_NONE, _TAG_INT, _TAG_TEXT, _TAG_BYTES = b"\x00", b"\x01", b"\x02", b"\x03"
 def crc(values: Sequence[object]) -> int:
     """The CRC-32 of a row's columns: each value tagged with its type (and length), so that moving a
     byte from one column to the next changes the sum."""
-    total = 0
+    parts: list[bytes] = []
     for value in values:
         if value is None:
-            total = binascii.crc32(_TAG_NONE, total)
+            parts.append(_TAG_NONE)
         elif isinstance(value, bool):
             raise DamagedRow(f"unexpected {type(value).__name__} value")
         elif isinstance(value, int):
-            total = binascii.crc32(_TAG_INT + str(value).encode("ascii") + b";", total)
+            parts += (_TAG_INT, str(value).encode("ascii"), b";")
         elif isinstance(value, str):
             data = value.encode("utf-8", "surrogatepass")
-            total = binascii.crc32(_TAG_TEXT + str(len(data)).encode("ascii") + b";" + data, total)
+            parts += (_TAG_TEXT, str(len(data)).encode("ascii"), b";", data)
         elif isinstance(value, bytes | bytearray | memoryview):
             data = bytes(value)
-            total = binascii.crc32(_TAG_BYTES + str(len(data)).encode("ascii") + b";" + data, total)
+            parts += (_TAG_BYTES, str(len(data)).encode("ascii"), b";", data)
         else:
             raise DamagedRow(f"unexpected {type(value).__name__} value")
-    return total
+    return binascii.crc32(b"".join(parts))
 
 
 def verify(values: Sequence[object], stored: object) -> None:

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -655,3 +656,34 @@ def test_two_stores_in_one_process_exclude_each_other_and_close_safely(db_path: 
     first.close()
     with Store.open(db_path) as again, again.scan_lock():
         assert again.integrity_check() == ["ok"]
+
+
+def test_writers_of_one_scan_can_run_side_by_side(db_location: Path | str) -> None:
+    """What distributed workers do: several connections record findings and absent names of one scan
+    at once; nothing is lost or refused, and the scan then compacts as usual."""
+    with Store.open(db_location) as first:
+        scan_id = _begin(first)
+    names = [(f"n{i}.ml", PROTECTED) for i in range(600)]
+    errors: list[LookalikeError] = []
+
+    def work(part: int) -> None:
+        try:
+            with Store.open(db_location) as store:
+                for i in range(part, 600, 3):
+                    store.record_absent(scan_id, [names[i]])
+                    if i % 60 == 0:
+                        store.record(scan_id, finding(f"found{i}.ml"))
+        except LookalikeError as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(part,)) for part in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    with Store.open(db_location) as store:
+        store.finish_scan(scan_id, scan([]).info)
+        assert store.absent(scan_id) == set(names)
+        assert len(store.load_scan(scan_id).findings) == 10
+        assert not store.damage
