@@ -502,6 +502,24 @@ def _contact(**values: str | None) -> Contact | None:
     return Contact(**values)
 
 
+def read_answer(text: str, server: str, domain: str) -> Outcome[Registration]:
+    """One WHOIS answer as an outcome, pure: OK with the facts, ABSENT for a "no match", REFUSED for
+    a refusal (or an empty answer), ERROR for text we cannot read."""
+    if not text.strip():
+        return Outcome(Status.REFUSED, None, f"{server} closed the connection without an answer")
+    try:
+        registration = parse_whois(text, server)
+    except ValueError:
+        if says_rate_limited(text):
+            return Outcome(Status.REFUSED, None, f"{server} refused: {_quote_phrase(text)}")
+        return Outcome(Status.ERROR, None, f"{server}: unrecognised WHOIS answer for {domain}")
+    if registration is None:
+        if says_rate_limited(text):
+            return Outcome(Status.REFUSED, None, f"{server} refused: {_quote_phrase(text)}")
+        return Outcome(Status.ABSENT, None, f"{server}: no match for {domain}")
+    return Outcome(Status.OK, registration)
+
+
 def referral(text: str) -> str | None:
     """The server a WHOIS answer refers to (``Registrar WHOIS Server:``, ``refer:``, ``ReferralServer:``),
     as ``host`` or ``host:port``; None when there is none or it is not a WHOIS server (a web URL)."""
@@ -614,22 +632,12 @@ class WhoisClient:
         if answer.value is None:
             return Outcome(answer.status, None, answer.detail)
         got = answer.value
-        cut = f"answer from {got.server} cut at {self._max_bytes:,} bytes" if got.truncated else ""
-        if not got.text.strip():
-            return Outcome(Status.REFUSED, None, f"{got.server} closed the connection without an answer")
-        try:
-            registration = parse_whois(got.text, got.server)
-        except ValueError:
-            if says_rate_limited(got.text):
-                self.rate_limited += 1
-                return Outcome(Status.REFUSED, None, f"{got.server} refused: {_quote_phrase(got.text)}")
-            return Outcome(Status.ERROR, None, f"{got.server}: unrecognised WHOIS answer for {domain}")
-        if registration is None:
-            if says_rate_limited(got.text):
-                self.rate_limited += 1
-                return Outcome(Status.REFUSED, None, f"{got.server} refused: {_quote_phrase(got.text)}")
-            return Outcome(Status.ABSENT, None, f"{got.server}: no match for {domain}")
-        return Outcome(Status.OK, registration, cut)
+        outcome = read_answer(got.text, got.server, domain)
+        if outcome.status is Status.REFUSED and got.text.strip():
+            self.rate_limited += 1
+        if outcome.status is Status.OK and got.truncated:
+            return replace(outcome, detail=f"answer from {got.server} cut at {self._max_bytes:,} bytes")
+        return outcome
 
     def _referral_target(self, target: str | None) -> HostPort | None:
         """Where a referral points: the address configured for that host name (``--whois-server
