@@ -40,15 +40,15 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Contact, Outcome, Registration, Status
 from lookalike.ratelimit import PerKeyLimits
-from lookalike.whois import (
-    Resolve,
+from lookalike.registrydates import parse_date
+from lookalike.registrytext import (
     clean_raw,
     clean_value,
     merge_registrations,
     normalise_nameserver,
     normalise_status,
-    parse_date,
 )
+from lookalike.whois import Resolve
 
 IANA_RDAP_URL = "https://data.iana.org/rdap/dns.json"
 IANA_TLDS_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
@@ -155,9 +155,10 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
     """An RDAP domain object as a ``Registration``. Pure.
 
     Raises ``ValueError`` when ``data`` is not a domain object (an RDAP error response, an entity,
-    anything else). Redacted values (removed, emptied, or replaced by a placeholder) become None.
-    The latest of the ``registration`` and ``reregistration`` events is ``created``: a name dropped and
-    registered again is new.
+    anything else), and nothing else whatever JSON it is given. Redacted values (removed, emptied, or
+    replaced by a placeholder) become None. The latest of the ``registration`` and ``reregistration``
+    events is ``created``: a name dropped and registered again is new. ``last changed`` is ``updated``
+    (or CZ.NIC's non-standard ``last update``); a registrar known only by its handle is named by it.
     """
     if not isinstance(data, Mapping):
         raise ValueError(f"an RDAP answer must be a JSON object, not {type(data).__name__}")
@@ -182,10 +183,11 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
     registrar_name = registrar_id = None
     if registrar is not None:
         card = _vcard(registrar)
-        registrar_name = card.name or card.organization
+        # Some ccTLD registries (CZ.NIC's FRED) name the registrar only by its handle ("REG-...").
+        registrar_name = card.name or card.organization or clean_value(registrar.get("handle"), 120)
         registrar_id = _iana_id(registrar)
 
-    created = expires = updated = None
+    created = expires = updated = late_update = None
     for action, when in _events(data.get("events")):
         if action in ("registration", "reregistration"):
             created = when if created is None or when > created else created
@@ -193,6 +195,11 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
             expires = when
         elif action == "last changed":
             updated = when
+        elif action == "last update":
+            # Non-standard (CZ.NIC): the domain's last change. Not "last update of RDAP database",
+            # which is the server's own clock.
+            late_update = when
+    updated = updated or late_update
 
     statuses = data.get("status")
     status = tuple(

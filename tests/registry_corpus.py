@@ -11,7 +11,8 @@ module turns their expectations into one shape, ``Case``, so ``tests/unit/test_w
 
 ``corrections.toml`` overrides an expected value where the reference is wrong or ambiguous (a list of
 dates gathered from every contact block; a value the answer holds but the reference missed), each with
-its reason, so every departure from the references is written down.
+its reason, so every departure from the references is written down. It also marks the not-found answers
+for reserved names (``outcome = "reserved"``), which must be an unknown, not ABSENT.
 
 How a value is judged (``same``): a registrar by its name (case, punctuation and a trailing ``[Tag =
 ...]`` or ``( url )`` ignored); a date by the instant, within the 14 hours that separate time zones, or
@@ -57,6 +58,8 @@ class Case:
     """Field -> expected value; a field missing here is not judged."""
     corrected: Mapping[str, str] = field(default_factory=dict)
     """Field -> why this project departs from the reference's value."""
+    reserved: bool = False
+    """A name nobody holds and nobody can register: an unknown (ERROR) with that reason, not ABSENT."""
 
     @property
     def tld(self) -> str:
@@ -248,14 +251,17 @@ def _corrected(case: Case) -> Case:
     expected = dict(case.expected)
     changed = {}
     for name, raw in fixes.items():
-        if name in ("why", "domain"):
+        if name in ("why", "domain", "outcome"):
             continue
         if name not in FIELDS:
             raise ValueError(f"corrections.toml [{case.id!r}]: unknown field {name!r}")
         expected[name] = _value(name, raw)
         changed[name] = why
     domain = str(fixes.get("domain", case.domain))
-    return Case(case.id, domain, case.path, case.registered, expected, changed)
+    reserved = fixes.get("outcome") == "reserved"
+    if reserved:
+        changed["outcome"] = why
+    return Case(case.id, domain, case.path, case.registered, expected, changed, reserved)
 
 
 def cases() -> Iterator[Case]:
