@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
@@ -39,18 +39,21 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)
 """A host name as registries list name servers and WHOIS servers: LDH labels (underscores tolerated)."""
 
 
-def read_bounded(source: Traversable | Path, limit: int = MAX_DATA_FILE) -> bytes:
-    """At most ``limit`` bytes of a file, read as they come (a FIFO or /dev/zero cannot exhaust memory).
+def read_bounded(source: Traversable | Path, limit: int = MAX_DATA_FILE, *, what: str = "") -> bytes:
+    """At most ``limit`` bytes of a file, read as they come: a pipe or /dev/zero cannot exhaust memory
+    (``stat`` says 0 bytes there, so the size is checked on what is read, not on what is claimed).
 
-    Raises ``LookalikeError`` when it is unreadable or longer than ``limit``.
+    Raises ``LookalikeError`` (naming the file as ``what``, e.g. "the RDAP bootstrap") when it is
+    unreadable or longer than ``limit``.
     """
+    name = f"{what} {source}" if what else str(source)
     try:
         with source.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
-        raise LookalikeError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        raise LookalikeError(f"cannot read {name}: {exc.strerror or exc}") from exc
     if len(data) > limit:
-        raise LookalikeError(f"{source} is larger than {limit:,} bytes; refusing it")
+        raise LookalikeError(f"{name} is larger than {limit:,} bytes; refusing it")
     return bytes(data)
 
 
@@ -123,6 +126,7 @@ def collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=8192)
 def field_key(text: str) -> str:
     """A field name as registries spell it, reduced: ``a. [Domain Name]`` -> ``domain name``,
     ``Domain Name.........`` -> ``domain name``, ``ns_name_01`` -> ``ns name``, ``last-update`` ->

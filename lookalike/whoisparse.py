@@ -46,6 +46,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
@@ -214,6 +215,7 @@ _ROLE_OF_SECTION = {
 _FILLER = frozenset(("contact", "contacts", "information", "info", "details", "data", "object", "of", "the"))
 
 
+@lru_cache(maxsize=4096)
 def _header_role(key: str) -> Role | None:
     """The role a header names (see [sections] in data/whois.toml); None when it names no section."""
     if not key or len(key) > 60:
@@ -655,7 +657,11 @@ def says_reserved(text: str, domain: str | None = None) -> bool:
 def says_rate_limited(text: str) -> bool:
     """True when a line of ``text`` holds one of the registries' "you asked too often" phrases."""
     needles = phrases().rate_limited
-    return any(n in collapse(line).lower() for line in text.split("\n")[:MAX_LINES] for n in needles)
+    for line in text.split("\n")[:MAX_LINES]:
+        lowered = collapse(line[:MAX_LINE]).lower()
+        if any(n in lowered for n in needles):
+            return True
+    return False
 
 
 def _quote_phrase(text: str) -> str:
