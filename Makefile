@@ -50,6 +50,7 @@ bench: venv debs
 	$(BIN)/python -m bench.dns
 	$(BIN)/python -m bench.probes
 	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts
