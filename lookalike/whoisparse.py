@@ -133,7 +133,7 @@ _REGISTRAR_SUFFIX = re.compile(r"\s*(?:\[tag\s*=[^\]]*\]|\(\s*https?://[^)]*\))\
 @dataclass(frozen=True, slots=True)
 class _Line:
     kind: str
-    """"blank", "header", "pair" or "text"."""
+    """"blank", "rule" (a line of dashes: ignored), "header", "pair" or "text"."""
     indent: int
     key: str = ""
     value: str = ""
