@@ -60,7 +60,7 @@ SMTP_FIELDS = (
 )  # fmt: skip
 WEB_FIELDS = (
     "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
-    "login_form", "redirects_to_protected", "tls",
+    "login_form", "redirects_to_protected", "tls", "visible_text", "script_redirect",
 )  # fmt: skip
 
 

@@ -305,6 +305,18 @@ class WebFacts:
     login_form: bool = False
     redirects_to_protected: bool = False
     tls: TlsFacts | None = None
+    visible_text: int | None = None
+    """Characters of text a visitor would see on the last page fetched (outside tags, scripts,
+    styles and ``noscript``), counted up to 10,000; None when not measured (scans made before it)."""
+    script_redirect: str = ""
+    """Where a literal ``location = "..."`` or ``location.replace("...")`` in the page's inline script
+    sends the visitor (an absolute URL), read without running the script; empty when there is none."""
+
+    @property
+    def has_content(self) -> bool:
+        """True when the page shows something of its own: a title or visible text (a page made only
+        of script shows neither). Unmeasured pages (older scans) count as having content."""
+        return bool(self.title) or self.visible_text is None or self.visible_text > 0
 
 
 def skipped(detail: str = "") -> Outcome[T]:

@@ -453,7 +453,9 @@ def _web_signals(tally: _Tally, probes: tuple[WebFacts, ...]) -> None:
         tally.add("redirects-to-us", "its website redirects to the protected domain")
     elif any(p.parked for p in probes):
         tally.add("parked", "a parked page: monetised by its holder, and it can be switched on any day")
-    elif any(p.status is not None and 200 <= p.status < 300 and not p.parked for p in probes):
+    elif any(
+        p.status is not None and 200 <= p.status < 300 and not p.parked and p.has_content for p in probes
+    ):
         tally.add("live-site", "a live website with content of its own")
 
 

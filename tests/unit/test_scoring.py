@@ -552,3 +552,19 @@ def test_an_unknown_mail_answer_says_why(
     assert says in reason
     assert never not in reason
     assert reason.endswith("(+10)")
+
+
+@pytest.mark.parametrize(
+    ("title", "visible", "live"),
+    [
+        ("", 0, False),  # a blank page, or one made of script only: nothing of its own
+        ("", None, True),  # measured before visible text was: as it was read then
+        ("Welcome", 0, True),
+        ("", 120, True),
+    ],
+)
+def test_live_site_credit_needs_something_to_show(title: str, visible: int | None, live: bool) -> None:
+    page = replace(fx.web_facts(title=title), visible_text=visible)
+    ev = replace(fx.evidence(mail=MailRoute.NONE), web=Outcome(Status.OK, (page,)))
+    reasons = scored(ev).reasons
+    assert any("live website with content of its own" in r for r in reasons) is live
