@@ -141,12 +141,12 @@ class Reading:
 def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", helo: str = "") -> Reading:
     """Read one reply to ``stage`` (``"EHLO"``, ``"HELO"``, ``"MAIL"`` or ``"RCPT"``). Pure.
 
-    In order: our HELO name refused (at any stage: Postfix answers a refused HELO name at RCPT by
-    default), a relay denial (this host does not serve ``domain``), 2xx at RCPT (a catch-all), any
-    4xx (temporary), 5.1.x at RCPT (the recipient is rejected; 5.1.2 and 5.1.10 say the domain is
-    not served), any other enhanced 5.x.x (refused for another reason: unknown), and a bare 5xx at
-    RCPT, read as before enhanced codes were: the recipient is rejected. A refused EHLO/HELO is
-    always about our name, unless it is a 421 (the server is closing).
+    In order: 2xx at RCPT (a catch-all); 421 to EHLO/HELO (the server is closing); any other refusal
+    of EHLO/HELO, or a reply that names HELO (our name refused: Postfix answers that at RCPT by
+    default); a relay denial, 5.1.2 or 5.1.10 at RCPT (this host does not serve ``domain``); any 4xx
+    (temporary); 5.1.x at RCPT (the recipient is rejected); any other enhanced 5.x.x, and anything at
+    MAIL (refused for another reason: unknown); and a bare 5xx at RCPT, read as before enhanced codes
+    were: the recipient is rejected.
     """
     texts = [(m.group(3) or "") if (m := _REPLY.fullmatch(line)) else "" for line in lines]
     text = " ".join(t.strip() for t in texts)
@@ -234,7 +234,7 @@ class _Session:
     ) -> _HostResult:
         if status is not Status.OK:
             self.lines.append(printable(f"-- {detail}"))
-            if not self.facts.verdict and self.facts.banner:
+            if self.facts.verdict is None and self.facts.banner:
                 # It greeted us and then failed: say so in the facts, not only in the outcome.
                 self.learn(verdict=SmtpVerdict.UNFINISHED, reason=f"the dialogue broke off: {detail}")
         facts = replace(self.facts, transcript=tuple(self.lines))
@@ -355,7 +355,6 @@ class SmtpProber:
 
     async def _talk(self, domain: str, host: str, address: str) -> _HostResult:
         """One connection to one address, limited per host and globally."""
-        # Per-host first: waiting for a busy host must not hold one of the global slots.
         # Per-host first: waiting for a busy host must not hold one of the global slots. The list of
         # broken hosts is read after the wait, so names queued behind a stalling host learn of it.
         async with self._per_host.semaphore(address):
