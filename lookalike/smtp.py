@@ -88,6 +88,8 @@ _SUBJECTS = {
     "7": "policy",
 }
 """RFC 3463 §3: what the second number of an enhanced status code is about."""
+_SENDER_CODES = frozenset({"5.1.7", "5.1.8"})
+"""Address status about the sender, not the recipient: Postfix gives them at RCPT when it delays."""
 
 
 class _Closed(Exception):
@@ -144,7 +146,8 @@ def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", hel
     In order: 2xx at RCPT (a catch-all); 421 to EHLO/HELO (the server is closing); any other refusal
     of EHLO/HELO, or a reply that names HELO (our name refused: Postfix answers that at RCPT by
     default); a relay denial, 5.1.2 or 5.1.10 at RCPT (this host does not serve ``domain``); any 4xx
-    (temporary); 5.1.x at RCPT (the recipient is rejected); any other enhanced 5.x.x, and anything at
+    (temporary); 5.1.x at RCPT (the recipient is rejected), except 5.1.7 and 5.1.8, which are about
+    the sender; any other enhanced 5.x.x, and anything at
     MAIL (refused for another reason: unknown); and a bare 5xx at RCPT, read as before enhanced codes
     were: the recipient is rejected.
     """
@@ -181,7 +184,7 @@ def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", hel
         )
     if code // 100 == 4:
         return reading(SmtpVerdict.DEFERRED, None, f"deferred {stage} ({said}): a temporary failure")
-    if stage == "RCPT" and subject == "1":
+    if stage == "RCPT" and subject == "1" and enhanced not in _SENDER_CODES:
         return reading(
             SmtpVerdict.REJECTS_UNKNOWN,
             False,
@@ -189,7 +192,8 @@ def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", hel
         )
     if subject is not None or stage != "RCPT":
         what = "the recipient" if stage == "RCPT" else f"{stage} FROM:<>" if stage == "MAIL" else stage
-        why = f"{said}: {_SUBJECTS.get(subject, 'other')}" if subject else said
+        about = "sender address" if enhanced in _SENDER_CODES else _SUBJECTS.get(subject or "", "other")
+        why = f"{said}: {about}" if subject else said
         return reading(
             SmtpVerdict.REFUSED,
             None,
