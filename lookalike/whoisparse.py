@@ -46,7 +46,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import MappingProxyType
 
 from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
@@ -137,6 +138,8 @@ class _Line:
     indent: int
     key: str = ""
     value: str = ""
+    text: str = ""
+    """The whole line, stripped (for a ``key: value`` line that turns out to continue a value)."""
 
 
 def _line(raw: str) -> _Line:
@@ -169,8 +172,8 @@ def _line(raw: str) -> _Line:
     if colon:
         key, value = field_key(colon.group("key")), colon.group("value").strip()
         if not value:
-            return _Line("header" if _is_header(key) else "pair", indent, key, "")
-        return _Line("pair", indent, key, value)
+            return _Line("header" if _known(key) else "pair", indent, key, "", text)
+        return _Line("pair", indent, key, value, text)
     tab = _TAB.match(raw)
     if tab and _known(field_key(tab.group("key"))):
         return _Line("pair", indent, field_key(tab.group("key")), tab.group("value").strip())
@@ -195,12 +198,8 @@ def _header_like(text: str) -> bool:
 
 
 def _known(key: str) -> bool:
+    """A name lookalike knows: a field's (then a key with no value opens its values) or a section's."""
     return key in _alias_fields() or _header_role(key) is not None
-
-
-def _is_header(key: str) -> bool:
-    """A field name with no value opens a section when it names one or names a field (its values follow)."""
-    return _header_role(key) is not None or key in _alias_fields()
 
 
 _ROLE_OF_SECTION = {
@@ -234,16 +233,14 @@ def _header_role(key: str) -> Role | None:
     return None
 
 
-_ALIASES: dict[str, str] = {}
-
-
+@cache
 def _alias_fields() -> Mapping[str, str]:
     """Every field name -> the field it names (the first field listing it)."""
-    if not _ALIASES:
-        for name, aliases in phrases().fields.items():
-            for alias in aliases:
-                _ALIASES.setdefault(alias, name)
-    return _ALIASES
+    found: dict[str, str] = {}
+    for name, aliases in phrases().fields.items():
+        for alias in aliases:
+            found.setdefault(alias, name)
+    return MappingProxyType(found)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -254,6 +251,7 @@ def sections(text: str) -> list[Section]:
     """An answer's sections, in order (see the module docstring); roles are not decided yet for blocks."""
     out: list[Section] = []
     stack: list[Section] = []
+    merged: set[int] = set()
 
     def open_block() -> None:
         while len(stack) > 1:
@@ -269,7 +267,7 @@ def sections(text: str) -> list[Section]:
             # A field's values under its own header ("Domain Status:" then indented lines) belong to
             # the part of the answer the header stands in.
             stack[-1].pairs += done.pairs
-            out.remove(done)
+            merged.add(id(done))
 
     open_block()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
@@ -310,12 +308,15 @@ def sections(text: str) -> list[Section]:
         current = stack[-1]
         if current.indent >= 0 and not current.mode:
             current.mode = "indented" if line.indent > current.indent else "flat"
+        continues = previous == "pair" and bool(current.last_key) and line.indent > current.last_indent
+        if continues and (line.kind == "text" or (line.text and not _known(line.key))):
+            # A continuation line (.pl's name servers, an address over three lines), even when it holds
+            # a colon of its own (.tr: "ARGE VE EĞİTİM MERKEZİ NO:13").
+            current.pairs.append(Pair(current.last_key, line.text or line.value))
+            continue
         if line.kind == "pair":
             current.pairs.append(Pair(line.key, line.value))
             current.last_indent, current.last_key = line.indent, line.key
-        elif previous == "pair" and current.last_key and line.indent > current.last_indent:
-            current.pairs.append(Pair(current.last_key, line.value))  # a continuation line
-            continue
         elif current.values_of:
             current.pairs += _values(current.values_of, line.value)
             current.texts.append(line.value)
@@ -324,7 +325,7 @@ def sections(text: str) -> list[Section]:
         previous = line.kind
     while len(stack) > 1:
         pop()
-    return [s for s in out if s.pairs or s.texts or s.header]
+    return [s for s in out if id(s) not in merged and (s.pairs or s.texts or s.header)]
 
 
 def _values(name: str, text: str) -> list[Pair]:
