@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lookalike.errors import LookalikeError
@@ -190,7 +190,7 @@ entity = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_json)
 def test_any_json_raises_only_value_error(data: Any) -> None:
     """Whatever JSON a server sends, the reader gives a registration or a ValueError (issue 14)."""
@@ -200,7 +200,7 @@ def test_any_json_raises_only_value_error(data: Any) -> None:
         return
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(separators | st.text(max_size=12), max_size=5),
     st.lists(entity, max_size=4),

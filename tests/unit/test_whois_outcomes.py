@@ -104,7 +104,7 @@ lines = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(lines, max_size=30), st.sampled_from(["", "example.com", "kestrel.example"]))
 def test_no_text_makes_the_reader_raise(text_lines: list[str], domain: str) -> None:
     text = "\n".join(text_lines)
