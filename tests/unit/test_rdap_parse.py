@@ -166,8 +166,8 @@ def test_domain_objects_always_parse(events: list[dict[str, str]], statuses: lis
 
 any_json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
-    max_leaves=40,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
 )
 separators = st.text(alphabet="-_ .,;:/|", max_size=4)
 vcard = st.lists(
@@ -200,7 +200,7 @@ def test_any_json_raises_only_value_error(data: Any) -> None:
         return
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(separators | st.text(max_size=12), max_size=5),
     st.lists(entity, max_size=4),
