@@ -40,6 +40,7 @@ from lookalike.model import (
     TriageMark,
     WebFacts,
 )
+from lookalike.text import clean
 
 EXPIRY_WARNING: Final = timedelta(days=30)
 """A registration ending within this long of the scan is worth a line ("expires soon")."""
@@ -527,10 +528,8 @@ def _norm(text: str) -> str:
 
 
 def _short(text: str) -> str:
-    """Hostile text made one bounded line: control characters become spaces."""
-    flat = "".join(ch if ch.isprintable() else " " for ch in text)
-    flat = " ".join(flat.split())
-    return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1] + "…"
+    """Hostile text kept as one bounded line (``text.clean``)."""
+    return clean(text, MAX_TEXT)
 
 
 def _utc(when: datetime) -> datetime:

@@ -47,6 +47,7 @@ from lookalike.model import (
     Technique,
     WebFacts,
 )
+from lookalike.text import csv_cell, escape_json
 
 SCHEMA_VERSION = 1
 
@@ -237,7 +238,7 @@ def load_document(data: Mapping[str, Any]) -> ScanResult:
 def dumps(result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None) -> str:
     """The scan JSON document as text."""
     document = scan_document(result, plan=plan, changes=changes)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -247,25 +248,6 @@ CSV_COLUMNS = (
     "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
 )  # fmt: skip
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "＝", "＋", "－", "＠")
-"""What a spreadsheet may read as the start of a formula (OWASP "CSV injection"), including the
-full-width forms some spreadsheets fold to ASCII."""
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will evaluate: text starting a formula gets a leading ``'``.
-
-    Leading spaces do not hide a formula: ``" =cmd"`` is quoted too, since some spreadsheets trim.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    if text.lstrip(" \u00a0\u3000").startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def csv_row(finding: Finding) -> list[str]:
@@ -287,7 +269,7 @@ def csv_row(finding: Finding) -> list[str]:
         "login_form": rec["web"]["login_form"],
         "reasons": "; ".join(rec["reasons"]),
     }
-    return [safe_cell(values.get(col)) for col in CSV_COLUMNS]
+    return [csv_cell(values.get(col)) for col in CSV_COLUMNS]
 
 
 def to_csv(findings: Iterable[Finding]) -> str:
@@ -316,7 +298,7 @@ def to_jsonl(result: ScanResult) -> str:
             obj.pop("hosts", None)
             obj.pop("probes", None)
             rec[key] = obj
-        lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
+        lines.append(escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -16,8 +16,9 @@ Pure: no network, no clock, no printing. Nothing here asks the DNS or a registry
 one data file it reads, ``data/tld-policy.toml``, is loaded once.
 
 Everything that came from the outside world (registrar names, MX hosts, registry error details) is
-hostile text: renderers strip control and bidi characters and refuse entries that are not host names,
-so nothing can break a line of a Postfix map or a zone file.
+hostile text: the builders keep it through ``text.clean``, the renderers show it through
+``text.shown`` (one line, every control and bidi character marked) and refuse entries that are not
+host names, so nothing can break a line of a Postfix map or a zone file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import io
 import json
 import re
 import tomllib
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -36,7 +36,7 @@ from types import MappingProxyType
 from lookalike import codec
 from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
-from lookalike.export import primary_smtp, safe_cell
+from lookalike.export import primary_smtp
 from lookalike.model import (
     Availability,
     BlockEntry,
@@ -59,6 +59,7 @@ from lookalike.model import (
     WebFacts,
 )
 from lookalike.names import Name, apex_of, is_hostname, split, suffix_of, tlds, to_unicode
+from lookalike.text import clean, csv_cell, escape_json, shown
 
 __all__ = [
     "AUDIT_FORMATS",
@@ -178,22 +179,6 @@ def tld_policy(domain: str) -> str:
 def whole_tld_slips() -> tuple[WholeTld, ...]:
     """The reviewed whole-TLD blocks (``data/tld-policy.toml``, ``[[whole_tld]]``)."""
     return _policy_table().whole_tld
-
-
-# --- hostile text ---------------------------------------------------------------------------------
-
-
-def _clean(text: str, limit: int = 300) -> str:
-    """One line of printable text: control, format (bidi), unassigned and line/paragraph separator
-    characters become spaces, runs of white space one space."""
-    out = "".join(" " if _unprintable(ch) else ch for ch in text)
-    out = " ".join(out.split())
-    return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-def _unprintable(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    return category[0] == "C" or category in ("Zl", "Zp")
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -344,7 +329,7 @@ def _presence_met(policy: TldPolicy, protected: Collection[str], presence: Colle
 
 
 def _status_note(status: Status, detail: str) -> str:
-    detail = _clean(detail, 120)
+    detail = clean(detail, 120)
     return f"{status.value}: {detail}" if detail and detail != status.value else status.value
 
 
@@ -352,9 +337,9 @@ def _held_note(reg: Registration | None) -> str:
     """Why a held name is not recommended, and what to watch for."""
     parts = []
     if reg is not None and reg.registrar:
-        parts.append(_clean(reg.registrar, 80))
+        parts.append(clean(reg.registrar, 80))
     statuses = [s for s in (reg.status if reg else ()) if s in _DROPPING or s.endswith("Hold")]
-    parts += [_clean(s, 40) for s in statuses[:3]]
+    parts += [clean(s, 40) for s in statuses[:3]]
     held = f"held ({', '.join(parts)})" if parts else "held"
     if any(s in _DROPPING for s in statuses):
         return f"{held} but not in the DNS: it is being deleted, be ready to register it when it drops"
@@ -388,7 +373,7 @@ def _item(
                 f"{cand.domain} is absent from the DNS, which says nothing about {apex}: ask the registry"
             )
         elif outcome is None or outcome.status is Status.SKIPPED:
-            why = f" ({_clean(outcome.detail, 120)})" if outcome is not None and outcome.detail else ""
+            why = f" ({clean(outcome.detail, 120)})" if outcome is not None and outcome.detail else ""
             reasons.append(f"absent from the DNS; the registry was not asked{why}")
         else:
             note = _status_note(outcome.status, outcome.detail)
@@ -561,7 +546,7 @@ def scan_existence(
 def render_plan(items: Sequence[PlanItem], fmt: str) -> str:
     """The plan as ``text`` (aligned, for people), ``csv`` (formula-safe cells) or ``json``."""
     if fmt == "json":
-        return json.dumps([codec.encode(i) for i in items], indent=2, ensure_ascii=False) + "\n"
+        return escape_json(json.dumps([codec.encode(i) for i in items], indent=2, ensure_ascii=False)) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -573,10 +558,10 @@ def render_plan(items: Sequence[PlanItem], fmt: str) -> str:
         for i in items:
             row: Sequence[object] = (
                 i.rank, i.domain, i.unicode, i.protected, i.availability.value, f"{i.priority:.4f}",
-                f"{i.plausibility:.4f}", ";".join(t.value for t in i.techniques), _clean(i.tld_policy),
-                i.registrable, _clean(i.reason, 1000),
+                f"{i.plausibility:.4f}", ";".join(t.value for t in i.techniques), shown(i.tld_policy),
+                i.registrable, shown(i.reason, 1000),
             )  # fmt: skip
-            writer.writerow([safe_cell(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
         return buf.getvalue()
     if fmt != "text":
         raise ValueError(f"unknown plan format {fmt!r}: expected one of {', '.join(PLAN_FORMATS)}")
@@ -595,7 +580,7 @@ def _plan_text(items: Sequence[PlanItem]) -> str:
     rows = [
         (
             str(i.rank),
-            i.domain if i.unicode == i.domain else f"{i.domain} ({_clean(i.unicode, 80)})",
+            i.domain if i.unicode == i.domain else f"{i.domain} ({shown(i.unicode, 80)})",
             i.availability.value,
             f"{i.priority:.3f}",
             ",".join(t.value for t in i.techniques),
@@ -608,7 +593,7 @@ def _plan_text(items: Sequence[PlanItem]) -> str:
     for row, item in zip(rows, items, strict=True):
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
         indent = " " * (widths[0] + 2)
-        lines.append(f"{indent}{_clean(item.reason, 400)}")
+        lines.append(f"{indent}{shown(item.reason, 400)}")
     return "\n".join(lines) + "\n"
 
 
@@ -670,8 +655,8 @@ def _spf_problem(spf: str) -> str | None:
         if qualifier == "+":
             authorising.append(term)
     if authorising:
-        shown = " ".join(_clean(t, 60) for t in authorising[:4])
-        return f"SPF authorises senders ({shown})"
+        listed = " ".join(clean(t, 60) for t in authorising[:4])
+        return f"SPF authorises senders ({listed})"
     if all_qualifier is None:
         return "SPF has no -all: receivers are not told to reject forged mail"
     if all_qualifier != "-":
@@ -697,13 +682,13 @@ def _dmarc_problem(dmarc: str) -> str | None:
         return "the _dmarc record does not start with v=DMARC1, so receivers ignore it"
     policy = tags.get("p", "").lower()
     if policy != "reject":
-        return f"DMARC policy is p={_clean(policy, 20) or '(none)'}: it must be p=reject"
+        return f"DMARC policy is p={clean(policy, 20) or '(none)'}: it must be p=reject"
     sub = tags.get("sp", "reject").lower()
     if sub != "reject":
-        return f"DMARC sp={_clean(sub, 20)} lets forged mail from its subdomains through: use sp=reject"
+        return f"DMARC sp={clean(sub, 20)} lets forged mail from its subdomains through: use sp=reject"
     pct = tags.get("pct", "100")
     if pct != "100":
-        return f"DMARC pct={_clean(pct, 10)} applies the policy to part of the mail only: remove pct"
+        return f"DMARC pct={clean(pct, 10)} applies the policy to part of the mail only: remove pct"
     return None
 
 
@@ -717,7 +702,7 @@ def _kept_report_uris(dmarc: str | None) -> tuple[tuple[str, str], ...]:
 def _unanswered(facts: DnsFacts, *prefixes: str) -> str | None:
     for problem in facts.problems:
         if problem.strip().lower().startswith(prefixes):
-            return _clean(problem, 120)
+            return clean(problem, 120)
     return None
 
 
@@ -743,12 +728,12 @@ def _mail_fix(domain: str, facts: DnsFacts, finding: Finding) -> HygieneFix | No
         return HygieneFix("null-mx", problem, record)
     if any(not mx.host for mx in facts.mx):
         problem = (
-            f"a null MX next to other MX records ({', '.join(_clean(h, 80) for h in hosts[:3])}) is invalid "
+            f"a null MX next to other MX records ({', '.join(clean(h, 80) for h in hosts[:3])}) is invalid "
             "(RFC 7505 section 3): delete the others"
         )
         return HygieneFix("null-mx", problem, record)
-    shown = ", ".join(_clean(h, 80) for h in hosts[:3]) + (" ..." if len(hosts) > 3 else "")
-    problem = f"accepts mail at {shown}{catch_all}: replace every MX record with a null MX (RFC 7505)"
+    listed = ", ".join(clean(h, 80) for h in hosts[:3]) + (" ..." if len(hosts) > 3 else "")
+    problem = f"accepts mail at {listed}{catch_all}: replace every MX record with a null MX (RFC 7505)"
     return HygieneFix("null-mx", problem, record)
 
 
@@ -789,10 +774,10 @@ def _web_fix(domain: str, protected: str, finding: Finding) -> HygieneFix | None
     what = "a parking page" if first.parked else f"HTTP {first.status}"
     redirected = first.status is not None and 300 <= first.status < 400
     if redirected or (first.final_url and first.final_url != first.url):
-        target = _clean(first.final_url, 120) or "elsewhere"
+        target = clean(first.final_url, 120) or "elsewhere"
         what = f"a redirect to {target}"
-    title = f" ({_clean(first.title, 60)!r})" if first.title else ""
-    problem = f"{_clean(first.url, 120)} serves {what}{title}: redirect it to the real site, or serve nothing"
+    title = f" ({clean(first.title, 60)!r})" if first.title else ""
+    problem = f"{clean(first.url, 120)} serves {what}{title}: redirect it to the real site, or serve nothing"
     record = f"HTTP 301 from http://{domain}/ and https://{domain}/ (every path) to https://{protected}/"
     return HygieneFix("web", problem, record)
 
@@ -826,14 +811,14 @@ def _why_ours(finding: Finding, triage: Mapping[str, TriageMark], owned: Collect
     if mark is not None:
         if mark.state is not Triage.OWNED:
             return None  # an analyst's decision beats the scan's guess
-        who = f" by {_clean(mark.who, 40)}" if mark.who else ""
+        who = f" by {clean(mark.who, 40)}" if mark.who else ""
         when = f" on {mark.when.date().isoformat()}" if mark.when else ""
-        note = f": {_clean(mark.note, 100)}" if mark.note else ""
+        note = f": {clean(mark.note, 100)}" if mark.note else ""
         return f"triaged owned{who}{when}{note}"
     if cand.domain in owned or (cand.apex or cand.domain) in owned:
         return "listed as owned in the configuration"
     if finding.score.owner is Owner.OURS:
-        reasons = "; ".join(_clean(r, 120) for r in finding.score.owner_reasons[:3])
+        reasons = "; ".join(clean(r, 120) for r in finding.score.owner_reasons[:3])
         return f"matches the protected domain ({reasons})" if reasons else "matches the protected domain"
     return None
 
@@ -873,7 +858,10 @@ def render_audit(audits: Sequence[HygieneAudit], fmt: str) -> str:
     zone file, with the wildcard DKIM revocation as advice) or ``json``."""
     if fmt == "json":
         return (
-            json.dumps([{**codec.encode(a), "ok": a.ok} for a in audits], indent=2, ensure_ascii=False) + "\n"
+            escape_json(
+                json.dumps([{**codec.encode(a), "ok": a.ok} for a in audits], indent=2, ensure_ascii=False)
+            )
+            + "\n"
         )
     if fmt == "zone":
         return _audit_zone(audits)
@@ -889,9 +877,9 @@ def render_audit(audits: Sequence[HygieneAudit], fmt: str) -> str:
     for a in audits:
         _check_name(a.domain)
         state = "ok: refuses mail, cannot send" if a.ok else f"{len(a.fixes)} to fix"
-        lines.append(f"{a.domain}  (lookalike of {a.protected}; {_clean(a.why_ours, 200)})  {state}")
+        lines.append(f"{a.domain}  (lookalike of {a.protected}; {shown(a.why_ours, 200)})  {state}")
         for fix in a.fixes:
-            lines.append(f"  [{fix.check}] {_clean(fix.problem, 400)}")
+            lines.append(f"  [{fix.check}] {shown(fix.problem, 400)}")
             if fix.record:
                 lines.append(f"      {fix.record}")
         lines.append("")
@@ -906,11 +894,11 @@ def _audit_zone(audits: Sequence[HygieneAudit]) -> str:
     ]
     for a in audits:
         _check_name(a.domain)
-        lines.append(f"; {a.domain}: lookalike of {a.protected}; {_clean(a.why_ours, 200)}")
+        lines.append(f"; {a.domain}: lookalike of {a.protected}; {shown(a.why_ours, 200)}")
         if a.ok:
             lines.append("; nothing missing")
         for fix in a.fixes:
-            lines.append(f"; {fix.check}: {_clean(fix.problem, 400)}")
+            lines.append(f"; {fix.check}: {shown(fix.problem, 400)}")
             if fix.record and fix.check != "web":
                 lines.append(fix.record)
             elif fix.record:
@@ -949,7 +937,7 @@ def _mail_reason(finding: Finding) -> str | None:
         # lookalike, and listing every name a wildcard TLD answers would flood the map.
         return None
     if facts.mail_route is MailRoute.MX:
-        hosts = [_clean(mx.host, 80) for mx in facts.mx if mx.host]
+        hosts = [clean(mx.host, 80) for mx in facts.mx if mx.host]
         why = f"receives mail (MX {', '.join(hosts[:2])}{' ...' if len(hosts) > 2 else ''})"
     elif facts.mail_route is MailRoute.IMPLICIT:
         why = "receives mail at its address (no MX: implicit MX)"
@@ -1079,20 +1067,20 @@ def render_blocklist(entries: Sequence[BlockEntry], fmt: str) -> str:
             {
                 "domain": e.domain,
                 "protected": e.protected,
-                "reason": _clean(e.reason),
+                "reason": shown(e.reason),
                 "whole_tld": e.whole_tld,
             }
             for e in entries
         ]
-        return json.dumps(objects, indent=2, ensure_ascii=False) + "\n"
+        return escape_json(json.dumps(objects, indent=2, ensure_ascii=False)) + "\n"
     if fmt not in BLOCKLIST_FORMATS:
         raise ValueError(f"unknown blocklist format {fmt!r}: expected one of {', '.join(BLOCKLIST_FORMATS)}")
     tld_count = sum(1 for e in entries if e.whole_tld)
-    protected = sorted({_clean(e.protected, 100) for e in entries})
+    protected = sorted({shown(e.protected, 100) for e in entries})
     header = [
         f"# lookalike outbound blocklist ({fmt}): {_count(len(entries) - tld_count, 'domain')}, "
         f"{_count(tld_count, 'whole TLD')}",
-        f"# protected: {_clean(', '.join(protected), 2000) or '-'}",
+        f"# protected: {shown(', '.join(protected), 2000) or '-'}",
     ]
     if fmt == "plain":
         header.append("# one name per line; a name starting with '.' stands for every name under that TLD")
@@ -1119,7 +1107,7 @@ def render_blocklist(entries: Sequence[BlockEntry], fmt: str) -> str:
     seen: set[str] = set()
     for entry in entries:
         like = f".{_tld_of(entry.protected)}" if entry.whole_tld else entry.protected
-        text = _clean(f"{entry.domain} looks like {like}: check the address (lookalike blocklist)", 200)
+        text = shown(f"{entry.domain} looks like {like}: check the address (lookalike blocklist)", 200)
         for key in _keys(entry):
             if key in seen:
                 continue

@@ -8,7 +8,8 @@ Safety rules, because every string a lookalike's holder controls (WHOIS fields, 
 banners, TXT records, even a name's Unicode form) ends up in here:
 
 * jinja2 autoescaping is on for every template; nothing from a scan is ever marked safe;
-* control and bidirectional-override characters in outside text are shown as ``⟨U+202E⟩``;
+* outside text goes through ``text.shown``: control, bidi and other invisible characters are shown
+  as ``⟨U+202E⟩``;
 * the only script and style are the package's own, inlined and allowed by hash in a
   Content-Security-Policy (``default-src 'none'``); there are no inline event handlers, no style
   attributes, no links or resources outside the file;
@@ -25,7 +26,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,6 +60,7 @@ from lookalike.model import (
 )
 from lookalike.names import to_unicode
 from lookalike.scoring import LEVELS
+from lookalike.text import is_hidden, mark, shown
 
 __all__ = ["MAX_RAW", "PAGE_SIZE", "build_view", "clean", "csp_for", "glyphs", "render"]
 
@@ -86,18 +87,6 @@ OWNER_LABELS: Mapping[str, str] = {
     Owner.UNKNOWN.value: "unknown",
 }
 
-# Characters that would let hostile text rearrange or hide what the reader sees.
-_INVISIBLE = frozenset(
-    {0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF}
-    | set(range(0x202A, 0x202F))
-    | set(range(0x2066, 0x206A))
-)
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE)) + "]"
-)
-"""Control characters (but tab and newline) and the invisible or bidi characters above."""
-
-
 # --- text helpers --------------------------------------------------------------------------------
 
 
@@ -106,23 +95,8 @@ def _codepoint(ch: str) -> str:
 
 
 def clean(text: object, limit: int | None = None) -> str:
-    """Outside text made visible and bounded: control and bidi characters become ``⟨U+XXXX⟩``.
-
-    Newlines and tabs survive (for ``<pre>``); the result is still plain text for autoescaping.
-    """
-    if text is None:
-        return ""
-    raw = str(text)
-    cut = limit is not None and len(raw) > limit
-    if cut:
-        raw = raw[:limit]
-    if raw.isprintable() and not cut:  # the common case, at C speed
-        return raw
-    if _HIDDEN.search(raw):
-        raw = _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", raw)
-    if cut:
-        raw += f" … (cut at {limit:,} characters)" if limit and limit >= 1000 else "…"
-    return raw
+    """Outside text as the report shows it: ``text.shown`` with its lines kept (for ``<pre>``)."""
+    return shown(text, limit, lines=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +118,7 @@ def glyphs(unicode_name: str) -> tuple[Glyph, ...]:
         if run:
             parts.append(Glyph("".join(run)))
             run = []
-        shown = ch if ch.isprintable() and ord(ch) not in _INVISIBLE else f"⟨U+{ord(ch):04X}⟩"
-        parts.append(Glyph(shown, _codepoint(ch)))
+        parts.append(Glyph(mark(ch) if is_hidden(ch) else ch, _codepoint(ch)))
     if run:
         parts.append(Glyph("".join(run)))
     return tuple(parts)

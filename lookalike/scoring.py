@@ -45,6 +45,7 @@ from lookalike.model import (
     WebFacts,
 )
 from lookalike.names import apex_of
+from lookalike.text import clean
 
 __all__ = [
     "LEVELS",
@@ -231,8 +232,7 @@ def _under(domain: str, parent: str) -> bool:
 
 
 def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean(text, limit)
 
 
 def _listing(items: Iterable[str], limit: int = 3) -> str:

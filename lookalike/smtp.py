@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +37,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, Status
 from lookalike.ratelimit import PerKeyLimits
+from lookalike.text import clean
 
 LINE_LIMIT = 512
 """Characters kept of one line a server says (RFC 5321 caps a reply line at 512 octets)."""
@@ -64,18 +64,6 @@ class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
 
 
-def printable(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` with control and format characters replaced by ``?``, cut to ``limit`` characters.
-
-    Server text is hostile: a banner can carry terminal escapes or bidi overrides aimed at whoever
-    reads the report, so nothing outside the printable categories survives.
-    """
-    cleaned = "".join(
-        " " if ch == "\t" else ("?" if unicodedata.category(ch)[0] == "C" else ch) for ch in text[: limit + 1]
-    )
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
-
-
 def random_local_part() -> str:
     """A local part nobody has: a clearly made-up word and 48 random bits."""
     return f"nosuchuser-{secrets.token_hex(6)}"
@@ -92,11 +80,11 @@ class _Session:
     lines: list[str] = field(default_factory=list)
 
     def said(self, command: str) -> None:
-        self.lines.append(printable(f"C: {command}"))
+        self.lines.append(clean(f"C: {command}", LINE_LIMIT))
 
     def heard(self, lines: list[str]) -> None:
         for line in lines[:REPLY_LINES]:
-            self.lines.append(printable(f"S: {line}"))
+            self.lines.append(clean(f"S: {line}", LINE_LIMIT))
         if len(lines) > REPLY_LINES:
             self.lines.append(f"S: … {len(lines) - REPLY_LINES} more lines")
 
@@ -105,7 +93,7 @@ class _Session:
 
     def result(self, status: Status, detail: str = "", *, definitive: bool = False) -> _HostResult:
         if status is not Status.OK:
-            self.lines.append(printable(f"-- {detail}"))
+            self.lines.append(clean(f"-- {detail}", LINE_LIMIT))
         facts = replace(self.facts, transcript=tuple(self.lines))
         # A host that never said a word leaves no facts: an empty entry tells a reader nothing.
         return _HostResult(status, facts if self.facts.banner else None, detail, definitive)
@@ -234,7 +222,7 @@ class SmtpProber:
             except _Closed:
                 return session.result(Status.REFUSED, "closed the connection")
             except _NotSmtp as exc:
-                return session.result(Status.ERROR, f"not SMTP: {printable(str(exc), 80)}")
+                return session.result(Status.ERROR, f"not SMTP: {clean(str(exc), 80)}")
             except OSError as exc:
                 return session.result(Status.REFUSED, f"connection lost: {exc.strerror or exc}")
             finally:
@@ -245,11 +233,11 @@ class SmtpProber:
 
     async def _dialogue(self, domain: str, session: _Session) -> _HostResult:
         code, lines = await session.reply()
-        session.learn(banner="\n".join(printable(line) for line in lines[:REPLY_LINES]))
+        session.learn(banner="\n".join(clean(line, LINE_LIMIT) for line in lines[:REPLY_LINES]))
         if code != 220:
             # 421 "busy" or 554 "no SMTP service here": the host refused to talk.
             await session.goodbye()
-            return session.result(Status.REFUSED, f"banner {code}: {printable(lines[0], 120)}")
+            return session.result(Status.REFUSED, f"banner {code}: {clean(lines[0], 120)}")
 
         code, lines = await session.command(f"EHLO {self.helo}")
         extended = code == 250

@@ -2,7 +2,8 @@
 
 Thin: each maps its options onto ``lookalike.store`` and ``lookalike.diff`` calls and prints. Read-only
 commands never create a database; a missing one is an error (exit 2). Text from the outside world
-(registrar names, notes) goes through ``alerts.clean`` and is never read as rich markup.
+(registrar names, notes, names read from the database) goes through ``text.shown`` and is never read
+as rich markup.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Annotated
 import typer
 
 from lookalike import diff as diffing
-from lookalike.alerts import alert_payload, alert_text, clean, display_name
+from lookalike.alerts import alert_payload, alert_text, display_name
 from lookalike.cli.app import app, fail
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, ScanInfo, ScanResult, Triage, TriageMark
 from lookalike.names import parse
 from lookalike.store import Store, default_db_path
+from lookalike.text import escape_json, shown
 
 FLAP_WINDOW = 4
 """Scans looked at to decide that a name flaps (``diff.flapping``'s default window)."""
@@ -86,7 +88,7 @@ def history(
 def _print_scans(store: Store, limit: int) -> None:
     infos = store.scans(limit=limit)
     if not infos:
-        typer.echo(f"no scans in {store.path}")
+        typer.echo(f"no scans in {shown(str(store.path))}")
         return
     typer.echo(
         f"{'id':>6}  {'started (UTC)':16}  {'finished':16}  {'state':11}  "
@@ -101,7 +103,7 @@ def _print_scans(store: Store, limit: int) -> None:
         else:
             counts = store.counts(info.id)
             exists, unknown, absent = counts["exists"], counts["unknown"], counts["absent"]
-        protected = ", ".join(p.domain for p in info.protected) or "-"
+        protected = shown(", ".join(p.domain for p in info.protected)) or "-"
         typer.echo(
             f"{info.id:>6}  {_when(info.started):16}  {_when(info.finished):16}  {_state(info):11}  "
             f"{exists:>7,}  {unknown:>7,}  {absent:>9,}  {protected}"
@@ -122,8 +124,8 @@ def _print_domain(store: Store, domain: str) -> None:
 
 
 def _mark_text(mark: TriageMark) -> str:
-    text = f"{mark.state.value} (by {clean(mark.who, 60)}, {_when(mark.when)} UTC)"
-    return f"{text}: {clean(mark.note)}" if mark.note else text
+    text = f"{mark.state.value} (by {shown(mark.who, 60)}, {_when(mark.when)} UTC)"
+    return f"{text}: {shown(mark.note, 300)}" if mark.note else text
 
 
 # --- diff ---------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def diff_command(
         changes, current = changes_between(store, from_id, to_id)
     if output is DiffFormat.JSON:
         payload = alert_payload(changes, scan=current.info, report=None)
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        typer.echo(escape_json(json.dumps(payload, indent=2, ensure_ascii=False)))
     else:
         typer.echo(alert_text(changes, scan=current.info, report=None), nl=False)
 
@@ -275,4 +277,4 @@ def prune(
                 vacuum=vacuum,
             )
             path = store.path
-    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {path}")
+    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {shown(str(path))}")

@@ -33,6 +33,7 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.text import escape_json, shown
 
 DomainsArg = Annotated[
     list[str] | None, typer.Argument(help="Protected domains (army.mil, mail.example.org ...).")
@@ -263,7 +264,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     if not quiet:
         print_summary(outcome.run, outcome.changes, outcome.written, console=err)
     for line in outcome.alert_notes:
-        err.print(line, markup=False)  # a relay's or webhook's reply is hostile text
+        err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"
@@ -272,7 +273,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     reasons = fail_on_reasons(settings.fail_on, outcome.run, outcome.changes, outcome.triage)
     if reasons:
         if not quiet:
-            err.print(f"--fail-on: {'; '.join(reasons)}", markup=False)
+            err.print(shown(f"--fail-on: {'; '.join(reasons)}"), markup=False)
         raise typer.Exit(EXIT_FINDINGS)
 
 
@@ -329,7 +330,8 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         reference = next(p for p in settings.protected if p.name.ascii == wanted)
     finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference))
     if fmt == "json":
-        out.print(json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False), markup=False)
+        document = json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False)
+        out.print(escape_json(document), markup=False)
     else:
         print_finding(finding, console=out)
 

@@ -1,4 +1,9 @@
-"""What the terminal shows after a scan or a lookup: a short table and the worst findings."""
+"""What the terminal shows after a scan or a lookup: a short table and the worst findings.
+
+Every string that came from outside (names, reasons, records, banners, titles, registry fields) goes
+through ``text.shown`` on its way to the terminal and into a rich ``Text``, never a markup string:
+no control character or escape sequence reaches the terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from lookalike import export
 from lookalike.model import Changes, Existence, Finding, Level, MailRoute, Owner
 from lookalike.outputs import Written
 from lookalike.scan import ScanRun
+from lookalike.text import shown
 
 LEVEL_STYLE = {
     Level.CRITICAL: "bold white on red",
@@ -51,7 +57,7 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
         mine = [f for f in result.findings if f.candidate.protected == summary.domain]
         exist = [f for f in mine if f.evidence.existence is Existence.EXISTS]
         table.add_row(
-            Text(summary.domain),
+            Text(shown(summary.domain)),
             f"{summary.generated:,}",
             f"{len(exist):,}",
             f"{sum(1 for f in exist if receives_mail(f)):,}",
@@ -73,7 +79,7 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
         )
     for label, path in (("report", written.report), ("json", written.json), ("csv", written.csv)):
         if path is not None:
-            console.print(Text(f"{label}: {path}"))
+            console.print(Text(f"{label}: {shown(str(path))}"))
     total = dict(info.timings).get("total")
     if total is not None:
         console.print(Text(f"took {total:.1f} s", style="dim"))
@@ -85,10 +91,15 @@ def _finding_line(finding: Finding) -> Text:
     line.append(f" {level.value.upper():8} ", style=LEVEL_STYLE[level])
     line.append(" ")
     name = finding.candidate.unicode
-    line.append(name if name == finding.candidate.domain else f"{name} ({finding.candidate.domain})")
+    shown_name = (
+        shown(name)
+        if name == finding.candidate.domain
+        else f"{shown(name)} ({shown(finding.candidate.domain)})"
+    )
+    line.append(shown_name)
     reason = finding.score.reasons[0] if finding.score.reasons else ""
     if reason:
-        line.append(f"  {reason}", style="dim")
+        line.append(f"  {shown(reason)}", style="dim")
     return line
 
 
@@ -121,12 +132,12 @@ def print_finding(finding: Finding, *, console: Console) -> None:
     table.add_column()
     for key, value in rows:
         if value:
-            table.add_row(key, Text(value))
+            table.add_row(key, Text(shown(value)))
     console.print(table)
     for reason in finding.score.reasons:
-        console.print(Text(f"  - {reason}"))
+        console.print(Text(f"  - {shown(reason)}"))
     for reason in finding.score.owner_reasons:
-        console.print(Text(f"  ~ {reason}"))
+        console.print(Text(f"  ~ {shown(reason)}"))
 
 
 def _dns_rows(rec: dict[str, object]) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ from lookalike.model import (
     TlsFacts,
     WebFacts,
 )
+from lookalike.text import csv_cell
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -192,7 +193,7 @@ def test_load_document_refuses_other_json() -> None:
     "hostile", ["=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "\t=1", "\r=1", "|x", "%x"]
 )
 def test_csv_cells_cannot_start_a_formula(hostile: str) -> None:
-    assert export.safe_cell(hostile).startswith("'")
+    assert csv_cell(hostile).startswith("'")
 
 
 def test_csv_export_is_formula_safe() -> None:

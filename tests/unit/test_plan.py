@@ -439,15 +439,6 @@ def test_render_plan_text() -> None:
         plan.render_plan([], "xml")
 
 
-@given(st.text())
-def test_clean_leaves_one_printable_line(text: str) -> None:
-    cleaned = plan._clean(text, 50)
-    assert len(cleaned) <= 50
-    assert "\n" not in cleaned
-    assert "\r" not in cleaned
-    assert all(ch.isprintable() or ch == " " for ch in cleaned if ch != "…") or cleaned == ""
-
-
 POOL = [
     cand("kestrelsystems.co", Technique.TLD_TYPO, 0.9),
     cand("kestrelsytems.com", Technique.TRANSPOSITION, 0.8),
