@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
-from lookalike.export import primary_smtp, primary_web
 from lookalike.model import (
     Change,
     ChangeKind,
@@ -360,7 +359,7 @@ def _smtp_state(finding: Finding) -> SmtpFacts | _Unknowable | None:
     """The mail host that decides; None when there is provably none; unknowable otherwise."""
     outcome = finding.evidence.smtp
     if outcome.status is Status.OK:
-        return primary_smtp(outcome)
+        return finding.evidence.primary_smtp
     dns = finding.evidence.dns.value
     if outcome.status is Status.SKIPPED and dns is not None and dns.mail_route in _NO_MAIL_SERVER:
         return None
@@ -392,7 +391,7 @@ def _smtp_differences(
 def _web_state(finding: Finding) -> WebFacts | _Unknowable | None:
     outcome = finding.evidence.web
     if outcome.status is Status.OK:
-        return primary_web(outcome)
+        return finding.evidence.primary_web
     dns = finding.evidence.dns.value
     if outcome.status is Status.SKIPPED and dns is not None and not (dns.a or dns.aaaa or dns.cname):
         return None
@@ -452,8 +451,7 @@ def _summary(finding: Finding) -> list[str]:
             lines.append(f"registrar: {_short(reg.value.registrar)}")
         if reg.value.created:
             lines.append(f"created: {_day(reg.value.created)}")
-    smtp = _smtp_state(finding)
-    if isinstance(smtp, SmtpFacts) and smtp.accepts_any_recipient:
+    if finding.evidence.catch_all:
         lines.append("catch-all: accepts mail for any address")
     web = _web_state(finding)
     if isinstance(web, WebFacts) and web.status is not None:

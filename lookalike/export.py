@@ -71,30 +71,12 @@ def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) 
     return out
 
 
-def primary_smtp(outcome: Outcome[tuple[SmtpFacts, ...]]) -> SmtpFacts | None:
-    """The probe that decides: the first host that answered RCPT, else the first host tried."""
-    hosts = outcome.value or ()
-    for facts in hosts:
-        if facts.accepts_any_recipient is not None:
-            return facts
-    return hosts[0] if hosts else None
-
-
-def primary_web(outcome: Outcome[tuple[WebFacts, ...]]) -> WebFacts | None:
-    """The probe that decides: the first that got an HTTP status (https is tried first)."""
-    probes = outcome.value or ()
-    for facts in probes:
-        if facts.status is not None:
-            return facts
-    return probes[0] if probes else None
-
-
 def finding_record(finding: Finding) -> dict[str, Any]:
     """One finding as the flat object of the scan JSON."""
     cand, ev, score = finding.candidate, finding.evidence, finding.score
     dns = ev.dns.value or DnsFacts(existence=ev.existence)
-    smtp = primary_smtp(ev.smtp)
-    web = primary_web(ev.web)
+    smtp = ev.primary_smtp
+    web = ev.primary_web
     smtp_obj = _outcome_object(ev.smtp, smtp, SMTP_FIELDS)
     smtp_obj["hosts"] = codec.encode(ev.smtp.value or ())
     web_obj = _outcome_object(ev.web, web, WEB_FIELDS)
@@ -340,16 +322,15 @@ def _epoch_ms(value: datetime) -> int:
 
 
 def _cef_name(finding: Finding) -> str:
-    rec_smtp = finding.evidence.smtp.value or ()
-    dns = finding.evidence.dns.value
-    route = dns.mail_route if dns else MailRoute.UNKNOWN
-    if finding.evidence.existence is Existence.UNKNOWN:
+    evidence = finding.evidence
+    dns = evidence.dns.value
+    if evidence.existence is Existence.UNKNOWN:
         return "Lookalike domain could not be checked"
     if dns is not None and dns.wildcard:
         return "Lookalike domain exists through a wildcard"
-    if route in (MailRoute.MX, MailRoute.IMPLICIT):
-        if any(h.accepts_any_recipient for h in rec_smtp):
-            return "Lookalike domain accepts mail for any recipient"
+    if evidence.catch_all:
+        return "Lookalike domain accepts mail for any recipient"
+    if evidence.receives_mail:
         return "Lookalike domain can receive mail"
     return "Lookalike domain exists"
 

@@ -36,7 +36,6 @@ from types import MappingProxyType
 from lookalike import codec
 from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
-from lookalike.export import primary_smtp
 from lookalike.model import (
     Availability,
     BlockEntry,
@@ -44,17 +43,16 @@ from lookalike.model import (
     DnsFacts,
     Existence,
     Finding,
+    Holding,
     HygieneAudit,
     HygieneFix,
     MailRoute,
     Outcome,
-    Owner,
     PlanItem,
     Registration,
     ScanResult,
     Status,
     Technique,
-    Triage,
     TriageMark,
     WebFacts,
 )
@@ -717,8 +715,7 @@ def _mail_fix(domain: str, facts: DnsFacts, finding: Finding) -> HygieneFix | No
         return HygieneFix(
             "null-mx", f"could not check where its mail goes ({why}): publish a null MX", record
         )
-    smtp = primary_smtp(finding.evidence.smtp)
-    catch_all = "; its mail server accepts any recipient" if smtp and smtp.accepts_any_recipient else ""
+    catch_all = "; its mail server accepts any recipient" if finding.evidence.catch_all else ""
     if route is MailRoute.IMPLICIT:
         addresses = ", ".join([*facts.a, *facts.aaaa][:3])
         problem = (
@@ -801,23 +798,18 @@ def _fixes(finding: Finding) -> tuple[HygieneFix, ...]:
     return tuple(f for f in fixes if f is not None)
 
 
-def _norm(domain: str) -> str:
-    return domain.strip().rstrip(".").lower()
-
-
-def _why_ours(finding: Finding, triage: Mapping[str, TriageMark], owned: Collection[str]) -> str | None:
-    cand = finding.candidate
-    mark = triage.get(cand.domain)
-    if mark is not None:
-        if mark.state is not Triage.OWNED:
-            return None  # an analyst's decision beats the scan's guess
+def _why_ours(finding: Finding, mark: TriageMark | None, owned: Collection[str]) -> str | None:
+    """The sentence behind ``Finding.ours``; None when the lookalike is not ours."""
+    held = finding.ours(mark, owned)
+    if held is Holding.TRIAGED:
+        assert mark is not None
         who = f" by {clean(mark.who, 40)}" if mark.who else ""
         when = f" on {mark.when.date().isoformat()}" if mark.when else ""
         note = f": {clean(mark.note, 100)}" if mark.note else ""
         return f"triaged owned{who}{when}{note}"
-    if cand.domain in owned or (cand.apex or cand.domain) in owned:
+    if held is Holding.LISTED:
         return "listed as owned in the configuration"
-    if finding.score.owner is Owner.OURS:
+    if held is Holding.SCORED:
         reasons = "; ".join(clean(r, 120) for r in finding.score.owner_reasons[:3])
         return f"matches the protected domain ({reasons})" if reasons else "matches the protected domain"
     return None
@@ -840,13 +832,12 @@ def audit(
     * ``web``      a redirect to the real site, or nothing served (only when the web was probed).
     * ``dns``      the DNS did not answer: nothing could be checked (no record to publish).
     """
-    owned_set = {_norm(d) for d in owned}
     audits: dict[str, HygieneAudit] = {}
     for finding in findings:
         cand = finding.candidate
         if cand.domain in audits or not is_hostname(cand.domain):
             continue
-        why = _why_ours(finding, triage, owned_set)
+        why = _why_ours(finding, triage.get(cand.domain), owned)
         if why is None:
             continue
         audits[cand.domain] = HygieneAudit(cand.domain, cand.protected, why, _fixes(finding))
@@ -911,8 +902,6 @@ def _audit_zone(audits: Sequence[HygieneAudit]) -> str:
 
 # --- the outbound blocklist -----------------------------------------------------------------------
 
-_RECEIVES = (MailRoute.MX, MailRoute.IMPLICIT, MailRoute.UNKNOWN)
-
 
 def _edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
@@ -929,12 +918,11 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _mail_reason(finding: Finding) -> str | None:
-    facts = finding.evidence.dns.value
-    if facts is None or facts.existence is not Existence.EXISTS or facts.mail_route not in _RECEIVES:
-        return None
-    if facts.wildcard or facts.name_collision:
-        # Only a zone's or a TLD's wildcard answers (or ICANN's 127.0.53.53): not a registered
-        # lookalike, and listing every name a wildcard TLD answers would flood the map.
+    evidence = finding.evidence
+    facts = evidence.dns.value
+    # Only names that exist on their own: a zone's or a TLD's wildcard (or ICANN's 127.0.53.53) is not
+    # a registered lookalike, and listing every name a wildcard TLD answers would flood the map.
+    if facts is None or not (evidence.receives_mail or evidence.mail_unknown):
         return None
     if facts.mail_route is MailRoute.MX:
         hosts = [clean(mx.host, 80) for mx in facts.mx if mx.host]
@@ -943,20 +931,9 @@ def _mail_reason(finding: Finding) -> str | None:
         why = "receives mail at its address (no MX: implicit MX)"
     else:
         why = "mail route unknown (the MX question went unanswered): blocked to be safe"
-    smtp = primary_smtp(finding.evidence.smtp)
-    if smtp is not None and smtp.accepts_any_recipient:
+    if evidence.catch_all:
         why += "; accepts any recipient"
     return why
-
-
-def _not_ours(finding: Finding, triage: Mapping[str, TriageMark], owned: Collection[str]) -> bool:
-    cand = finding.candidate
-    mark = triage.get(cand.domain)
-    if mark is not None:
-        return mark.state in (Triage.MALICIOUS, Triage.WATCH)  # owned and benign are left out
-    if cand.domain in owned or (cand.apex or cand.domain) in owned:
-        return False
-    return finding.score.owner is not Owner.OURS
 
 
 def blocklist(
@@ -984,7 +961,6 @@ def blocklist(
     entries: dict[str, BlockEntry] = {}
     for tld, entry in _whole_tld_entries(protected, whole_tld, own_tlds).items():
         entries[tld] = entry
-    owned_set = {_norm(d) for d in owned}
     for finding in sorted(findings, key=lambda f: (f.candidate.domain, f.candidate.protected)):
         cand = finding.candidate
         if cand.domain in entries or not is_hostname(cand.domain):
@@ -992,7 +968,7 @@ def blocklist(
         if cand.domain in own_apexes or apex_of(cand.domain) in own_apexes:
             continue
         why = _mail_reason(finding)
-        if why is None or not _not_ours(finding, triage, owned_set):
+        if why is None or finding.settled(triage.get(cand.domain), owned):
             continue
         techniques = ", ".join(t.value for t in cand.techniques) or "lookalike"
         entries[cand.domain] = BlockEntry(

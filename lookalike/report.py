@@ -28,7 +28,7 @@ import hashlib
 import json
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -38,7 +38,6 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from lookalike.export import primary_smtp, primary_web
 from lookalike.model import (
     BlockEntry,
     Change,
@@ -62,7 +61,7 @@ from lookalike.names import to_unicode
 from lookalike.scoring import LEVELS
 from lookalike.text import is_hidden, mark, shown
 
-__all__ = ["MAX_RAW", "PAGE_SIZE", "build_view", "clean", "csp_for", "glyphs", "render"]
+__all__ = ["MAX_RAW", "PAGE_SIZE", "build_view", "clean", "csp_for", "glyphs", "render", "summaries"]
 
 MAX_RAW = 65_536
 """Characters of one raw response (WHOIS text, a transcript) shown before it is cut."""
@@ -167,6 +166,8 @@ class Row:
     change: Change | None
     can_receive: bool
     catch_all: bool
+    ours: bool
+    """The organisation's own (``Finding.ours``: triage, the configuration, or scoring)."""
     unknowns: tuple[str, ...]
 
 
@@ -238,7 +239,13 @@ class ReportView:
 
 
 def _row(
-    index: int, finding: Finding, scanned: datetime, triage: TriageMark | None, change: Change | None
+    index: int,
+    finding: Finding,
+    scanned: datetime,
+    triage: TriageMark | None,
+    change: Change | None,
+    *,
+    owned: Collection[str],
 ) -> Row:
     cand, ev = finding.candidate, finding.evidence
     dns = ev.dns.value
@@ -246,14 +253,8 @@ def _row(
     route = dns.mail_route if dns and existence is Existence.EXISTS else MailRoute.UNKNOWN
     if existence is Existence.ABSENT:
         route = MailRoute.NONE
-    wildcard = bool(dns and dns.wildcard)
-    can_receive = (
-        existence is Existence.EXISTS and not wildcard and route in (MailRoute.MX, MailRoute.IMPLICIT)
-    )
-    hosts = ev.smtp.value or ()
-    smtp = primary_smtp(ev.smtp)
-    catch_all = can_receive and any(h.accepts_any_recipient is True for h in hosts)
-    if catch_all:
+    smtp = ev.primary_smtp
+    if ev.catch_all:
         smtp_label, smtp_class = "catch-all", "bad"
     elif smtp is None:
         smtp_label, smtp_class = (
@@ -274,7 +275,7 @@ def _row(
     if reg and reg.created:
         created = reg.created if reg.created.tzinfo else reg.created.replace(tzinfo=UTC)
         age = max(0, (scanned - created).days)
-    web = primary_web(ev.web)
+    web = ev.primary_web
     probes = ev.web.value or ()
     signals = []
     if any(p.login_form for p in probes):
@@ -313,16 +314,23 @@ def _row(
         owner=finding.score.owner,
         triage=triage,
         change=change,
-        can_receive=can_receive,
-        catch_all=catch_all,
+        can_receive=ev.receives_mail,
+        catch_all=ev.catch_all,
+        ours=finding.ours(triage, owned) is not None,
         unknowns=tuple(unknowns),
     )
 
 
-def _summaries(result: ScanResult, rows: Sequence[Row], changes: Changes | None) -> tuple[DomainSummary, ...]:
-    by_domain: dict[str, list[Row]] = {}
-    for row in rows:
-        by_domain.setdefault(row.finding.candidate.protected, []).append(row)
+def summaries(
+    result: ScanResult, changes: Changes | None = None, triage: Mapping[str, TriageMark] | None = None
+) -> tuple[DomainSummary, ...]:
+    """The headline counts per protected domain: what the report's summary and the terminal's table
+    after a scan both show. Mail and catch-all counts leave out what is ours (``Finding.ours``)."""
+    marks = triage or {}
+    owned = [d for ref in result.references for d in ref.owned]
+    by_domain: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        by_domain.setdefault(finding.candidate.protected, []).append(finding)
     infos: dict[str, ProtectedSummary] = {p.domain: p for p in result.info.protected}
     refs = {r.domain: r for r in result.references}
     domains = (
@@ -334,8 +342,9 @@ def _summaries(result: ScanResult, rows: Sequence[Row], changes: Changes | None)
     for domain in domains:
         mine = by_domain.get(domain, [])
         info = infos.get(domain)
-        not_ours = [r for r in mine if r.owner is not Owner.OURS]
-        exists = sum(1 for r in mine if r.finding.evidence.existence is Existence.EXISTS)
+        not_ours = [f for f in mine if f.ours(marks.get(f.candidate.domain), owned) is None]
+        exists = sum(1 for f in mine if f.evidence.existence is Existence.EXISTS)
+        unknown = sum(1 for f in mine if f.evidence.existence is Existence.UNKNOWN)
         out.append(
             DomainSummary(
                 domain=domain,
@@ -343,11 +352,11 @@ def _summaries(result: ScanResult, rows: Sequence[Row], changes: Changes | None)
                 generated=info.generated if info else None,
                 exists=info.exists if info else exists,
                 absent=info.absent if info else None,
-                can_receive=sum(1 for r in not_ours if r.can_receive),
-                catch_all=sum(1 for r in not_ours if r.catch_all),
-                third_party=sum(1 for r in mine if r.owner is Owner.THIRD_PARTY),
-                ours=sum(1 for r in mine if r.owner is Owner.OURS),
-                unknown=info.unknown if info else sum(1 for r in mine if r.unknowns),
+                can_receive=sum(1 for f in not_ours if f.evidence.receives_mail),
+                catch_all=sum(1 for f in not_ours if f.evidence.catch_all),
+                third_party=sum(1 for f in not_ours if f.score.owner is Owner.THIRD_PARTY),
+                ours=len(mine) - len(not_ours),
+                unknown=info.unknown if info else unknown,
                 new=None if changes is None else sum(1 for c in changes.new if c.protected == domain),
                 reference=refs.get(domain),
             )
@@ -406,7 +415,7 @@ def _charts(rows: Sequence[Row]) -> tuple[Chart, ...]:
 
 
 def _headline(rows: Sequence[Row]) -> tuple[str, str]:
-    others = [r for r in rows if r.owner is not Owner.OURS]
+    others = [r for r in rows if not r.ours]
     receive = sum(1 for r in others if r.can_receive)
     catch = sum(1 for r in others if r.catch_all)
     if receive:
@@ -414,7 +423,7 @@ def _headline(rows: Sequence[Row]) -> tuple[str, str]:
         head = f"{_plural(receive, 'lookalike')} can receive your mail; {catch:,} {accepts} any recipient"
     else:
         head = "No lookalike held by others can receive your mail"
-    ours = sum(1 for r in rows if r.owner is Owner.OURS)
+    ours = sum(1 for r in rows if r.ours)
     exists = sum(1 for r in rows if r.finding.evidence.existence is Existence.EXISTS)
     unknown = sum(1 for r in rows if r.finding.evidence.existence is Existence.UNKNOWN)
     bits = [f"{_plural(exists, 'lookalike')} exist"]
@@ -459,8 +468,16 @@ def build_view(
         key=lambda f: (f.score.level.rank, -f.score.points, -f.candidate.plausibility, f.candidate.domain),
     )
     scanned = result.info.started if result.info.started.tzinfo else result.info.started.replace(tzinfo=UTC)
+    owned = [d for ref in result.references for d in ref.owned]
     rows = tuple(
-        _row(i, f, scanned, triage.get(f.candidate.domain), change_by_domain.get(f.candidate.domain))
+        _row(
+            i,
+            f,
+            scanned,
+            triage.get(f.candidate.domain),
+            change_by_domain.get(f.candidate.domain),
+            owned=owned,
+        )
         for i, f in enumerate(findings)
     )
     head, sub = _headline(rows)
@@ -492,7 +509,7 @@ def build_view(
         result=result,
         rows=rows,
         level_counts=tuple((level, level_counts.get(level, 0)) for level in Level),
-        summaries=_summaries(result, rows, changes),
+        summaries=summaries(result, changes, triage),
         charts=_charts(rows),
         changes=changes,
         change_groups=tuple(groups),
@@ -507,13 +524,13 @@ def build_view(
         counts={
             "findings": len(rows),
             "exists": sum(1 for r in rows if r.finding.evidence.existence is Existence.EXISTS),
-            "third_party": sum(1 for r in rows if r.owner is Owner.THIRD_PARTY),
-            "ours": sum(1 for r in rows if r.owner is Owner.OURS),
+            "third_party": sum(1 for r in rows if r.owner is Owner.THIRD_PARTY and not r.ours),
+            "ours": sum(1 for r in rows if r.ours),
             "unknown": len([r for r in rows if r.unknowns]),
             "new": len(changes.new) if changes else 0,
             "escalated": len(changes.escalated) if changes else 0,
-            "receive": sum(1 for r in rows if r.can_receive and r.owner is not Owner.OURS),
-            "catch_all": sum(1 for r in rows if r.catch_all and r.owner is not Owner.OURS),
+            "receive": sum(1 for r in rows if r.can_receive and not r.ours),
+            "catch_all": sum(1 for r in rows if r.catch_all and not r.ours),
         },
     )
 

@@ -29,11 +29,9 @@ from lookalike.model import (
     Existence,
     Finding,
     Level,
-    Owner,
     ScanInfo,
     ScanResult,
     Status,
-    Triage,
     TriageMark,
 )
 from lookalike.names import apex_of
@@ -332,17 +330,12 @@ def fail_on_reasons(
     triage: Mapping[str, TriageMark],
 ) -> list[str]:
     """Which ``--fail-on`` conditions hold. Level conditions count findings at or above the level that
-    are not the organisation's own and not triaged owned or benign."""
+    are not settled (``Finding.settled``: not the organisation's own, not triaged benign)."""
     reasons: list[str] = []
-    settled = {Triage.OWNED, Triage.BENIGN}
+    owned = [d for ref in outcome.result.references for d in ref.owned]
 
     def open_findings() -> list[Finding]:
-        return [
-            f
-            for f in outcome.result.findings
-            if f.score.owner is not Owner.OURS
-            and (f.candidate.domain not in triage or triage[f.candidate.domain].state not in settled)
-        ]
+        return [f for f in outcome.result.findings if not f.settled(triage.get(f.candidate.domain), owned)]
 
     for condition in conditions:
         if condition in ("new", "changed", "escalated"):

@@ -379,12 +379,12 @@ def _days_since(created: datetime, now: datetime) -> int:
     return max(0, (now - created).days)
 
 
-def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
+def _mail(tally: _Tally, dns: DnsFacts, evidence: Evidence) -> None:
     route = dns.mail_route
+    smtp = _smtp(evidence)
     if route in (MailRoute.MX, MailRoute.IMPLICIT):
-        catch_all = [s for s in smtp if s.accepts_any_recipient is True]
         where = "MX" if route is MailRoute.MX else "its address (no MX, so mail goes to the A record)"
-        if catch_all:
+        if evidence.catch_all:
             tally.add("catch-all", f"{where} accepts any recipient: mail sent to a typo would be collected")
             return
         if route is MailRoute.MX:
@@ -488,7 +488,7 @@ def score(candidate: Candidate, evidence: Evidence, reference: Reference | None,
         why = evidence.dns.detail or evidence.dns.status.value
         tally.add("dns-unknown", f"the DNS did not answer ({_short(why, 60)}): existence unknown, not safe")
     if dns is not None and existence is Existence.EXISTS:
-        _mail(tally, dns, _smtp(evidence))
+        _mail(tally, dns, evidence)
     if owner is Owner.THIRD_PARTY:
         tally.add("third-party", f"held by a third party: nothing links it to {candidate.protected}")
     elif owner is Owner.OURS:

@@ -262,7 +262,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     with progress:
         outcome = job.run(progress=progress.update)
     if not quiet:
-        print_summary(outcome.run, outcome.changes, outcome.written, console=err)
+        print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)
     for line in outcome.alert_notes:
         err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
     if outcome.run.result.info.interrupted:
@@ -371,4 +371,4 @@ def demo(
     with progress:
         outcome = run_demo(report=report, json_path=json_path, progress=progress.update, status=status)
     if not quiet:
-        print_summary(outcome.run, outcome.changes, outcome.written, console=err)
+        print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)

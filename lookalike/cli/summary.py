@@ -7,14 +7,17 @@ no control character or escape sequence reaches the terminal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from lookalike import export
-from lookalike.model import Changes, Existence, Finding, Level, MailRoute, Owner
+from lookalike.model import Changes, Finding, Level, TriageMark
 from lookalike.outputs import Written
+from lookalike.report import summaries
 from lookalike.scan import ScanRun
 from lookalike.text import shown
 
@@ -25,24 +28,20 @@ LEVEL_STYLE = {
     Level.LOW: "cyan",
     Level.INFO: "dim",
 }
-RECEIVES = (MailRoute.MX, MailRoute.IMPLICIT)
 
 
-def receives_mail(finding: Finding) -> bool:
-    facts = finding.evidence.dns.value
-    return facts is not None and facts.mail_route in RECEIVES and not facts.wildcard
-
-
-def catch_all(finding: Finding) -> bool:
-    smtp = export.primary_smtp(finding.evidence.smtp)
-    return smtp is not None and smtp.accepts_any_recipient is True
-
-
-def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, console: Console) -> None:
-    """The per-domain table, the five worst findings, and where the documents went."""
+def print_summary(
+    run: ScanRun,
+    changes: Changes | None,
+    written: Written,
+    *,
+    console: Console,
+    triage: Mapping[str, TriageMark] | None = None,
+) -> None:
+    """The per-domain table (the report's summary counts), the worst findings, and where the
+    documents went."""
     result = run.result
     info = result.info
-    new = {(c.protected, c.domain) for c in changes.new} if changes else set()
     table = Table(
         title=f"lookalike scan{f' #{info.id}' if info.id is not None else ''}",
         title_justify="left",
@@ -53,18 +52,16 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
     table.add_column("protected", no_wrap=True)
     for column in ("generated", "exist", "mail", "catch-all", "3rd party", "unknown", "new"):
         table.add_column(column, justify="right", no_wrap=True)
-    for summary in info.protected:
-        mine = [f for f in result.findings if f.candidate.protected == summary.domain]
-        exist = [f for f in mine if f.evidence.existence is Existence.EXISTS]
+    for summary in summaries(result, changes, triage):
         table.add_row(
             Text(shown(summary.domain)),
-            f"{summary.generated:,}",
-            f"{len(exist):,}",
-            f"{sum(1 for f in exist if receives_mail(f)):,}",
-            f"{sum(1 for f in exist if catch_all(f)):,}",
-            f"{sum(1 for f in exist if f.score.owner is Owner.THIRD_PARTY):,}",
-            f"{sum(1 for f in mine if f.evidence.existence is Existence.UNKNOWN):,}",
-            f"{sum(1 for f in mine if (f.candidate.protected, f.candidate.domain) in new):,}",
+            "-" if summary.generated is None else f"{summary.generated:,}",
+            f"{summary.exists:,}",
+            f"{summary.can_receive:,}",
+            f"{summary.catch_all:,}",
+            f"{summary.third_party:,}",
+            f"{summary.unknown:,}",
+            f"{summary.new or 0:,}",
         )
     console.print(table)
     worst = [f for f in result.findings if f.score.level.rank <= Level.MEDIUM.rank][:8]
