@@ -14,7 +14,6 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,31 +34,13 @@ from lookalike.model import (
     TriageMark,
 )
 from lookalike.names import Name, parse
+from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
 
 CONFIRM_MARGIN = 0.25
 """Names asked about beyond ``--top`` (at least 5 more), so the budget is still filled when some of
 the top names turn out to be held."""
 CONFIRM_ALL = 100
 """With ``--top 0`` (everything), the registry is asked about this many names per protected domain."""
-
-
-class PlanFormat(StrEnum):
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
-
-
-class BlocklistFormat(StrEnum):
-    PLAIN = "plain"
-    POSTFIX_TRANSPORT = "postfix-transport"
-    POSTFIX_ACCESS = "postfix-access"
-    JSON = "json"
-
-
-class AuditFormat(StrEnum):
-    TEXT = "text"
-    ZONE = "zone"
-    JSON = "json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +333,7 @@ def plan_command(  # typer passes every option by name
                 f"{not_scanned} generated names were not covered by {source.label} (not scanned): left out",
                 markup=False,
             )
-        _emit(planning.render_plan(items, fmt.value), output, f"the plan ({_count(len(items), 'name')})")
+        _emit(planning.render_plan(items, fmt), output, f"the plan ({_count(len(items), 'name')})")
     except LookalikeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -402,7 +383,7 @@ def blocklist_command(  # typer passes every option by name
                 [*entries, *(e for e in extra if e.domain not in known)],
                 key=lambda e: (not e.whole_tld, e.domain),
             )
-        _emit(planning.render_blocklist(entries, fmt.value), output, f"the blocklist ({_summary(entries)})")
+        _emit(planning.render_blocklist(entries, fmt), output, f"the blocklist ({_summary(entries)})")
     except LookalikeError as exc:
         fail(str(exc))
 
@@ -437,7 +418,7 @@ def audit_command(  # typer passes every option by name
         audits = planning.audit(source.result.findings, triage=source.triage, owned=mine)
         bad = sum(1 for a in audits if not a.ok)
         _emit(
-            planning.render_audit(audits, fmt.value),
+            planning.render_audit(audits, fmt),
             output,
             f"the audit ({_count(len(audits), 'name')}, {bad} to fix)",
         )
