@@ -17,9 +17,10 @@ is one flat object, so ``jq '.findings[] | select(.mail_route == "mx") | .domain
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,54 +173,55 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
     return Finding(cand, evidence, score)
 
 
-def scan_document(
-    result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None
-) -> dict[str, Any]:
-    """The whole scan as the scan JSON document; with the registration plan and the changes since the
-    previous scan when the scan produced them (``plan`` and ``changes``, null otherwise)."""
+def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict[str, Any]:
+    """The whole scan as the scan JSON document: the registration plan the scan made (``plan``, from
+    ``ScanInfo.plan``; kept out of ``scan``) and the changes since the previous scan when there are
+    some (``changes``, null otherwise)."""
+    info = codec.encode(result.info)
+    info.pop("plan", None)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "lookalike",
-        "scan": codec.encode(result.info),
+        "scan": info,
         "references": codec.encode(result.references),
         "findings": [finding_record(f) for f in result.findings],
-        "plan": codec.encode(plan),
+        "plan": codec.encode(result.info.plan),
         "changes": codec.encode(changes) if changes is not None else None,
     }
 
 
-def load_advice(data: Mapping[str, Any]) -> tuple[tuple[PlanItem, ...], Changes | None]:
-    """The plan and the changes a scan JSON document carries (empty for documents without them).
-    Raises ``ValueError`` when they are damaged."""
+def load_changes(data: Mapping[str, Any]) -> Changes | None:
+    """The changes a scan JSON document carries (None for documents without them). Raises
+    ``ValueError`` when they are damaged."""
     try:
-        plan: tuple[PlanItem, ...] = codec.decode(tuple[PlanItem, ...], data.get("plan") or [])
         raw = data.get("changes")
-        changes = codec.decode(Changes, raw) if raw else None
+        return codec.decode(Changes, raw) if raw else None
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"the scan JSON document's plan or changes are damaged: {exc}") from exc
-    return plan, changes
+        raise ValueError(f"the scan JSON document's changes are damaged: {exc}") from exc
 
 
 def load_document(data: Mapping[str, Any]) -> ScanResult:
-    """Read a scan JSON document back. Raises ``ValueError`` when it is not one."""
+    """Read a scan JSON document back, with its plan. Raises ``ValueError`` when it is not one."""
     if not isinstance(data, Mapping) or data.get("tool") != "lookalike" or "findings" not in data:
         raise ValueError("not a lookalike scan JSON document")
     version = data.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ValueError(f"scan JSON schema_version {version!r} is newer than this lookalike reads")
     try:
+        info: ScanInfo = codec.decode(ScanInfo, data["scan"])
+        plan: tuple[PlanItem, ...] = codec.decode(tuple[PlanItem, ...], data.get("plan") or [])
         return ScanResult(
-            info=codec.decode(ScanInfo, data["scan"]),
+            info=dataclasses.replace(info, plan=plan),
             references=codec.decode(tuple[Reference, ...], data.get("references", [])),
             findings=tuple(load_record(r) for r in data["findings"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
-def dumps(result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None) -> str:
+def dumps(result: ScanResult, *, changes: Changes | None = None) -> str:
     """The scan JSON document as text."""
-    document = scan_document(result, plan=plan, changes=changes)
+    document = scan_document(result, changes=changes)
     return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 

@@ -449,7 +449,7 @@ class ProtectedSummary:
 
 @dataclass(frozen=True, slots=True)
 class ScanInfo:
-    """What a scan was asked to do and how it went."""
+    """What a scan was asked to do, how it went, and the plan it made."""
 
     id: int | None
     """The store's scan id; None when the scan was not stored."""
@@ -464,6 +464,13 @@ class ScanInfo:
     protected: tuple[ProtectedSummary, ...] = ()
     interrupted: bool = False
     """True when the scan stopped early (Ctrl-C, a fatal error); the findings are what was done."""
+    key: str = ""
+    """What makes two scans "the same scan": the protected names and the settings that shape the
+    candidates. ``--resume`` and the changes since the previous scan match on it; empty for scans
+    stored before it was kept (they are compared with the previous complete scan, whatever it was)."""
+    plan: tuple[PlanItem, ...] = ()
+    """The defensive-registration plan the scan made, with the registry's answers as they were then:
+    kept with the scan, so its report shows the same plan however often it is re-rendered."""
 
 
 @dataclass(frozen=True, slots=True)

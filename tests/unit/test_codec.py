@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -177,9 +178,12 @@ def test_scan_document_carries_the_plan_and_the_changes() -> None:
     changes = Changes(
         2, 3, new=(Change("kestrel.ml", "kestrel.mil", ChangeKind.NEW, ("MX: mx.kestrel.ml",)),)
     )
-    doc = json.loads(export.dumps(ScanResult(info), plan=plan, changes=changes))
-    assert export.load_advice(doc) == (plan, changes)
-    assert export.load_advice(json.loads(export.dumps(ScanResult(info)))) == ((), None)
+    doc = json.loads(export.dumps(ScanResult(replace(info, plan=plan)), changes=changes))
+    assert "plan" not in doc["scan"]  # the plan is the document's own field, not repeated
+    assert export.load_document(doc).info.plan == plan
+    assert export.load_changes(doc) == changes
+    empty = json.loads(export.dumps(ScanResult(info)))
+    assert (export.load_document(empty).info.plan, export.load_changes(empty)) == ((), None)
 
 
 def test_load_document_refuses_other_json() -> None:
