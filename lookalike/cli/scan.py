@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from lookalike.cli.app import (
     EXIT_INTERRUPTED,
     app,
     err,
+    fail,
     out,
     protected_names,
     resolvers,
@@ -34,6 +36,9 @@ from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
 from lookalike.text import escape_json, shown
+
+DEMO_TOOLS = ("aiosmtpd", "trustme")
+"""What the demo universe's mail and TLS servers need: the ``demo`` extra, not a scan's dependency."""
 
 DomainsArg = Annotated[
     list[str] | None, typer.Argument(help="Protected domains (army.mil, mail.example.org ...).")
@@ -364,6 +369,11 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Scan the bundled offline universe (synthetic data, loopback only) and write a report."""
+    for tool in DEMO_TOOLS:
+        try:
+            importlib.import_module(tool)
+        except ImportError:
+            fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
     from lookalike.demo.universe import run_demo
 
     progress = ScanProgress(enabled=not quiet)
