@@ -24,6 +24,7 @@ from lookalike.cli.app import app, fail
 from lookalike.errors import LookalikeError
 from lookalike.model import ScanInfo, Triage, TriageMark
 from lookalike.names import parse
+from lookalike.saved import open_store
 from lookalike.store import Store, default_db_path
 from lookalike.text import escape_json, shown
 
@@ -47,7 +48,8 @@ def _user_errors() -> Iterator[None]:
 
 
 def _open(db: Path | None, *, create: bool = False) -> Store:
-    return Store.open(db if db is not None else default_db_path(), create=create)
+    """The history database; only ``triage`` creates one (``saved.open_store`` never does)."""
+    return Store.open(db if db is not None else default_db_path(), create=True) if create else open_store(db)
 
 
 def _when(value: datetime | None) -> str:
