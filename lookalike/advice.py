@@ -81,7 +81,10 @@ class PlanPool:
         if not plan.plannable(candidate):
             return
         heap = self._heaps.setdefault(candidate.protected, [])
-        item = (plan.priority(candidate), _reverse(candidate.domain), candidate)
+        urgency = plan.priority(candidate)
+        if self.size is not None and len(heap) >= self.size and urgency < heap[0][0]:
+            return  # the common case on a large scan: less urgent than everything kept
+        item = (urgency, _reverse(candidate.domain), candidate)
         if self.size is None or len(heap) < self.size:
             heapq.heappush(heap, item)
         elif item[:2] > heap[0][:2]:
