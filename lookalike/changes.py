@@ -6,8 +6,9 @@ the same changes:
 * the previous scan is the latest *complete* scan before it with the same ``ScanInfo.key`` (the
   same protected names and the same settings that shape the candidates): another choice of
   techniques would make every name it did not generate look new or gone;
-* names that went between exists and absent at least twice over the last ``FLAP_WINDOW`` looks
-  (the scans up to this one, whatever their settings) are flapping and left out;
+* names that went between exists and absent at least twice over their last ``diff.FLAP_WINDOW``
+  looks (in the ``FLAP_WINDOW + 1`` scans up to this one, whatever their settings) are flapping and
+  left out;
 * the triage marks apply; only the previous scan's findings are looked up among the absent names
   (a large scan has a million absent names, and only those can be "gone").
 
@@ -19,15 +20,11 @@ scheduled scan's business: ``schedule.recheck``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
 from lookalike import diff
+from lookalike.diff import FLAP_WINDOW
 from lookalike.model import Changes, ScanInfo, ScanResult, TriageMark
 from lookalike.store import Store
-
-FLAP_WINDOW: Final = 4
-"""Observations of a name looked back on to tell a flapping name (exists, absent, exists ...) from a
-real change; the window holds this many scans before the current one, and the current one."""
 
 
 def previous_id(store: Store, current: ScanInfo) -> int | None:
@@ -53,7 +50,7 @@ def flapping(store: Store, scan_id: int) -> set[str]:
     window = flap_window(store, scan_id)
     if len(window) <= 2:
         return set()  # two looks cannot hold two flips
-    return diff.flapping(store.existence_history(window), window=FLAP_WINDOW)
+    return diff.flapping(store.existence_history(window))
 
 
 def between(

@@ -58,6 +58,10 @@ suspended, a name moving to another registrar)."""
 MAX_TEXT: Final = 100
 """Hostile text (SPF records, registrar names) is cut to this many characters in a line."""
 
+FLAP_WINDOW: Final = 4
+"""Observations of a name looked back on to tell a flapping name (exists, absent, exists ...) from a
+real change (``flapping``; ``lookalike.changes`` reads that many scans back from the store)."""
+
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
 NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
 
@@ -155,7 +159,9 @@ def compare(
     )
 
 
-def flapping(history: Mapping[str, Sequence[Existence]], *, window: int = 4, flips: int = 2) -> set[str]:
+def flapping(
+    history: Mapping[str, Sequence[Existence]], *, window: int = FLAP_WINDOW, flips: int = 2
+) -> set[str]:
     """Names that went between exists and absent at least ``flips`` times in their last ``window``
     observations (oldest first, the current scan included). Unknown observations are skipped: a
     timeout is not a flip. A name registered once (absent, exists) flips once and is not flapping."""
