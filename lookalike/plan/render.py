@@ -5,7 +5,8 @@ json) and ``render_blocklist`` (``BlocklistFormat``: plain, postfix-transport, p
 json). The CLI's ``--format`` options are these enums.
 
 Outside text is shown through ``text.shown`` (one line, every control and bidi character marked),
-CSV cells through ``text.csv_cell``, JSON through ``text.escape_json``; an entry that is not a host
+CSV cells through ``text.csv_cell``, JSON (the model's plain dataclasses: strings, numbers,
+string enums) through ``text.escape_json``; an entry that is not a host
 name (or ``.tld``) is refused with ``ValueError``, so nothing hostile can break a line of a Postfix
 map or a zone file. Pure: builds strings; it must not build the advice itself, read files or print.
 """
@@ -16,10 +17,10 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from enum import StrEnum
 from typing import TypeVar
 
-from lookalike import codec
 from lookalike.model import Availability, BlockEntry, HygieneAudit, PlanItem
 from lookalike.names import is_hostname, tlds, to_unicode
 from lookalike.plan.hygiene import dkim_revocation_record
@@ -67,7 +68,7 @@ def render_plan(items: Sequence[PlanItem], fmt: PlanFormat | str) -> str:
     """The plan as ``text`` (aligned, for people), ``csv`` (formula-safe cells) or ``json``."""
     fmt = _format(PlanFormat, fmt, "plan")
     if fmt is PlanFormat.JSON:
-        return escape_json(json.dumps([codec.encode(i) for i in items], indent=2, ensure_ascii=False)) + "\n"
+        return escape_json(json.dumps([asdict(i) for i in items], indent=2, ensure_ascii=False)) + "\n"
     if fmt is PlanFormat.CSV:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -122,9 +123,7 @@ def render_audit(audits: Sequence[HygieneAudit], fmt: AuditFormat | str) -> str:
     fmt = _format(AuditFormat, fmt, "audit")
     if fmt is AuditFormat.JSON:
         return (
-            escape_json(
-                json.dumps([{**codec.encode(a), "ok": a.ok} for a in audits], indent=2, ensure_ascii=False)
-            )
+            escape_json(json.dumps([{**asdict(a), "ok": a.ok} for a in audits], indent=2, ensure_ascii=False))
             + "\n"
         )
     if fmt is AuditFormat.ZONE:
