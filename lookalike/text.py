@@ -28,7 +28,7 @@ TAB, LF, CR                                    a space               a space; wi
                                                                      lone CR marked
 other C0 controls (NUL, BEL, ESC ...), DEL,    a space               marked ``⟨U+001B⟩``
   C1 controls U+0080-U+009F (CSI, NEL ...)
-white space (Zs: NBSP, U+3000 ...)             a space               kept
+white space (Zs: NBSP, U+3000 ...)             a space               a space; kept with ``lines``
 line and paragraph separators U+2028, U+2029   a space               marked
 format characters (Cf): bidi controls U+061C,  removed               marked
   U+200E, U+200F, U+202A-U+202E, U+2066-U+2069;
@@ -94,6 +94,11 @@ BLANK_LETTERS: Final = frozenset("\u115f\u1160\u3164\uffa0")
 """Letters that render as nothing (Hangul fillers): a known way to hide a difference in a name."""
 _LAYOUT: Final = "\t\n"
 _WHITE: Final = frozenset("\t\n\r")
+_SPACES: Final = {
+    ord(ch): " " for ch in "\t\n\r\u00a0\u1680\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+}
+"""TAB, LF, CR and the white space characters (Zs): a space on one line, at C speed, so ordinary
+text with a line break or a no-break space never needs the full character class."""
 
 
 @cache
@@ -154,7 +159,9 @@ def clean(text: str, limit: int = LINE_LIMIT) -> str:
     cannot be shown U+FFFD, runs of white space one space. See the module docstring."""
     head = text[: limit * 4 + 64]  # enough for any line of ``limit`` once white space collapses
     if not _printable(head):
-        head = _unprintable().sub(_for_storage, head)
+        head = head.translate(_SPACES)
+        if not _printable(head):
+            head = _unprintable().sub(_for_storage, head)
     return _cut(" ".join(head.split()), limit)
 
 
@@ -183,7 +190,9 @@ def shown(text: object, limit: int | None = None, *, lines: bool = False) -> str
     if not lines:
         head = raw[: limit * 4 + 64] if limit is not None else raw
         if not _printable(head):
-            head = _unprintable().sub(_for_line, head)
+            head = head.translate(_SPACES)
+            if not _printable(head):
+                head = _unprintable().sub(_for_line, head)
         return _cut(" ".join(head.split()), limit)
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n")
