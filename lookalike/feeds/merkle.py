@@ -63,8 +63,8 @@ class CompactRange:
     def append(self, leaf_hashes: Iterable[Hash]) -> CompactRange:
         """The range with these leaf hashes appended."""
         size, stack = self.size, list(self.hashes)
-        for h in leaf_hashes:
-            n = size
+        for leaf in leaf_hashes:
+            h, n = leaf, size
             while n & 1:
                 h = node_hash(stack.pop(), h)
                 n >>= 1
@@ -76,10 +76,10 @@ class CompactRange:
         """The range with whole subtrees appended: (height, root) each, aligned (``size`` a multiple of
         ``2**height`` when each is appended), as ``subtrees`` lists them."""
         size, stack = self.size, list(self.hashes)
-        for height, h in nodes:
+        for height, subtree in nodes:
             if size & ((1 << height) - 1):
                 raise ValueError(f"a subtree of height {height} cannot start at leaf {size}")
-            n = size >> height
+            h, n = subtree, size >> height
             while n & 1:
                 h = node_hash(stack.pop(), h)
                 n >>= 1
@@ -210,7 +210,7 @@ def prove_consistency(first: int, second: int, mth: NodeReader) -> list[Hash]:
             return [*subproof(m, start, start + k, whole), mth(start + k, end)]
         return [*subproof(m - k, start + k, end, False), mth(start, start + k)]
 
-    if first == 0 or first == second:
+    if first in (0, second):
         return []
     return subproof(first, 0, second, True)
 
