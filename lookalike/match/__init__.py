@@ -45,7 +45,7 @@ from lookalike.match.explain import (
 )
 from lookalike.match.index import EDIT2_MIN, PREFIX, Index
 from lookalike.match.result import Match, Route, Step, rounded
-from lookalike.match.skeleton import skeleton, skeleton_spans
+from lookalike.match.skeleton import fold, skeleton, skeleton_spans
 from lookalike.model import Candidate
 from lookalike.names import Name
 from lookalike.permute import GenerateOptions, glyphs, words
@@ -176,8 +176,11 @@ class Matcher:
         while "." in part:
             code = exact.get(part)
             if code is not None:
+                # The longest name generate lists stands: k.estrelsystems.com is a dot inserted, not a
+                # subdomain of the omission estrelsystems.com.
                 for one in code if isinstance(code, tuple) else (code,):
-                    self._offer(found, self._exact_match(name, part, one))
+                    if one >> (_MASK_BITS + 16) not in found:
+                        self._offer(found, self._exact_match(name, part, one))
             part = part[part.index(".") + 1 :]
         self._structure(name, apex, found)
         return _ranked(found) if found else []
@@ -201,6 +204,18 @@ class Matcher:
         ):
             found[pid] = match
 
+    def _pids_of(self, domain: str) -> list[int]:
+        """The protected names whose exact index lists ``domain``, under any suffix of theirs."""
+        pids = []
+        for pid in range(len(self.protected)):
+            suffix = self.protected[pid].suffix
+            label = domain.partition(".")[0]
+            code = self._exact.get(f"{label}.{suffix}")
+            for one in () if code is None else code if isinstance(code, tuple) else (code,):
+                if one >> (_MASK_BITS + 16) == pid:
+                    pids.append(pid)
+        return pids
+
     def _exact_candidate(self, pid: int, domain: str) -> Candidate | None:
         """The exact index's entry for ``domain`` and protected name ``pid``, as a ``Candidate``."""
         code = self._exact.get(domain)
@@ -215,6 +230,10 @@ class Matcher:
     def _exact_match(self, name: str, domain: str, code: int) -> Match:
         pid, mask, plausibility = _unpack(code)
         p = self.protected[pid]
+        swapped = self._explainer.swapped(pid, domain)
+        if swapped is not None:  # generate makes it by a suffix swap too (bbc.co from bbc.co.uk)
+            mask |= mask_of(swapped.techniques)
+            plausibility = max(plausibility, swapped.plausibility)
         techniques = techniques_of(mask)
         idn = self._idn.get(domain)
         return Match(
@@ -244,6 +263,13 @@ class Matcher:
             sk_label = sk_left.rsplit(".", 1)[-1]
             routes += [(pid, Route.GLYPHS) for pid in index.skeletons.get(sk_label, ())]
             routes += [(pid, Route.EDITS) for pid in index.edits(label_u)]
+            if not label_u.isascii():
+                # An IDN label whose letters, read as the ASCII ones they carry, make a name generate
+                # lists (lcestrelsystems for kestrelsystems, then a mark on the l): its glyph family.
+                folded = fold(label_u)
+                routes += [(pid, Route.GLYPHS) for pid in self._pids_of(f"{folded}.{suffix}")]
+                routes += [(pid, Route.GLYPHS) for pid in index.labels.get(folded, ())]
+                routes += [(pid, Route.GLYPHS) for pid in index.edits(folded)]
         for pid, route in routes:
             if pid not in found:
                 self._label_route(name, apex, label=label, label_u=label_u, pid=pid, route=route, found=found)
@@ -395,11 +421,16 @@ class Matcher:
         chain = self._explainer.words(pid, pre, token, token_u, post)
         if chain is None:
             return
-        suffix = apex.partition(".")[2]
-        tail = self._explainer.suffix(pid, suffix)
-        if tail is None:
+        words = [w for w in (pre.rstrip("-"), post.lstrip("-")) if w]
+        made = self._explainer.generated(pid, apex, not token_u.isascii(), words)
+        if made is not None:
+            self._offer(
+                found, self._chain_match(name, apex, pid, Route.WORDS, chain=(), made=made, words=words)
+            )
             return
-        del p
+        tail = self._explainer.suffix(pid, apex[len(apex.partition(".")[0]) + 1 :])
+        if tail is None or (len(chain + tail) > 1 and len(p.brand) < CHAIN_MIN and not p.brand.isascii()):
+            return
         self._offer(found, self._chain_match(name, apex, pid, Route.WORDS, chain=chain + tail))
 
     def _subdomain(
@@ -461,9 +492,24 @@ class Matcher:
                     self._offer(found, self._chain_match(name, apex, pid, Route.DOTS, chain=chain))
 
     def _chain_match(
-        self, name: str, domain: str, pid: int, route: Route, *, chain: Chain, made: Candidate | None = None
+        self,
+        name: str,
+        domain: str,
+        pid: int,
+        route: Route,
+        *,
+        chain: Chain,
+        made: Candidate | None = None,
+        words: Sequence[str] = (),
     ) -> Match:
         p = self.protected[pid]
+        if p.name.sub and route is not Route.SUBDOMAIN and name.endswith(f"{p.name.sub}.{domain}"):
+            # The protected name's own subdomain kept in front (aus.intcl.com for aus.intel.com): what
+            # generate makes for the protected name itself, when it does.
+            whole = f"{p.name.sub}.{domain}"
+            own = self._explainer.generated_whole(pid, whole, "xn--" in domain, words)
+            if own is not None:
+                made, domain, chain = own, whole, ()
         if made is not None and made.domain == domain:
             return Match(
                 name=name,

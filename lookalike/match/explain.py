@@ -243,12 +243,34 @@ class Explainer:
                 best = replace(top, techniques=techniques_of(mask))
         return best
 
-    def generated(self, pid: int, domain: str, unicode: bool) -> Candidate | None:
-        """``generate``'s candidate ``domain`` of the protected apex, if it makes it (lazy families too)."""
+    def generated(self, pid: int, domain: str, unicode: bool, words: Sequence[str] = ()) -> Candidate | None:
+        """``generate``'s candidate ``domain`` of the protected apex, if it makes it (lazy families too:
+        the suffix swaps, the Unicode glyphs when ``unicode``, keywords ``words``)."""
         families = [self.eager(pid), self._swaps(pid)]
         if unicode:
             families.append(self._glyphs(pid))
+        families += [self._keyword(pid, word).get for word in words]
         return self._made(families, domain)
+
+    def generated_whole(
+        self, pid: int, domain: str, unicode: bool, words: Sequence[str] = ()
+    ) -> Candidate | None:
+        """``generate``'s candidate ``domain`` of the protected name as given (with its subdomain)."""
+        name = self._protected[pid].name
+        families: list[Lookup] = [
+            self._family(name, "eager", eager_techniques()).get,
+            self._family(name, "swaps", SWAPS).get,
+        ]
+        if unicode:
+            families.append(self._family(name, "glyphs", UNICODE_GLYPHS).get)
+        families += [
+            self._family(name, f"keyword:{w}", frozenset({Technique.KEYWORD}), (w,)).get for w in words if w
+        ]
+        return self._made(families, domain)
+
+    def swapped(self, pid: int, domain: str) -> Candidate | None:
+        """``generate``'s suffix-slip candidate ``domain``, if it is one (a cheap lookup)."""
+        return self._swaps(pid)(domain)
 
     # -- chains --------------------------------------------------------------------------------------
 
@@ -322,7 +344,7 @@ class Explainer:
         p = self._protected[pid]
         if suffix == p.suffix:
             return ()
-        families = [self.eager(pid), self._swaps(pid)]
+        families: list[Lookup] = [self.eager(pid), self._swaps(pid)]
         made = self._made(families, f"{p.label}.{suffix}")
         if made is None and "." in suffix:
             tld = suffix.rsplit(".", 1)[1]

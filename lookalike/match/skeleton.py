@@ -75,6 +75,27 @@ def skeleton(label: str) -> str:
     return text
 
 
+@cache
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for name in ("confusables.tsv", "latin-variants.tsv"):
+        for row in tables.rows(name):
+            base, ch = row[0], row[1]
+            if len(ch) == 1 and not ch.isascii() and len(base) == 1:
+                table.setdefault(ord(ch), base)
+    for row in tables.rows("glyphs.tsv"):
+        src, dst = row[0], row[1]
+        if len(src) == 1 and len(dst) == 1 and not dst.isascii():
+            table[ord(dst)] = src
+    return table
+
+
+def fold(label: str) -> str:
+    """Each non-ASCII letter of ``label`` replaced by the ASCII one it imitates (``ӏcеstrеl`` ->
+    ``lcestrel``); ASCII letters are kept as they are, unlike ``skeleton``."""
+    return label.translate(_fold_table())
+
+
 def skeleton_spans(text: str) -> tuple[str, tuple[int, ...]]:
     """``skeleton(text)`` with, for each of its characters, where it starts in ``text``: slower, for
     the rare name in which a protected skeleton was found and its words must be cut out."""
@@ -94,4 +115,4 @@ def skeleton_spans(text: str) -> tuple[str, tuple[int, ...]]:
     return "".join(c for c, _ in chars), tuple(i for _, i in chars)
 
 
-__all__ = ["SKELETON_MIN", "skeleton", "skeleton_spans"]
+__all__ = ["SKELETON_MIN", "fold", "skeleton", "skeleton_spans"]
