@@ -274,7 +274,7 @@ class CtLog:
             return None
         data = b"".join(self.tree.node(8 * level, index * 256 + i) for i in range(width))
         if (level, index) in self.corrupt_tiles:
-            data = bytes([data[0] ^ 1]) + data[1:]
+            data = data[:-1] + bytes([data[-1] ^ 1])  # the tile's last hash
         return data
 
     def data_tile(self, index: int, width: int) -> bytes | None:
