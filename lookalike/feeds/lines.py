@@ -11,7 +11,8 @@ Formats (``Format.AUTO`` decides per line):
 
 - ``lines``: the first word of each line; ``#`` comments and blank lines skipped;
 - ``zone``: RFC 1035 master-file lines as ICANN's CZDS serves them (``name. ttl in ns target.``): the
-  owner name, once per run of identical owners; ``$ORIGIN`` makes relative owners absolute;
+  owner name of NS records, once per run of identical owners (glue and DS records are not names of
+  the zone's own); ``$ORIGIN`` makes relative owners absolute;
 - ``ct``: one JSON object a line: CertStream's ``data.leaf_cert.all_domains``, or any of the keys in
   ``NAME_KEYS`` (``lookalike watch ct``'s own ``names``, ``sans``, ``domains`` ...), at any depth up to
   ``MAX_DEPTH``.
@@ -72,13 +73,19 @@ def _words(value: object, depth: int = 0) -> Iterator[str]:
 
 
 def _zone_owner(fields: list[bytes]) -> bytes | None:
-    """The owner of a master-file record, or None for a line that is no record (a directive)."""
-    if len(fields) < 3 or fields[0].startswith((b"$", b";")):
+    """The owner of a master-file record, or None for a line that is no record (a directive). Only
+    NS records count: a zone's names are its delegations, not their glue or DS records."""
+    if len(fields) < 4 or fields[0].startswith((b"$", b";")):
         return None
-    # name [ttl] [class] type rdata: a record has a class or a numeric TTL among its first fields.
-    if fields[1] in _CLASSES or fields[1].isdigit() or fields[2] in _CLASSES:
-        return fields[0]
-    return None
+    # name ttl class type rdata (CZDS), name class ttl type, or name ttl type / name class type.
+    lowered = [f.lower() for f in fields[1:4]]
+    if lowered[1] in _CLASSES or (lowered[0] in _CLASSES and lowered[1].isdigit()):
+        rtype = lowered[2]
+    elif lowered[0] in _CLASSES or lowered[0].isdigit():
+        rtype = lowered[1]
+    else:
+        return None
+    return fields[0] if rtype == b"ns" else b""
 
 
 def names_from_lines(
@@ -115,7 +122,7 @@ def names_from_lines(
                 continue
             owner = _zone_owner(fields)
             if owner is not None:
-                if owner == previous_owner:
+                if owner in (previous_owner, b""):
                     continue
                 previous_owner = owner
                 text = owner.decode("utf-8")

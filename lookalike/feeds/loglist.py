@@ -88,8 +88,8 @@ class Log:
 
 def short_name(description: str, url: str) -> str:
     """``Google 'Argon2026h2' log`` -> ``argon2026h2``; without quotes, the URL's host and path."""
-    quoted = re.search(r"'([^']+)'", description)
-    text = quoted.group(1) if quoted else re.sub(r"^[a-z]+://", "", url)
+    quoted = re.findall(r"'([^'\s]+)'", description)  # "Let's Encrypt 'Oak2026h2'": not "s Encrypt "
+    text = quoted[-1] if quoted else re.sub(r"^[a-z]+://", "", url)
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "log"
 
 
