@@ -50,6 +50,7 @@ from lookalike.model import Candidate
 from lookalike.names import Name
 from lookalike.permute import GenerateOptions, glyphs, words
 from lookalike.permute.pool import DIGITS, mask_of, techniques_of
+from lookalike.permute.rank import edit_distance
 
 __all__ = ["Match", "MatchOptions", "Matcher", "Route", "Step", "normalise"]
 
@@ -57,6 +58,8 @@ TOKEN_MIN = 5
 """A protected label shorter than this is taken inside a longer label only with a guard."""
 CHAIN_MIN = 6
 """A chain of two slips or more is reported for protected labels of at least this many characters."""
+UNEXPLAINED_CACHE = 100_000
+"""(protected, label) pairs the edit route could not explain, remembered so a feed's repeats are cheap."""
 _NAME = re.compile(r"^[a-z0-9_.-]+$")
 _SCALE = 10**DIGITS
 _MASK_BITS = 64
@@ -139,6 +142,7 @@ class Matcher:
             for p in self.protected
         )
         self._keywords = frozenset((*words.builtin_keywords(), *options.keywords))
+        self._unexplained: dict[tuple[int, str], None] = {}
         self._exact: dict[str, int | tuple[int, ...]] = {}
         self._idn: dict[str, Candidate] = {}
         for pid, p in enumerate(self.protected):
@@ -275,7 +279,7 @@ class Matcher:
                 self._label_route(name, apex, label=label, label_u=label_u, pid=pid, route=route, found=found)
         if len(sk_left) >= PREFIX or index.raw_shorts:
             self._tokens(name, apex, left_u, sk_left, found)
-        if len(name) - name.count(".") in index.dotless_lengths or label in index.dotless:
+        if index.dotless.keys() & {name.replace(".", ""), apex.replace(".", ""), label}:
             self._dots(name, apex, found)
 
     def _label_route(
@@ -294,8 +298,18 @@ class Matcher:
         p = self.protected[pid]
         suffix = apex[len(label) + 1 :]
         long = len(p.brand) >= CHAIN_MIN
+        if route is Route.EDITS:
+            # The deletion neighbourhood also pairs labels three edits apart; and a label that no chain
+            # explained need not be explained again (feeds repeat themselves).
+            key = (pid, label_u)
+            if key in self._unexplained or edit_distance(label_u, p.brand) > 2:
+                return
         inner = explainer.label(pid, label, label_u, two=long and len(p.brand) >= EDIT2_MIN)
         if inner is None:
+            if route is Route.EDITS:
+                self._unexplained[(pid, label_u)] = None
+                if len(self._unexplained) > UNEXPLAINED_CACHE:
+                    del self._unexplained[next(iter(self._unexplained))]
             return
         whole = explainer.generated(pid, apex, not label_u.isascii()) if suffix != p.suffix else None
         if whole is not None:

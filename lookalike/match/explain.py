@@ -50,7 +50,8 @@ Lookup = Callable[[str], "Candidate | None"]
 SUFFIX_PROBE = "suffixprobe"
 """The label whose suffix slips stand for every label's: ``generate`` swaps a suffix the same way
 whatever is in front of it (a test checks that it still does)."""
-NEGATIVE_CACHE = 4096
+VARIANTS_CACHE = 1024
+"""Protected names whose label variants (a few hundred each) are kept for the two-edit search."""
 
 
 def eager_techniques() -> frozenset[Technique]:
@@ -220,7 +221,7 @@ class Explainer:
                 if domain.endswith(tail) and "." not in domain[: -len(tail)]
             )
             self._variants[pid] = found
-            if len(self._variants) > self._cache_size:
+            if len(self._variants) > VARIANTS_CACHE:
                 self._variants.popitem(last=False)
         else:
             self._variants.move_to_end(pid)
