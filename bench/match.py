@@ -149,7 +149,8 @@ def accuracy(benign_count: int) -> None:
     if wrong:
         print(f"  missed: {', '.join(wrong[:10])}")
     dictionary = dictionary_words()
-    matched, unexplained, examples = 0, 0, []
+    matched, unexplained = 0, 0
+    examples: list[str] = []
     for i in range(benign_count):
         if i % 2:
             label = rng.choice(dictionary) + (rng.choice(dictionary) if rng.random() < 0.3 else "")
@@ -170,8 +171,8 @@ def accuracy(benign_count: int) -> None:
         "/usr/share/dict/words" if Path("/usr/share/dict/words").is_file() else "the generator's word list"
     )
     print(
-        f"benign sample: {matched:,} of {benign_count:,} matched ({100 * matched / benign_count:.3f} %, target < 0.1 %), "
-        f"{unexplained} without an explanation; words from {source}"
+        f"benign sample: {matched:,} of {benign_count:,} matched ({100 * matched / benign_count:.3f} %, "
+        f"target < 0.1 %), {unexplained} without an explanation; words from {source}"
     )
     for e in examples:
         print(f"  {e}")
@@ -197,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     small, large = peak(matcher, args.names // 4), peak(matcher, args.names)
     print(
-        f"memory while streaming: peak {small:.1f} MiB for {args.names // 4:,} names, {large:.1f} MiB for {args.names:,}"
+        f"memory while streaming: peak {small:.1f} MiB for {args.names // 4:,} names, "
+        f"{large:.1f} MiB for {args.names:,}"
     )
     accuracy(args.benign)
     print(f"\nPython {sys.version.split()[0]}; CPU time, best of 3.")
