@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,9 +23,12 @@ from lookalike.cli.app import EXIT_ERROR, app, err, fail, protected_names
 from lookalike.cli.generate import CSV_COLUMNS, OutputFormat, candidate_record, options_from
 from lookalike.errors import LookalikeError
 from lookalike.export import safe_cell
-from lookalike.feeds.files import STDIN, bounded_lines, open_input
 from lookalike.feeds.lines import Format, InputError, names_from_lines
-from lookalike.match import Match, Matcher, MatchOptions
+
+if TYPE_CHECKING:
+    from lookalike.match import Match, Matcher
+
+STDIN = "-"
 
 MATCH_COLUMNS = (*CSV_COLUMNS, "name", "route", "why")
 
@@ -164,6 +167,10 @@ def match_command(
     Names are read from FILE (plain or gzip) or standard input; matches are written as they are found,
     most plausible first for each name, in generate's formats with name, route and why added. No network.
     """
+    # Imported here: the matcher's modules need not slow down every other command's start.
+    from lookalike.feeds.files import bounded_lines, open_input
+    from lookalike.match import Matcher, MatchOptions
+
     try:
         fmt = _output_format(output_format)
         reading = _input_format(input_format)

@@ -16,10 +16,9 @@ import httpx
 import typer
 
 from lookalike.cli.app import app, fail, out, resolvers
-from lookalike.datafiles import user_data_dir
+from lookalike.datafiles import CT_LOG_LIST_URL, user_data_dir
 from lookalike.endpoints import Endpoints
 from lookalike.errors import LookalikeError
-from lookalike.feeds.loglist import LOG_LIST_URL, update_log_list
 from lookalike.rdap import IANA_RDAP_URL, IANA_TLDS_URL, update_data
 from lookalike.registry import ServerAddresses
 
@@ -40,7 +39,7 @@ def update_data_command(
             metavar="URL",
             help="Where to fetch the CT log list (its signature: the same URL ending .sig); '' skips it.",
         ),
-    ] = LOG_LIST_URL,
+    ] = CT_LOG_LIST_URL,
     dest: Annotated[
         Path | None,
         typer.Option(
@@ -91,6 +90,8 @@ async def _update(
             rdap_url=rdap_url, tlds_url=tlds_url, dest=dest, client=client, resolve=resolve, timeout=timeout
         )
         if log_list_url:
+            from lookalike.feeds.loglist import update_log_list  # only this command needs it
+
             lines.append(
                 await update_log_list(
                     url=log_list_url, dest=dest, client=client, resolve=resolve, timeout=timeout

@@ -29,17 +29,26 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lookalike.datafiles import data_path, install
+from lookalike.datafiles import (
+    CT_LOG_LIST,
+    CT_LOG_LIST_KEY,
+    CT_LOG_LIST_SIG,
+    CT_LOG_LIST_URL,
+    data_path,
+    install,
+)
 from lookalike.errors import LookalikeError
 from lookalike.feeds.ctwire import log_id as id_of_key
 from lookalike.feeds.notes import origin_of
 from lookalike.rdap import http_get
 from lookalike.whois import Resolve
 
-LOG_LIST = "ct-log-list.json"
-LOG_LIST_SIG = "ct-log-list.sig"
-LOG_LIST_KEY = "ct-log-list-key.pem"
-LOG_LIST_URL = "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json"
+LOG_LIST, LOG_LIST_SIG, LOG_LIST_KEY, LOG_LIST_URL = (
+    CT_LOG_LIST,
+    CT_LOG_LIST_SIG,
+    CT_LOG_LIST_KEY,
+    CT_LOG_LIST_URL,
+)
 MAX_LIST = 10 << 20
 FOLLOWED_STATES = frozenset({"usable", "qualified", "readonly"})
 """States whose logs hold certificates worth reading; ``readonly`` logs take no new ones but may
