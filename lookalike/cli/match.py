@@ -22,8 +22,8 @@ import typer
 from lookalike.cli.app import EXIT_ERROR, app, err, fail, protected_names
 from lookalike.cli.generate import CSV_COLUMNS, OutputFormat, candidate_record, options_from
 from lookalike.errors import LookalikeError
-from lookalike.export import safe_cell
 from lookalike.feeds.lines import Format, InputError, names_from_lines
+from lookalike.text import csv_cell
 
 if TYPE_CHECKING:
     from lookalike.match import Match, Matcher
@@ -69,7 +69,7 @@ class _Writer:
     def _row(self, values: Sequence[object]) -> None:
         self._buf.seek(0)
         self._buf.truncate()
-        self._csv.writerow([safe_cell(v) for v in values])
+        self._csv.writerow([csv_cell(v) for v in values])
         sys.stdout.write(self._buf.getvalue())
 
     def write(self, match: Match) -> None:
