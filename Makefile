@@ -17,12 +17,13 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,demo,postgres]'
 	touch $@
 
 # Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),
-# postfix (postmap checks the blocklist maps), systemd (systemd-analyze checks the timer units),
-# postgresql (initdb + pg_ctl: a throwaway cluster for the history's second back end).
+# postfix (postmap checks the blocklist maps; its master runs as a real MTA for the SMTP probe tests),
+# systemd (systemd-analyze checks the timer units), postgresql (initdb + pg_ctl: a throwaway cluster
+# for the history's second back end).
 debs:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -51,6 +52,7 @@ bench: venv debs
 	$(BIN)/python -m bench.dns
 	$(BIN)/python -m bench.probes
 	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

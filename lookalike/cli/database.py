@@ -10,23 +10,29 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
-from lookalike.store import Store
-from lookalike.store.rows import Damage
+from lookalike.saved import SavedScan
+from lookalike.store import Damage, Location, Store
+from lookalike.store import label as db_label
 
 SHOWN = 10
 """Damaged rows listed one per line; beyond that, a count."""
 
 
 @contextmanager
-def open_db(db: Path | str | None, *, create: bool = False) -> Iterator[Store]:
+def open_db(db: Location | None, *, create: bool = False) -> Iterator[Store]:
     """The database ``db`` (the default one when None), closed and its damage reported on exit."""
     with Store.open(db, create=create) as store:
         try:
             yield store
         finally:
             print_damage(store.label, store.damage, store.damage_count)
+
+
+def show_damage(scan: SavedScan) -> None:
+    """The damaged rows left out while a saved scan was read, if any."""
+    if scan.damage:
+        print_damage(db_label(scan.db) if scan.db is not None else scan.label, scan.damage)
 
 
 def print_damage(label: str, damage: Sequence[Damage], count: int | None = None) -> None:

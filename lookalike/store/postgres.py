@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
@@ -91,6 +92,11 @@ class _Tx:
 
     def analyze(self, table: str) -> None:
         self.conn.execute(f"ANALYZE {table}")
+
+
+# psycopg logs a warning when it cannot end a pipeline on a connection that is already lost; the
+# LookalikeError says so once. A library does not print through logging's last resort to stderr.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def _psycopg() -> Any:
