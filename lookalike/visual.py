@@ -5,8 +5,9 @@ fingerprint (``Fingerprint``: hashes of the screenshot and the favicon) and the 
 lookalike's page against the protected site's (``compare`` -> ``VisualFacts``), with four answers:
 
     Verdict
-    ├── CLONE      our page: it looks like ours, or says what ours says under our brand, with the
-    │              same kind of form (a password field where ours has one)
+    ├── CLONE      our page: the same kind of form (a password field where ours has one), and it
+    │              looks like ours with something of ours on it, or it says what ours says (half
+    │              our distinctive words, a quarter with our favicon) under our name
     ├── SIMILAR    something of ours (brand words, our favicon, our wording, our assets) but not a clone
     ├── DIFFERENT  a page of its own (parked pages included)
     └── UNKNOWN    nothing to judge: no picture (timeout, error, refused, a download), a blank or
@@ -529,7 +530,8 @@ def _judge(page: PageCapture, ours: PageCapture, protected: str, facts: VisualFa
 
     if same_form and looks_same and ours_on_it:
         return Verdict.CLONE, f"looks like {protected} (pHash distance {phash}); " + "; ".join(ours_on_it)
-    if same_form and facts.brand and text >= TEXT_CLONE and (ours.passwords > 0 or same_title or our_icon):
+    says_same = text >= TEXT_CLONE or (text >= TEXT_SIMILAR and our_icon)
+    if same_form and facts.brand and says_same and (ours.passwords > 0 or same_title or our_icon):
         form = "a password field, " if ours.passwords > 0 else ""
         return Verdict.CLONE, f"says what {protected} says: {form}" + "; ".join(ours_on_it)
     if ours_on_it:

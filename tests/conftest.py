@@ -19,6 +19,8 @@ pytest_plugins = [
     "tests.fixtures.probes",
     "tests.fixtures.store",
     "tests.fixtures.report",
+    "tests.fixtures.nginx",
+    "tests.fixtures.pages",
 ]
 
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))

@@ -120,7 +120,7 @@ class Gate:
         if self._server is not None:
             self._server.close()
         for writer in list(self._writers):
-            writer.transport.abort()
+            _abort(writer)
         for task in self._lookups.values():
             task.cancel()
         if self._server is not None:
@@ -132,7 +132,7 @@ class Gate:
         if not self._budget.exhausted:
             self._budget.exhausted = why
         for writer in list(self._writers):
-            writer.transport.abort()
+            _abort(writer)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -144,12 +144,12 @@ class Gate:
             if self._budget.connections > self.policy.max_connections:
                 self._cut(f"more than {self.policy.max_connections} connections")
                 return
-            async with asyncio.timeout(self.policy.connect_timeout + 5):
+            async with asyncio.timeout(self.policy.connect_timeout):
                 request = await _handshake(reader, writer)
-                if request is None:
-                    return
-                host, port = request
-                opened = await self._open(host, port)
+            if request is None:
+                return
+            async with asyncio.timeout(self.policy.connect_timeout * (ADDRESSES_TRIED + 1)):
+                opened = await self._open(*request)
             if isinstance(opened, int):
                 writer.write(_reply(opened))
                 return
@@ -163,7 +163,7 @@ class Gate:
             for end in (writer, upstream):
                 if end is not None:
                     self._writers.discard(end)
-                    end.transport.abort()
+                    _abort(end)
 
     async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
@@ -177,7 +177,7 @@ class Gate:
             if sink.can_write_eof():
                 sink.write_eof()
         except OSError:
-            sink.transport.abort()
+            _abort(sink)
 
     async def _open(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | int:
         """A connection to ``host:port`` on the page's behalf, or the SOCKS code that says no."""
@@ -240,6 +240,12 @@ class Gate:
         if not outcome.ok or not outcome.value:
             return f"does not resolve ({outcome.detail or outcome.status.value})"[:120]
         return tuple(outcome.value)
+
+
+def _abort(writer: asyncio.StreamWriter) -> None:
+    """Drop a connection at once (no flushing what is left to send)."""
+    writer.transport.abort()
+    writer.close()
 
 
 def _normal(host: str) -> str:

@@ -34,6 +34,8 @@ SCREENSHOT_SCALE = 0.5
 MAX_SCREENSHOT = 4 * 1024 * 1024
 """A half-scale first screen as PNG is at most about 1 MiB; anything larger is not kept."""
 
+_DOCUMENTS = {"resourceType": "Document", "requestStage": "Response"}
+"""What the tab intercepts: documents (pages and frames) once their response is in."""
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "image/", "text/xml", "application/xml")
 """Content types a main document may have to be shown; anything else would be a download."""
 
@@ -182,17 +184,19 @@ class Visit:
         on(self.session, "Page.javascriptDialogOpening", self._dialog)
         on(self.session, "Fetch.requestPaused", lambda params: self._spawn(self._paused(params)))
         width, height = VIEWPORT
-        for method, params in (
-            ("Inspector.enable", {}),
-            ("Page.enable", {}),
-            ("Page.addScriptToEvaluateOnNewDocument", {"source": _PROBE.replace("KEY", self._key)}),
-            (
+        # Sent together: the tab handles them in order, and the round trips overlap.
+        await asyncio.gather(
+            self._send("Inspector.enable"),
+            self._send("Page.enable"),
+            self._send("Page.addScriptToEvaluateOnNewDocument", {"source": _PROBE.replace("KEY", self._key)}),
+            self._send(
                 "Emulation.setDeviceMetricsOverride",
                 {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             ),
-            ("Fetch.enable", {"patterns": [{"resourceType": "Document", "requestStage": "Response"}]}),
-        ):
-            await self._send(method, params)
+            self._send(
+                "Fetch.enable", {"patterns": [{"resourceType": "Document", "requestStage": "Response"}]}
+            ),
+        )
 
     def close(self) -> None:
         """Stop listening; the renderer disposes of the context (and so of the tab)."""
