@@ -61,6 +61,8 @@ FAVICON_NEAR = 8
 """Favicon pHash distance up to which two icons are the same picture in another file."""
 BLANK_INK = 0.004
 """Share of a screenshot's pixels away from its background below which a page is blank."""
+INK_STEP = 16
+"""How far (0..255, in one channel) a pixel must be from the background to count as ink."""
 ERROR_TEXT = 400
 """Characters of visible text below which an error phrase makes a page an error page."""
 MAX_ICON_PIXELS = 1024 * 1024
@@ -249,12 +251,20 @@ def _screen(png: bytes) -> tuple[str, str, float]:
 
 
 def _ink(image: Image) -> float:
-    """Share of pixels more than a little away from the most common colour (the background)."""
-    small = image.convert("L").resize((160, 100))
-    histogram = small.histogram()
-    background = max(range(256), key=histogram.__getitem__)
-    near = sum(histogram[max(0, background - 12) : background + 13])
-    return round(1 - near / (160 * 100), 4)
+    """Share of pixels more than a little away, in any channel, from the most common colour (the
+    background). In colour, not grey: an orange logo on a brown page is not blank."""
+    from PIL import Image as PILImage
+    from PIL import ImageChops
+
+    small = image.convert("RGB").resize((160, 100))
+    counted = small.getcolors(160 * 100) or [(1, (255, 255, 255))]
+    background = max(counted, key=lambda entry: entry[0])[1]
+    plain = PILImage.new("RGB", small.size, background if isinstance(background, tuple) else (255, 255, 255))
+    difference = ImageChops.difference(small, plain)
+    red, green, blue = difference.split()
+    largest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    away = sum(largest.histogram()[INK_STEP + 1 :])
+    return round(away / (160 * 100), 4)
 
 
 @lru_cache(maxsize=256)

@@ -40,8 +40,11 @@ class BrowserGoneError(DevToolsError):
 class Connection:
     """One browser's DevTools pipe. Create it with ``open``; it reads until the pipe closes."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.WriteTransport) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.WriteTransport, *, max_message: int = MAX_MESSAGE
+    ) -> None:
         self._reader = reader
+        self._max_message = max_message
         self._writer = writer
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Params]] = {}
@@ -126,7 +129,7 @@ class Connection:
                     start = end + 1
                 if not skipping:
                     buffer += chunk[start:]
-                    if len(buffer) > MAX_MESSAGE:
+                    if len(buffer) > self._max_message:
                         buffer.clear()
                         skipping = True
             self._fail("the browser closed its pipe")

@@ -60,6 +60,14 @@ class BrowserLimits:
 
 
 @dataclass(slots=True)
+class _Tab:
+    """What a visit made, for the clean-up to undo whatever happened."""
+
+    context: str = ""
+    visit: Visit | None = None
+
+
+@dataclass(slots=True)
 class Usage:
     """What the browser did so far, for a benchmark or a progress line."""
 
@@ -105,6 +113,7 @@ class Browser:
         self._visits: dict[str, Visit] = {}
         self._watchdog: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     async def __aenter__(self) -> Browser:
         await self._running()
@@ -137,45 +146,55 @@ class Browser:
         except (LookalikeError, DevToolsError, OSError) as exc:  # the browser would not start again
             return Outcome(Status.ERROR, None, clean_text(str(exc), 200))
         gate = Gate({host: addresses}, self.resolve, self.policy)
-        port = await gate.start()
-        connection = chromium.connection
-        context = ""
-        visit: Visit | None = None
+        try:
+            port = await gate.start()
+        except OSError as exc:
+            return Outcome(Status.ERROR, None, f"no gate for the page: {clean_text(str(exc), 160)}")
+        tab = _Tab()
         kills = self.usage.memory_kills
         try:
-            async with asyncio.timeout(self.limits.page.timeout):
-                made = await connection.send(
-                    "Target.createBrowserContext",
-                    {"proxyServer": f"socks5://127.0.0.1:{port}", "proxyBypassList": "<-loopback>"},
-                    timeout=self.limits.page.command,
-                )
-                context = str(made["browserContextId"])
-                await connection.send(
-                    "Browser.setDownloadBehavior",
-                    {"behavior": "deny", "browserContextId": context, "eventsEnabled": True},
-                    timeout=self.limits.page.command,
-                )
-                visit = Visit(connection, context, self.limits.page)
-                await visit.open()
-                self._visits[visit.target] = visit
-                capture = await visit.go(url)
+            # The visit runs as a task of its own: its deadline cancels it, never this task, so no
+            # cancellation can leak into the clean-up below.
+            capture = await asyncio.wait_for(self._visit(chromium, port, url, tab), self.limits.page.timeout)
             return Outcome(Status.OK, self._annotate(capture, gate))
         except TimeoutError:
             why = f"no picture within {self.limits.page.timeout:g}s"
-            return Outcome(Status.TIMEOUT, None, self._why(why, gate, visit))
+            return Outcome(Status.TIMEOUT, None, self._why(why, gate, tab.visit))
         except VisitError as exc:
             detail = exc.detail
             if self.usage.memory_kills > kills and "crash" in detail:
                 detail = f"stopped: it used more memory than {self.limits.process_memory // MB} MB"
-            return Outcome(exc.status, None, self._why(detail, gate, visit))
+            return Outcome(exc.status, None, self._why(detail, gate, tab.visit))
         except DevToolsError as exc:
-            return Outcome(Status.ERROR, None, self._why(f"the browser failed: {exc}", gate, visit))
+            return Outcome(Status.ERROR, None, self._why(f"the browser failed: {exc}", gate, tab.visit))
+        except (KeyError, TypeError, ValueError) as exc:  # an answer of a shape we did not expect
+            why = f"unexpected answer from the browser: {type(exc).__name__} {exc}"
+            return Outcome(Status.ERROR, None, self._why(why, gate, tab.visit))
         finally:
-            if visit is not None:
-                visit.close()
-                self._visits.pop(visit.target, None)
-            await self._dispose(chromium, context)
+            if tab.visit is not None:
+                tab.visit.close()
+                self._visits.pop(tab.visit.target, None)
+            await self._dispose(chromium, tab.context)
             await gate.close()
+
+    async def _visit(self, chromium: Chromium, port: int, url: str, tab: _Tab) -> PageCapture:
+        """A context whose only way out is the gate on ``port``, a tab in it, and the visit."""
+        connection = chromium.connection
+        made = await connection.send(
+            "Target.createBrowserContext",
+            {"proxyServer": f"socks5://127.0.0.1:{port}", "proxyBypassList": "<-loopback>"},
+            timeout=self.limits.page.command,
+        )
+        tab.context = str(made["browserContextId"])
+        await connection.send(
+            "Browser.setDownloadBehavior",
+            {"behavior": "deny", "browserContextId": tab.context, "eventsEnabled": True},
+            timeout=self.limits.page.command,
+        )
+        tab.visit = Visit(connection, tab.context, self.limits.page)
+        await tab.visit.open()
+        self._visits[tab.visit.target] = tab.visit
+        return await tab.visit.go(url)
 
     def _annotate(self, capture: PageCapture, gate: Gate) -> PageCapture:
         hosts = list(dict.fromkeys(_endpoint(a.host, a.port) for a in gate.attempts if not a.refused))
@@ -222,6 +241,8 @@ class Browser:
     async def _running(self) -> Chromium:
         """The running browser, started (again) when there is none or it died."""
         async with self._starting:
+            if self._closed:
+                raise DevToolsError("the browser was closed")
             current = self._chromium
             if current is not None and current.connection.gone is None:
                 return current
@@ -249,6 +270,7 @@ class Browser:
 
     async def _stop(self) -> None:
         async with self._starting:
+            self._closed = True
             if self._watchdog is not None:
                 self._watchdog.cancel()
                 self._watchdog = None

@@ -17,7 +17,6 @@ pytest.importorskip("imagehash", reason="the visual extra is not installed (make
 from PIL import Image, ImageDraw
 
 from lookalike import visual
-from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Status
 from lookalike.visual import FaviconMatch, PageCapture, Served, Verdict, compare, served
 
@@ -167,13 +166,6 @@ def test_unreadable_or_oversized_favicons_keep_their_exact_hash_only(data: bytes
     assert print_.favicon_phash == ""
     if data:
         assert print_.favicon_mmh3 == visual.favicon_hash(data)
-
-
-def test_require_names_the_extra() -> None:
-    visual.require()  # installed here
-    assert "lookalike[visual]" in str(
-        LookalikeError("screenshots need Pillow: pip install 'lookalike[visual]'")
-    )
 
 
 # --- the served-HTML reader ----------------------------------------------------------------------
