@@ -59,8 +59,11 @@ TEXT_CLONE = 0.5
 TEXT_SIMILAR = 0.25
 FAVICON_NEAR = 8
 """Favicon pHash distance up to which two icons are the same picture in another file."""
-BLANK_INK = 0.004
-"""Share of a screenshot's pixels away from its background below which a page is blank."""
+BLANK_INK = 0.002
+"""Share of a screenshot's pixels away from its background below which a page is blank: nothing
+drawn, or a few specks (a spinner, a lone dot). A small logo in low contrast is about 0.4%."""
+INK_SIZE = (320, 200)
+"""The screenshot is looked at this small for ink: thin strokes survive, noise averages out."""
 INK_STEP = 16
 """How far (0..255, in one channel) a pixel must be from the background to count as ink."""
 ERROR_TEXT = 400
@@ -256,15 +259,15 @@ def _ink(image: Image) -> float:
     from PIL import Image as PILImage
     from PIL import ImageChops
 
-    small = image.convert("RGB").resize((160, 100))
-    counted = small.getcolors(160 * 100) or [(1, (255, 255, 255))]
+    small = image.convert("RGB").resize(INK_SIZE)
+    counted = small.getcolors(INK_SIZE[0] * INK_SIZE[1]) or [(1, (255, 255, 255))]
     background = max(counted, key=lambda entry: entry[0])[1]
     plain = PILImage.new("RGB", small.size, background if isinstance(background, tuple) else (255, 255, 255))
     difference = ImageChops.difference(small, plain)
     red, green, blue = difference.split()
     largest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
     away = sum(largest.histogram()[INK_STEP + 1 :])
-    return round(away / (160 * 100), 4)
+    return round(away / (INK_SIZE[0] * INK_SIZE[1]), 4)
 
 
 @lru_cache(maxsize=256)

@@ -155,8 +155,8 @@ class Visit:
         finally:
             crash.cancel()
             if not command.done():
-                command.cancel()
-        if command.cancelled():
+                command.cancel()  # only asked for: the command is not done until it runs again
+        if not command.done() or command.cancelled():
             raise DevToolsError(f"{method}: the tab crashed")
         return command.result()
 

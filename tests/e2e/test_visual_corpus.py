@@ -86,9 +86,11 @@ def test_hostile_pages(corpus_run: Rendered) -> None:
     assert windows.popups >= 1
     assert windows.dialogs == 3
     assert "cruise" in windows.text
-    assert "notifications: denied" in windows.text
-    assert "location: refused 1" in windows.text  # PERMISSION_DENIED
-    assert "granted" not in windows.text
+    asking = corpus_run.extra["permissions"].value
+    assert asking is not None
+    # The answers come when they come (the settle time may end first); none may be a yes.
+    assert "refused" in asking.text, asking.text
+    assert "granted" not in asking.text
     after = corpus_run.extra["after"]
     assert after.status is Status.OK, "the browser outlives every hostile page"
     assert corpus_run.usage.memory_kills >= 0
