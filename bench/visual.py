@@ -196,19 +196,48 @@ async def _render_variants(
         )
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system time of these processes and of the children they reaped, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Throughput:
+    per_second: float
+    pages: int
+    peak_memory: int
+    browser_cpu: float
+    """CPU seconds of Chromium's processes per screenshot."""
+    own_cpu: float
+    """CPU seconds of lookalike's own process per screenshot (the gate, the protocol, the hashes)."""
+
+
 async def _throughput(
     web_address: str, http_port: int, corpus_: Corpus, pages: list[Page], parallel: int
-) -> tuple[float, int, int]:
+) -> Throughput:
     limits = BrowserLimits(pages=parallel, page=PageLimits())
     async with Browser(
         resolve=resolver(corpus_, web_address), allow_private=True, http_port=http_port, limits=limits
     ) as browser:
         await browser.render(url(pages[0]), [web_address])  # the browser's start is not a picture
+        chromium = browser._chromium
+        assert chromium is not None
+        browser_start, own_start = _cpu_seconds(chromium.processes()), time.process_time()
         start = time.perf_counter()
         outcomes = await asyncio.gather(*(browser.render(url(p), [web_address]) for p in pages))
         seconds = time.perf_counter() - start
+        browser_cpu = _cpu_seconds(chromium.processes()) - browser_start
+        own_cpu = time.process_time() - own_start
         ok = sum(1 for o in outcomes if o.status is Status.OK)
-        return ok / seconds, ok, browser.usage.peak_memory
+        return Throughput(ok / seconds, ok, browser.usage.peak_memory, browser_cpu / ok, own_cpu / ok)
 
 
 def main() -> None:
@@ -231,10 +260,8 @@ def main() -> None:
             generated = asyncio.run(_render_variants(web.address, web.http_port, corpus_, made))
             ordinary = [p for p in corpus_.pages if p.expect in ("self", "clone", "similar", "different")]
             ordinary = [ordinary[i % len(ordinary)] for i in range(args.pages)]
-            fast, fast_ok, peak = asyncio.run(
-                _throughput(web.address, web.http_port, corpus_, ordinary, args.parallel)
-            )
-            slow, _, _ = asyncio.run(
+            fast = asyncio.run(_throughput(web.address, web.http_port, corpus_, ordinary, args.parallel))
+            slow = asyncio.run(
                 _throughput(web.address, web.http_port, corpus_, ordinary[: max(4, args.pages // 3)], 1)
             )
 
@@ -288,9 +315,15 @@ def main() -> None:
         print("  misses:")
         print("\n".join(misses))
     print(
-        f"throughput: {fast_ok} pages {args.parallel} at a time: {fast:.2f} screenshots/s;"
-        f" one at a time: {slow:.2f}/s (x{fast / slow if slow else 0:.1f} from parallel);"
-        f" peak browser memory {peak / 1e6:.0f} MB"
+        f"throughput: {fast.pages} pages {args.parallel} at a time: {fast.per_second:.2f} screenshots/s;"
+        f" one at a time: {slow.per_second:.2f}/s (x{fast.per_second / slow.per_second:.1f} from parallel);"
+        f" peak browser memory {fast.peak_memory / 1e6:.0f} MB"
+    )
+    cpu = fast.browser_cpu + fast.own_cpu
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU per screenshot: {fast.browser_cpu:.2f} s Chromium + {fast.own_cpu:.2f} s lookalike;"
+        f" so at most {cores / cpu:.1f} screenshots/s on {cores} idle cores"
     )
     print(
         f"corpus run: {rendered.seconds:.1f} s for {rendered.usage.pages} pages;"

@@ -72,6 +72,22 @@ _EXTRACT = """
 })()
 """.replace("MAX_TEXT", str(MAX_TEXT))
 
+_FETCH_ICON = """
+async (url, limit) => {
+  const answer = await fetch(url, { credentials: "omit", cache: "force-cache" });
+  if (!answer.ok) return { status: answer.status };
+  const bytes = new Uint8Array(await answer.arrayBuffer());
+  if (bytes.length > limit) return { status: answer.status, size: bytes.length };
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  }
+  return { status: answer.status, data: btoa(text) };
+}
+"""
+"""Runs in our isolated world (universal access: the icon may be on another host; it still goes
+through the page's gate). A failure throws, and the tab fetches the icon by navigating instead."""
+
 _PROBE = """
 (() => {
   let asked = false;
@@ -143,6 +159,7 @@ class Visit:
         self._icon: _Document | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._key = "__lookalike_" + secrets.token_hex(8)
+        self._world = 0
 
     async def _send(self, method: str, params: Params | None = None, timeout: float | None = None) -> Params:
         """One command to the tab; given up at once when the tab crashes (its renderer was killed)."""
@@ -319,13 +336,15 @@ class Visit:
         """The rendered page's facts, read from an isolated world."""
         try:
             world = await self._send(
-                "Page.createIsolatedWorld", {"frameId": self.target, "worldName": "lookalike"}
+                "Page.createIsolatedWorld",
+                {"frameId": self.target, "worldName": "lookalike", "grantUniveralAccess": True},
             )
+            self._world = int(world["executionContextId"])
             answer = await self._send(
                 "Runtime.evaluate",
                 {
                     "expression": _EXTRACT,
-                    "contextId": world["executionContextId"],
+                    "contextId": self._world,
                     "returnByValue": True,
                     "timeout": int(self.limits.command * 1000),
                 },
@@ -343,7 +362,8 @@ class Visit:
         clip |= {"width": width, "height": height, "scale": SCREENSHOT_SCALE}
         try:
             answer = await self._send(
-                "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": False}
+                "Page.captureScreenshot",
+                {"format": "png", "clip": clip, "captureBeyondViewport": False, "optimizeForSpeed": True},
             )
             png = base64.b64decode(str(answer.get("data", "")))
         except DevToolsError as exc:
@@ -380,6 +400,11 @@ class Visit:
             return _data_url(url, self.limits.max_favicon), url[:64]
         if not url or urlsplit(url).scheme not in ("http", "https"):
             return b"", ""
+        fetched = await self._fetch_icon(url)
+        if fetched is not None:
+            return fetched, url
+        # The page's world could not fetch it (a CSP, say): the tab goes there itself, and the
+        # response is read at the document stage and never shown.
         self._icon_wanted = True
         with contextlib.suppress(DevToolsError):
             await self._send("Page.navigate", {"url": url})
@@ -388,6 +413,33 @@ class Visit:
         if icon is None or not 200 <= icon.status < 300:
             return b"", url
         return icon.body, url
+
+    async def _fetch_icon(self, url: str) -> bytes | None:
+        """The favicon fetched from our isolated world, from the cache when the browser has it
+        already (it asks for the icon itself); ``b""`` when there is none, None when it failed."""
+        try:
+            answer = await self._send(
+                "Runtime.callFunctionOn",
+                {
+                    "functionDeclaration": _FETCH_ICON,
+                    "executionContextId": self._world,
+                    "arguments": [{"value": url}, {"value": self.limits.max_favicon}],
+                    "awaitPromise": True,
+                    "returnByValue": True,
+                },
+            )
+        except DevToolsError:
+            return None
+        value = answer.get("result", {}).get("value")
+        if "exceptionDetails" in answer or not isinstance(value, dict):
+            return None
+        data = value.get("data")
+        if not isinstance(data, str):
+            return b""
+        try:
+            return base64.b64decode(data)[: self.limits.max_favicon]
+        except binascii.Error:
+            return b""
 
 
 def _status(error: str) -> Status:
