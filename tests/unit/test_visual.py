@@ -373,3 +373,16 @@ def test_a_page_compared_with_itself_is_a_clone(seed: int, text: list[str]) -> N
     facts = compare(Outcome(Status.OK, page), Outcome(Status.OK, page), PROTECTED)
     assert facts.verdict is Verdict.CLONE
     assert facts.phash_distance == 0
+
+
+def test_visual_facts_round_trip_through_the_codec() -> None:
+    """What the scan will keep in its evidence: plain JSON, no bytes, back to the same value."""
+    import json
+
+    from lookalike.codec import decode, encode
+
+    facts = judge(capture(screenshot=boxes(2)))
+    data = json.loads(json.dumps(encode(facts)))
+    assert {"verdict", "phash_distance", "favicon_match", "screenshot"} <= set(data)
+    assert data["verdict"] == "clone" and data["favicon_match"] == "exact"
+    assert decode(visual.VisualFacts, data) == facts
