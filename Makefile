@@ -52,6 +52,7 @@ bench: venv debs
 	$(BIN)/python -m bench.dns
 	$(BIN)/python -m bench.probes
 	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.visual
 
 clean:

@@ -218,7 +218,13 @@ class Scanner:
         self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
         if s.registry:
             self.registry = await self._stack.enter_async_context(
-                Registry(s.endpoints, s.limits, cache=self.cache, resolve=self.resolver.addresses)
+                Registry(
+                    s.endpoints,
+                    s.limits,
+                    cache=self.cache,
+                    resolve=self.resolver.addresses,
+                    allow_private=s.allow_private,
+                )
             )
         if s.smtp:
             self.smtp = SmtpProber(
