@@ -8,8 +8,9 @@ Must not: download a browser, call the system resolver, or act on a page (no cli
 no form submission).
 """
 
+from lookalike.addresses import Resolve
 from lookalike.browser.chromium import CHROMIUM, VIEWPORT
-from lookalike.browser.gate import GatePolicy, Resolve
+from lookalike.browser.gate import GatePolicy
 from lookalike.browser.renderer import Browser, BrowserLimits, Usage
 from lookalike.browser.visit import PageLimits
 

@@ -28,14 +28,10 @@ import contextlib
 import ipaddress
 import re
 import struct
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lookalike.addresses import is_public, parse
-from lookalike.model import Outcome
-
-Resolve = Callable[[str], Awaitable[Outcome[tuple[str, ...]]]]
-"""Name -> its addresses: the scan's resolver, never the system's (the same shape as ``web.Resolve``)."""
+from lookalike.addresses import Resolve, parse, usable
 
 SOCKS_VERSION = 5
 NO_AUTH, NO_ACCEPTABLE = 0, 0xFF
@@ -218,10 +214,8 @@ class Gate:
             found = await self._named(name)
         if isinstance(found, str):
             return found
-        usable = tuple(a for a in found if self.policy.allow_private or is_public(a))
-        if not usable:
-            return f"private address {found[0]}, use --allow-private" if found else "no address"
-        return usable
+        kept = usable(found, host=host, source="the page", allow_private=self.policy.allow_private)
+        return kept.value if kept.value else (kept.detail or "no address")
 
     async def _named(self, name: str) -> tuple[str, ...] | str:
         """The addresses of a host name: given, or from the scan's resolver (at most ``max_hosts``)."""

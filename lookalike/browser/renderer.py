@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lookalike.addresses import is_public, private_reason
+from lookalike.addresses import Resolve, usable
 from lookalike.browser.chromium import CHROMIUM, Chromium
 from lookalike.browser.devtools import DevToolsError, Params
-from lookalike.browser.gate import Gate, GatePolicy, Resolve
+from lookalike.browser.gate import Gate, GatePolicy
 from lookalike.browser.visit import PageLimits, Visit, VisitError
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Status
@@ -133,12 +133,12 @@ class Browser:
             return Outcome(Status.SKIPPED, None, "only http and https pages are rendered")
         if not addresses:
             return Outcome(Status.SKIPPED, None, "no address to connect to")
-        usable = [a for a in addresses if self.allow_private or is_public(a)]
-        if not usable:
-            return Outcome(Status.SKIPPED, None, "; ".join(private_reason(a) for a in addresses[:3]))
+        kept = usable(addresses, host=host, source="the DNS answer", allow_private=self.allow_private)
+        if kept.value is None:
+            return Outcome(Status.SKIPPED, None, kept.detail)
         async with self._pages:
             self.usage.pages += 1
-            return await self._render(url, host, usable)
+            return await self._render(url, host, list(kept.value))
 
     async def _render(self, url: str, host: str, addresses: list[str]) -> Outcome[PageCapture]:
         try:

@@ -38,7 +38,7 @@ async def test_pages_that_are_not_rendered() -> None:
         (
             "http://kestre1systems.com/",
             ("10.0.0.5", "127.0.0.1"),
-        ): "private address 10.0.0.5, use --allow-private",
+        ): "points at a private address (kestre1systems.com is at 10.0.0.5, 127.0.0.1), use --allow-private",
         ("http://[::1/", ("8.8.8.8",)): "not a usable address",
     }
     for (url, addresses), why in cases.items():
