@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,visual]'
+	$(BIN)/pip install --quiet -e '.[dev,demo,visual]'
 	touch $@
 
 # Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),

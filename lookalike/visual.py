@@ -43,7 +43,8 @@ from urllib.parse import urlsplit
 from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome
-from lookalike.web import clean_text, on_protected, parking_marker, start_tags
+from lookalike.text import clean
+from lookalike.web import on_protected, parking_marker, start_tags
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -377,7 +378,7 @@ def served(page: str, size: int | None = None) -> Served:
     for tag in start_tags(page, ("input", "title")):
         if tag.name == "title" and not title:
             close = page.lower().find("</title", tag.end, tag.end + 4096)
-            title = clean_text(html.unescape(page[tag.end : close if close >= 0 else tag.end + 1024]), 200)
+            title = clean(html.unescape(page[tag.end : close if close >= 0 else tag.end + 1024]), 200)
         elif tag.name == "input" and tag.attrs.get("type", "").strip().lower() == "password":
             password = True
     return Served(title, _text(page), password, len(page.encode()) if size is None else size)
@@ -409,7 +410,7 @@ def _text(page: str) -> str:
             pos = end if close < 0 else close
         else:
             parts.append(" ")
-    return clean_text(html.unescape("".join(parts)), MAX_TEXT)
+    return clean(html.unescape("".join(parts)), MAX_TEXT)
 
 
 # --- the verdict -----------------------------------------------------------------------------------
@@ -527,7 +528,7 @@ def compare(candidate: Outcome[PageCapture], reference: Outcome[PageCapture], pr
 
 
 def _say(facts: VisualFacts, reason: str, verdict: Verdict = Verdict.UNKNOWN) -> VisualFacts:
-    return replace(facts, verdict=verdict, reason=clean_text(reason, 300))
+    return replace(facts, verdict=verdict, reason=clean(reason, 300))
 
 
 def _judge(page: PageCapture, ours: PageCapture, protected: str, facts: VisualFacts) -> tuple[Verdict, str]:

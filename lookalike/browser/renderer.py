@@ -32,8 +32,8 @@ from lookalike.browser.gate import Gate, GatePolicy
 from lookalike.browser.visit import PageLimits, Visit, VisitError
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Status
+from lookalike.text import clean
 from lookalike.visual import PageCapture
-from lookalike.web import clean_text
 
 MB = 1024 * 1024
 
@@ -144,12 +144,12 @@ class Browser:
         try:
             chromium = await self._running()
         except (LookalikeError, DevToolsError, OSError) as exc:  # the browser would not start again
-            return Outcome(Status.ERROR, None, clean_text(str(exc), 200))
+            return Outcome(Status.ERROR, None, clean(str(exc), 200))
         gate = Gate({host: addresses}, self.resolve, self.policy)
         try:
             port = await gate.start()
         except OSError as exc:
-            return Outcome(Status.ERROR, None, f"no gate for the page: {clean_text(str(exc), 160)}")
+            return Outcome(Status.ERROR, None, f"no gate for the page: {clean(str(exc), 160)}")
         tab = _Tab()
         kills = self.usage.memory_kills
         try:
@@ -206,8 +206,8 @@ class Browser:
             notes.append(f"cut off: {gate.exhausted}")
         return replace(
             capture,
-            hosts=tuple(clean_text(h, 300) for h in hosts[:50]),
-            refused=tuple(clean_text(r, 300) for r in refused[:50]),
+            hosts=tuple(clean(h, 300) for h in hosts[:50]),
+            refused=tuple(clean(r, 300) for r in refused[:50]),
             notes=tuple(notes),
         )
 
@@ -222,7 +222,7 @@ class Browser:
             parts.append(f"cut off: {gate.exhausted}")
         if visit is not None and visit.popups:
             parts.append(f"it tried to open {visit.popups} window(s), none kept")
-        return clean_text("; ".join(parts), 300)
+        return clean("; ".join(parts), 300)
 
     async def _dispose(self, chromium: Chromium, context: str) -> None:
         """Close a page's context; a browser that will not is killed and replaced."""

@@ -27,8 +27,9 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 from lookalike.browser.chromium import VIEWPORT
 from lookalike.browser.devtools import Connection, DevToolsError, Params
 from lookalike.model import Status
+from lookalike.text import clean
 from lookalike.visual import MAX_TEXT, Form, PageCapture, Served, served
-from lookalike.web import clean_text, decode_body
+from lookalike.web import decode_body
 
 SCREENSHOT_SCALE = 0.5
 MAX_SCREENSHOT = 4 * 1024 * 1024
@@ -305,17 +306,17 @@ class Visit:
         doc = self.document
         return PageCapture(
             url=url,
-            final_url=clean_text(str(page.get("url", "")), 2048),
+            final_url=clean(str(page.get("url", "")), 2048),
             status=doc.status if doc else None,
-            title=clean_text(str(page.get("title", "")), 200),
-            text=clean_text(str(page.get("text", "")), MAX_TEXT),
+            title=clean(str(page.get("title", "")), 200),
+            text=clean(str(page.get("text", "")), MAX_TEXT),
             passwords=_int(page.get("passwords")),
             visible_password=page.get("visiblePassword") is True,
             forms=tuple(_form(f) for f in page.get("forms") or () if isinstance(f, dict)),
             served=served(decode_body(doc.body, doc.content_type), len(doc.body)) if doc else Served(),
             screenshot=shot,
             favicon=icon,
-            favicon_url=clean_text(icon_url, 2048),
+            favicon_url=clean(icon_url, 2048),
             loaded=loaded,
             automation_probed=await self._probed(),
             popups=self.popups,
@@ -379,7 +380,7 @@ class Visit:
             return VisitError(Status.ERROR, f"the page crashed the browser tab while {doing}")
         if "no answer" in str(exc):
             return VisitError(Status.TIMEOUT, f"the page did not respond while {doing}")
-        return VisitError(Status.ERROR, f"{doing}: {clean_text(str(exc), 160)}")
+        return VisitError(Status.ERROR, f"{doing}: {clean(str(exc), 160)}")
 
     async def _probed(self) -> bool:
         with contextlib.suppress(DevToolsError):
@@ -457,9 +458,9 @@ def _int(value: object) -> int:
 
 def _form(data: dict[str, Any]) -> Form:
     return Form(
-        action=clean_text(str(data.get("action", "")), 500),
-        method=clean_text(str(data.get("method", "get")), 10),
-        inputs=tuple(clean_text(str(i), 20) for i in (data.get("inputs") or ())[:50]),
+        action=clean(str(data.get("action", "")), 500),
+        method=clean(str(data.get("method", "get")), 10),
+        inputs=tuple(clean(str(i), 20) for i in (data.get("inputs") or ())[:50]),
     )
 
 
