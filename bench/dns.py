@@ -45,6 +45,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lookalike.demo.unbound import Unbound, find_unbound
 from lookalike.endpoints import HostPort, Limits
@@ -86,13 +87,13 @@ def lookalikes() -> list[str]:
     return [c.domain for c in generate(parse(DOMAIN), domain_options(settings, settings.protected[0]))]
 
 
-def write_zones(directory: Path, names: list[str]) -> int:
-    """TLD zones in which every ``EXISTING_EVERY``-th lookalike (by a hash of its name) and synthetic
-    candidate exists; returns how many names exist."""
+def write_zones(directory: Path, names: list[str], every: int = EXISTING_EVERY) -> int:
+    """TLD zones in which every ``every``-th lookalike (by a hash of its name; 0: none) and every
+    ``EXISTING_EVERY``-th synthetic candidate exists; returns how many names exist."""
     directory.mkdir(parents=True, exist_ok=True)
     per_tld: dict[str, list[str]] = {tld: [] for tld in TLDS}
     for name in names:
-        if zlib.crc32(name.encode()) % EXISTING_EVERY == 0:
+        if every and zlib.crc32(name.encode()) % every == 0:
             per_tld.setdefault(name.rsplit(".", 1)[1], []).append(
                 f"{name}. IN A 192.0.2.{len(per_tld) % 250 + 1}\n{name}. IN MX 10 mx.{name}.\n"
                 f"mx.{name}. IN A 192.0.2.25"
@@ -147,7 +148,7 @@ class Run:
     cpu: float
     timeouts: int
     retries: int
-    windows: list[dict[str, object]] = dataclasses.field(default_factory=list)
+    windows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -191,7 +192,7 @@ async def triage(server: HostPort, count: int, lim: Limits, offset: int = 0) -> 
     )
 
 
-def window_reports(resolver: Resolver) -> list[dict[str, object]]:
+def window_reports(resolver: Resolver) -> list[dict[str, Any]]:
     """What the resolver says about its windows (nothing before the adaptive window existed)."""
     reports = getattr(resolver, "windows", None)
     if reports is None:
@@ -328,7 +329,7 @@ def repeat_whole(runs: int, measure: object) -> tuple[Whole, str]:
 
 
 def compare_whole(
-    label: str, server: HostPort, work: Path, names: int, dnstwist: str | None, runs: int
+    label: str, server: HostPort, work: Path, *, names: int, dnstwist: str | None, runs: int
 ) -> None:
     ours, ours_spread = repeat_whole(runs, lambda: lookalike_scan(server, work, names))
     print(
@@ -374,12 +375,18 @@ def print_trace(label: str, run: Run) -> None:
         print(f"  {label}: no window trace (this resolver has a fixed window)")
         return
     for report in run.windows:
-        trace = report.get("trace") or ()
-        points = ", ".join(f"{t:.2f}s:{w}" for t, w, _ in trace[:: max(1, len(trace) // 24)])  # type: ignore[attr-defined,misc]
-        print(
-            f"  {label} {report.get('server')}: settled at {report.get('window')} ({report.get('reason')});"
-            f" floor {report.get('floor_ms')} ms\n    {points}"
+        trace: list[tuple[float, int, float]] = list(report.get("trace") or ())
+        step = max(1, len(trace) // 30)
+        points = ", ".join(
+            f"{t:.2f}s {w}" + (f" @{pace:,.0f}/s" if pace else "")
+            for t, w, pace in trace[::step] + trace[-1:]
         )
+        paced = f", paced at {report['pace']:,.0f}/s" if report.get("pace") else ""
+        print(
+            f"  {label} {report.get('server')}: settled at {report.get('window')}{paced}"
+            f" ({report.get('reason')}; floor {report.get('floor_ms')} ms, {report.get('cuts')} cuts)"
+        )
+        print(f"    {points}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -394,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-dnstwist", action="store_true")
     parser.add_argument("--skip-pushback", action="store_true")
     parser.add_argument("--delay-ms", type=float, default=30.0)
+    parser.add_argument(
+        "--exists-every", type=int, default=EXISTING_EVERY, help="one lookalike in N exists (0: none)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="unbound threads")
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
@@ -415,18 +425,26 @@ def main(argv: list[str] | None = None) -> int:
     names = lookalikes()
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-dns-") as tmp:
         work = Path(tmp)
-        existing = write_zones(work / "zones", names)
+        existing = write_zones(work / "zones", names, args.exists_every)
         host = port53_address()
-        print(f"unbound ({args.threads} threads) on {host}:53; {existing:,} names exist in the zones")
+        print(
+            f"unbound ({args.threads} threads) on {host}:53; {existing:,} names exist in the zones"
+            f" (one lookalike in {args.exists_every or 'none'})"
+        )
         with Unbound(work / "zones", work / "unbound", threads=args.threads, host=host, port=53) as unbound:
             server = unbound.address
             print(f"\n1a. a whole scan of {DOMAIN} against loopback unbound ({len(names):,} names)")
-            compare_whole("loopback", server, work, len(names), dnstwist, args.runs)
+            compare_whole("loopback", server, work, names=len(names), dnstwist=dnstwist, runs=args.runs)
             proxy_host = port53_address()
             with ProxyProcess(server, args.delay_ms, host=proxy_host, port=53) as proxy:
                 print(f"\n1b. the same across a {args.delay_ms:g} ms resolver (the delay proxy)")
                 compare_whole(
-                    f"across {args.delay_ms:g} ms", proxy.address, work, len(names), dnstwist, args.runs
+                    f"across {args.delay_ms:g} ms",
+                    proxy.address,
+                    work,
+                    names=len(names),
+                    dnstwist=dnstwist,
+                    runs=args.runs,
                 )
 
             print(f"\n2. the triage engine at default settings: {args.names:,} names, one process")
@@ -438,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                 loopback_run = run
                 print(run.row("loopback"))
             print(
-                f"  median {statistics.median(rates):,.0f} names/s, spread {min(rates):,.0f}..{max(rates):,.0f}"
-                " (target >= 30,000)"
+                f"  median {statistics.median(rates):,.0f} names/s,"
+                f" spread {min(rates):,.0f}..{max(rates):,.0f} (target >= 30,000)"
             )
             with ProxyProcess(server, args.delay_ms) as proxy:
                 delayed_run = asyncio.run(triage(proxy.address, args.names, limits(None)))
@@ -451,14 +469,16 @@ def main(argv: list[str] | None = None) -> int:
                 extra = f"ip-ratelimit: {RATE_LIMIT}\nip-ratelimit-factor: 10"
                 with Unbound(work / "zones", work / "limited", threads=args.threads, extra=extra) as limited:
                     limited_rows = pushback(
-                        f"a. unbound with ip-ratelimit {RATE_LIMIT:,}/s (factor 10: above it, 9 in 10 dropped)",
+                        f"a. unbound with ip-ratelimit {RATE_LIMIT:,}/s"
+                        " (factor 10: above it, 9 in 10 dropped)",
                         limited.address,
                         args.pushback_names,
                     )
                 proxy_args = ("--capacity", str(CAPACITY), "--loss", str(LOSS))
                 with ProxyProcess(server, args.delay_ms, extra=proxy_args) as capped:
                     capped_rows = pushback(
-                        f"b. a {args.delay_ms:g} ms resolver holding at most {CAPACITY} queries, {LOSS:.1%} loss",
+                        f"b. a {args.delay_ms:g} ms resolver holding at most {CAPACITY} queries,"
+                        f" {LOSS:.1%} loss",
                         capped.address,
                         args.pushback_names,
                     )
@@ -478,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = json.loads(done.stdout.strip().splitlines()[-1])
                 print(
                     f"  ru_maxrss {result['peak_rss_kib'] / 1024:,.0f} MiB (before the scan:"
-                    f" {result['baseline_kib'] / 1024:,.0f} MiB); {result['names'] / result['seconds']:,.0f} names/s,"
+                    f" {result['baseline_kib'] / 1024:,.0f} MiB);"
+                    f" {result['names'] / result['seconds']:,.0f} names/s,"
                     f" {result['unknown']:,} unknown (target < 100 MiB)"
                 )
 

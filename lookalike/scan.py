@@ -166,7 +166,10 @@ def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple
         ("depth", str(gen.depth)),
         ("keyboards", ", ".join(gen.keyboards)),
         ("resolvers", ", ".join(str(r) for r in resolvers)),
-        ("concurrency", f"{lim.concurrency} ({'fixed window' if lim.fixed_window else 'ceiling of an adaptive window'})"),
+        (
+            "concurrency",
+            f"{lim.concurrency} ({'fixed window' if lim.fixed_window else 'ceiling of an adaptive window'})",
+        ),
         ("qps per resolver", "unlimited" if lim.qps <= 0 else f"{lim.qps:g}"),
         ("timeout / retries", f"{lim.timeout:g} s / {lim.retries}"),
         ("registry lookups", "on" if settings.registry else "off"),

@@ -205,7 +205,9 @@ class DelayProxy:
         self._schedule()
 
 
-async def _serve(upstream: HostPort, delay: float, host: str, port: int, loss: float, capacity: int) -> None:
+async def _serve(
+    upstream: HostPort, delay: float, *, host: str, port: int, loss: float, capacity: int
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -225,7 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capacity", type=int, default=0, help="queries held at once; more are dropped")
     args = parser.parse_args(argv)
     upstream = HostPort.parse(args.upstream, 53)
-    asyncio.run(_serve(upstream, args.delay_ms / 1000, args.host, args.port, args.loss, args.capacity))
+    asyncio.run(
+        _serve(
+            upstream,
+            args.delay_ms / 1000,
+            host=args.host,
+            port=args.port,
+            loss=args.loss,
+            capacity=args.capacity,
+        )
+    )
     return 0
 
 

@@ -232,7 +232,9 @@ class Resolver:
                 reply = tcp
                 step = attempts.replied(reply.rcode, reply.flags, reply.ancount, reply.label, tcp=True)
             if step.action is policy.Action.DONE:
-                return policy.Answer(step.status, reply.data, policy.said(reply.rcode, reply.label, tcp=reply.tcp))
+                return policy.Answer(
+                    step.status, reply.data, policy.said(reply.rcode, reply.label, tcp=reply.tcp)
+                )
             if step.what == "SERVFAIL":
                 counters.servfails += 1
             elif step.what == "REFUSED":
@@ -278,7 +280,9 @@ class Resolver:
             return Outcome(Status.OK, Existence.EXISTS, detail)
         return Outcome(Status.ABSENT, Existence.ABSENT, answer.detail)
 
-    async def _retry_triage(self, query: Query, first: int, failures: list[tuple[str, str]]) -> Outcome[Existence]:
+    async def _retry_triage(
+        self, query: Query, first: int, failures: list[tuple[str, str]]
+    ) -> Outcome[Existence]:
         """The triage stream's retry loop for one name whose first attempt did not settle it."""
         try:
             answer = await self._attempts(query, query.start, first, failures, 0)
@@ -488,5 +492,3 @@ class Resolver:
             ),
             f"{probe} exists: {zone} has a wildcard",
         )
-
-

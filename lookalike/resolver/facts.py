@@ -51,7 +51,6 @@ class Fingerprint:
     ns: frozenset[str]
 
 
-
 def norm(name: str) -> str:
     return name.strip().rstrip(".").lower()
 

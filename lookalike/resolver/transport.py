@@ -250,9 +250,9 @@ class Channel:
                 # ICMP port unreachable: nothing listens there. Fail what is pending here at once
                 # (the retry goes to the next resolver) rather than wait out every timeout.
                 counters.refused += 1
-                for ticket in list(pending.values()):
-                    upstream.close(ticket, now)
-                    ticket.query.deliver(Reply(b"", policy.UNREACHABLE, label))
+                for refused in list(pending.values()):
+                    upstream.close(refused, now)
+                    refused.query.deliver(Reply(b"", policy.UNREACHABLE, label))
                 continue
             except OSError:
                 return
@@ -287,9 +287,12 @@ class Channel:
                     rcode = policy.MALFORMED
             if ticket.open:
                 ticket.open = False
-                window.answered(now, now - ticket.sent_at, policy.definite(rcode, (data[2] << 8) | data[3], (data[6] << 8) | data[7]))
-                if ticket.sent_at > upstream.newest_answered:
-                    upstream.newest_answered = ticket.sent_at
+                window.answered(
+                    now,
+                    now - ticket.sent_at,
+                    policy.definite(rcode, (data[2] << 8) | data[3], (data[6] << 8) | data[7]),
+                )
+                upstream.newest_answered = max(upstream.newest_answered, ticket.sent_at)
                 if upstream.waiters:
                     upstream.wake()
             found.deliver(Reply(data, rcode, label))
@@ -312,7 +315,9 @@ class Upstream:
         "window",
     )
 
-    def __init__(self, transport: Transport, server: HostPort, limits: Limits, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, transport: Transport, server: HostPort, limits: Limits, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.transport = transport
         self.server = server
         self.label = str(server)
@@ -369,7 +374,9 @@ class Upstream:
     def ready(self) -> bool:
         """True when a question may be sent now without waiting (the fast path's test)."""
         window = self.window
-        return window.in_flight < window.size and not window.pace and self.bucket.unlimited and not self.waiters
+        return (
+            window.in_flight < window.size and not window.pace and self.bucket.unlimited and not self.waiters
+        )
 
     def wake(self) -> None:
         window = self.window
@@ -565,7 +572,9 @@ class Transport:
         finally:
             query.future = None
 
-    async def ask_tcp(self, label: str, upstream: Upstream, qname: bytes, qtype: int, edns: int) -> Reply | None:
+    async def ask_tcp(
+        self, label: str, upstream: Upstream, qname: bytes, qtype: int, edns: int
+    ) -> Reply | None:
         """The same question over TCP (RFC 7766), after a truncated UDP reply. None on timeout."""
         counters = self.counters
         counters.tcp_fallbacks += 1

@@ -172,12 +172,9 @@ class Window:
         self.in_flight -= 1
         if self.fixed:
             return
-        if rtt < self.floor:
-            self.floor = rtt
-        if rtt < self._floor_next:
-            self._floor_next = rtt
-        if rtt < self._interval_min:
-            self._interval_min = rtt
+        self.floor = min(self.floor, rtt)
+        self._floor_next = min(self._floor_next, rtt)
+        self._interval_min = min(self._interval_min, rtt)
         if self.srtt:
             self.rttvar += 0.25 * (abs(self.srtt - rtt) - self.rttvar)
             self.srtt += 0.125 * (rtt - self.srtt)
@@ -224,7 +221,9 @@ class Window:
             changed = self._cut(now, LOSS_CUT, f"losses {lost / replies:.0%} ({lost} of {replies})")
             self._set_pace(now)
         elif failed >= MIN_EVENTS and failed > FAILURE_SHARE * replies:
-            changed = self._cut(now, LOSS_CUT, f"SERVFAIL/REFUSED {failed / replies:.0%} ({failed} of {replies})")
+            changed = self._cut(
+                now, LOSS_CUT, f"SERVFAIL/REFUSED {failed / replies:.0%} ({failed} of {replies})"
+            )
         elif fastest < math.inf and fastest > self.floor * LATENCY_FACTOR + LATENCY_SLACK:
             changed = self._cut(
                 now, LATENCY_CUT, f"latency {fastest * 1e3:.1f} ms over a floor of {self.floor * 1e3:.1f} ms"

@@ -17,13 +17,17 @@ TC = 0x0200
 
 
 def attempts(*, servers: int = 3, retries: int = 2, start: int = 0, first: int = 0) -> Attempts:
-    return Attempts(start=start, servers=servers, retries=retries, timeout=2.0, first=first, random=lambda: 0.5)
+    return Attempts(
+        start=start, servers=servers, retries=retries, timeout=2.0, first=first, random=lambda: 0.5
+    )
 
 
 def test_noerror_and_nxdomain_settle_the_question() -> None:
     assert attempts().replied(dnswire.NOERROR, RA, 1, "a", tcp=False).status is Status.OK
     assert attempts().replied(dnswire.NOERROR, RA, 0, "a", tcp=False).action is Action.DONE  # NODATA
-    assert attempts().replied(dnswire.NXDOMAIN, RA, 0, "a", tcp=False) == policy.Step(Action.DONE, Status.ABSENT)
+    assert attempts().replied(dnswire.NXDOMAIN, RA, 0, "a", tcp=False) == policy.Step(
+        Action.DONE, Status.ABSENT
+    )
 
 
 def test_a_truncated_definite_reply_asks_again_over_tcp_and_only_over_udp() -> None:
@@ -37,7 +41,9 @@ def test_a_truncated_definite_reply_asks_again_over_tcp_and_only_over_udp() -> N
 def test_a_referral_from_a_server_that_does_not_resolve_is_no_answer() -> None:
     step = attempts().replied(dnswire.NOERROR, 0, 0, "a", tcp=False)
     assert step == policy.Step(Action.RETRY, Status.REFUSED, "non-recursive referral")
-    assert attempts().replied(dnswire.NOERROR, AA, 0, "a", tcp=False).action is Action.DONE  # authoritative NODATA
+    assert (
+        attempts().replied(dnswire.NOERROR, AA, 0, "a", tcp=False).action is Action.DONE
+    )  # authoritative NODATA
 
 
 @pytest.mark.parametrize(
@@ -76,7 +82,9 @@ def test_backoff_doubles_from_a_tenth_of_the_timeout_and_is_capped() -> None:
 
 def test_a_continued_question_starts_at_its_first_retry() -> None:
     failures = [("timeout", "a")]
-    plan = Attempts(start=0, servers=2, retries=2, timeout=1.0, first=1, failures=failures, random=lambda: 0.0)
+    plan = Attempts(
+        start=0, servers=2, retries=2, timeout=1.0, first=1, failures=failures, random=lambda: 0.0
+    )
     assert plan.next_server() == 1
     plan.timed_out("b")
     assert plan.next_server() == 0
@@ -86,7 +94,9 @@ def test_a_continued_question_starts_at_its_first_retry() -> None:
 
 
 def test_the_summary_counts_repeats() -> None:
-    assert policy.summarise([("SERVFAIL", "x")] * 3 + [("timeout", "y")]) == "SERVFAIL from x x3, timeout from y"
+    assert (
+        policy.summarise([("SERVFAIL", "x")] * 3 + [("timeout", "y")]) == "SERVFAIL from x x3, timeout from y"
+    )
     assert policy.summarise([]) == "no attempt was made"
 
 

@@ -38,7 +38,9 @@ class Path:
         if int(now) != self.second:
             self.second, self.this_second = int(now), 0
         self.this_second += 1
-        if (self.capacity and len(self.held) >= self.capacity) or (self.rate and self.this_second > self.rate):
+        if (self.capacity and len(self.held) >= self.capacity) or (
+            self.rate and self.this_second > self.rate
+        ):
             self.lost.append(now)
             return
         self.held.append(now)
