@@ -219,7 +219,8 @@ class Resolver:
             reply = query.late
             query.late = None
             if reply is None:
-                reply = await transport.ask_udp(upstream, query, edns)
+                # Stage 2 (EDNS) does not queue behind triage's bulk for window room.
+                reply = await transport.ask_udp(upstream, query, edns, urgent=edns > 0)
             if reply is None:
                 attempts.timed_out(upstream.label)
                 continue

@@ -172,7 +172,7 @@ class Query:
 class Ticket:
     """One datagram of one query on one channel; open while it counts as in flight."""
 
-    __slots__ = ("channel", "open", "qid", "query", "sent_at")
+    __slots__ = ("channel", "lost", "open", "qid", "query", "sent_at")
 
     def __init__(self, query: Query, channel: Channel, qid: int, sent_at: float) -> None:
         self.query = query
@@ -180,6 +180,8 @@ class Ticket:
         self.qid = qid
         self.sent_at = sent_at
         self.open = True
+        self.lost = False
+        """Closed as lost (timed out or presumed): a reply that comes after all says it was not."""
 
 
 class Channel:
@@ -285,7 +287,10 @@ class Channel:
                 if rcode < 0:
                     counters.malformed += 1
                     rcode = policy.MALFORMED
-            if ticket.open:
+            if ticket.lost:
+                ticket.lost = False
+                window.late(now, ticket.sent_at)
+            elif ticket.open:
                 ticket.open = False
                 window.answered(
                     now,
@@ -353,10 +358,14 @@ class Upstream:
                 channel.close()
         return channel
 
-    async def admit(self) -> None:
-        """Wait until the window has room for one more question and the pace allows it now."""
+    async def admit(self, *, urgent: bool = False) -> None:
+        """Wait until the window has room for one more question and the pace allows it now.
+
+        ``urgent`` (stage 2) does not wait for room: its questions are few, bounded by the scan's
+        stage-2 concurrency, and each of its round trips holds a candidate back; they still count
+        in flight, so the bulk (triage) makes room for them, and they keep the pace."""
         window = self.window
-        while not window.room():
+        while not urgent and not window.room():
             waiter: asyncio.Future[None] = self._loop.create_future()
             self.waiters.append(waiter)
             try:
@@ -397,6 +406,7 @@ class Upstream:
             return
         ticket.open = False
         if lost:
+            ticket.lost = True
             self.window.lost(now, ticket.sent_at)
         else:
             self.window.abandoned()
@@ -550,9 +560,9 @@ class Transport:
                 ticket.channel.upstream.close(ticket, now)
         query.tickets.clear()
 
-    async def ask_udp(self, upstream: Upstream, query: Query, edns: int) -> Reply | None:
+    async def ask_udp(self, upstream: Upstream, query: Query, edns: int, *, urgent: bool = False) -> Reply | None:
         """One datagram and its reply; None after ``Limits.timeout`` without one."""
-        await upstream.admit()
+        await upstream.admit(urgent=urgent)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         query.future = future
         try:
@@ -615,6 +625,7 @@ class Transport:
         return Reply(data, policy.MALFORMED, label, tcp=True)
 
     async def _tick(self) -> None:
+        """Every ``TICK``: presumed losses and the end of the windows' intervals."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(TICK)

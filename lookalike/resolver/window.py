@@ -5,18 +5,22 @@ Congestion control in the manner of TCP, fitted to DNS (every question is its ow
 
 * **grow** while replies come back definite and latency stays near its floor: one more question per
   answer (doubling per round trip) until the first cut, then about 5% per round trip;
-* **cut** (to 70%) when more than ``LOSS_SHARE`` of an interval's questions were lost (no reply
+* **cut** (to 70%, or at once to what the resolver answered per round trip when that is less) when
+  more than ``LOSS_SHARE`` of an interval's questions were lost (no reply
   within the retransmission timeout while later questions were answered; a random 0.5% loss is a
   lossy path, not congestion), or more than ``FAILURE_SHARE`` of its replies were SERVFAIL/REFUSED,
-  and (to 85%) when even the fastest reply of an interval waited well above the floor: a queue is
-  standing at the resolver or in this process, and more in flight only lengthens it;
+  and (to 85%) when the replies of an interval took well above the floor on average: a queue is
+  standing, at the resolver or in this process (a loop busy with stage 2 delays every reply), and
+  more in flight only lengthens it while every stage-2 question waits in it;
 * **pace** after a loss: a resolver that rate-limits drops above a rate, which no window can find
   on loopback (a window of one is already tens of thousands of questions a second), so the sends
   are paced at 95% of the rate the resolver delivered in the last second, and that pace grows 1%
   per clean interval until it no longer binds (a second without a cut, and sending at twice the
   rate the resolver answers);
 * **recover**: at most one cut per interval, and losses among questions sent before a cut do not
-  count again.
+  count again; a cut for rising latency never goes below ``INITIAL`` (a busy machine is slow
+  everywhere, and a tiny window would only starve the scan); and a loss cut whose "losses" then
+  turn out to be late replies (half of them or more) is undone, as TCP's Eifel detection does.
 
 ``fixed`` keeps the window at the ceiling and never paces: the behaviour before this module.
 
@@ -31,8 +35,9 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-INITIAL: Final = 64
-"""The window a resolver starts with (clipped to the ceiling)."""
+INITIAL: Final = 256
+"""The window a resolver starts with (clipped to the ceiling), and the least a rise in latency cuts it
+to: the fixed window lookalike had before, which kept loopback and distant resolvers alike busy."""
 MINIMUM: Final = 2
 INTERVAL: Final = 0.05
 """Seconds per measurement interval, at least; a round trip when that is longer."""
@@ -42,11 +47,15 @@ MIN_EVENTS: Final = 4
 """Fewer losses or failures than this in an interval never cut: a few are noise."""
 LOSS_CUT: Final = 0.7
 LATENCY_CUT: Final = 0.85
-LATENCY_FACTOR: Final = 1.5
-LATENCY_SLACK: Final = 0.002
-"""An interval whose fastest reply took more than ``floor * LATENCY_FACTOR + LATENCY_SLACK`` seconds
-saw a standing queue. The slack keeps loopback's scheduling jitter from reading as a queue."""
-MIN_RTO: Final = 0.05
+LATENCY_FACTOR: Final = 2.0
+LATENCY_SLACK: Final = 0.005
+"""An interval whose replies took more than ``floor * LATENCY_FACTOR + LATENCY_SLACK`` seconds on
+average saw a standing queue. On loopback that keeps about 5 ms of questions
+queued at the resolver: enough to keep it busy, short enough for stage 2's round trips."""
+LOOP_GRAIN: Final = 0.01
+"""A round trip is never taken as shorter than this when sizing a window from a rate: an event loop
+sends in batches, and a window of a few questions on loopback would cap the rate below the pace."""
+MIN_RTO: Final = 0.2
 """A question unanswered this long after later ones were answered is presumed lost (for the window
 only: its retry still waits for ``Limits.timeout``)."""
 PACE_GAIN: Final = 0.95
@@ -96,11 +105,14 @@ class Window:
         "_answered",
         "_delivered",
         "_epoch",
+        "_late_replies",
+        "_undo",
         "_failed",
         "_floor_next",
         "_floor_since",
         "_interval_end",
-        "_interval_min",
+        "_interval_count",
+        "_interval_sum",
         "_last_trace",
         "_lost",
         "_next_send",
@@ -133,11 +145,15 @@ class Window:
         self.reason = "fixed" if fixed else "starting"
         self._start = now
         self._epoch = now
+        self._undo: tuple[float, float, float, str, int] | None = None
+        """(size, ssthresh, pace, reason, losses) before the last loss cut, to undo it."""
+        self._late_replies = 0
         self._next_send = now
         self._floor_next = math.inf
         self._floor_since = now
         self._interval_end = now + INTERVAL
-        self._interval_min = math.inf
+        self._interval_sum = 0.0
+        self._interval_count = 0
         self._answered = 0
         self._failed = 0
         self._lost = 0
@@ -174,7 +190,8 @@ class Window:
             return
         self.floor = min(self.floor, rtt)
         self._floor_next = min(self._floor_next, rtt)
-        self._interval_min = min(self._interval_min, rtt)
+        self._interval_sum += rtt
+        self._interval_count += 1
         if self.srtt:
             self.rttvar += 0.25 * (abs(self.srtt - rtt) - self.rttvar)
             self.srtt += 0.125 * (rtt - self.srtt)
@@ -198,6 +215,18 @@ class Window:
         if not self.fixed and sent_at >= self._epoch:
             self._lost += 1
 
+    def late(self, now: float, sent_at: float) -> None:
+        """A reply to a question already counted lost (by ``lost``): the loss was not one."""
+        undo = self._undo
+        if self.fixed or undo is None or sent_at >= self._epoch:
+            return
+        self._late_replies += 1
+        if self._late_replies * 2 >= undo[4]:
+            self.size, self.ssthresh, self.pace, reason, _ = undo
+            self.reason = f"undid a cut: its losses were late replies ({reason})"
+            self._undo = None
+            self._record(now)
+
     def abandoned(self) -> None:
         """A question given up without a verdict (the scan stopped)."""
         self.in_flight -= 1
@@ -208,9 +237,10 @@ class Window:
             return False
         if now - self._floor_since > FLOOR_MEMORY and self._floor_next < math.inf:
             self.floor, self._floor_next, self._floor_since = self._floor_next, math.inf, now
-        answered, failed, lost, fastest = self._answered, self._failed, self._lost, self._interval_min
-        self._answered = self._failed = self._lost = 0
-        self._interval_min = math.inf
+        answered, failed, lost = self._answered, self._failed, self._lost
+        mean = self._interval_sum / self._interval_count if self._interval_count else 0.0
+        self._answered = self._failed = self._lost = self._interval_count = 0
+        self._interval_sum = 0.0
         self._interval_end = now + max(INTERVAL, self.srtt)
         self._delivered.append((now, answered))
         while self._delivered and self._delivered[0][0] < now - RATE_SPAN:
@@ -218,15 +248,24 @@ class Window:
         replies = answered + failed + lost
         changed = False
         if lost >= MIN_EVENTS and lost > LOSS_SHARE * replies:
-            changed = self._cut(now, LOSS_CUT, f"losses {lost / replies:.0%} ({lost} of {replies})")
+            undo = (self.size, self.ssthresh, self.pace, self.reason, lost)
+            # What the resolver actually answered per round trip is what it holds: cut to that at
+            # once when it is far below the window (one cut, not five in a row while retries pile up).
+            held = self._rate(now) * max(self.srtt, LOOP_GRAIN)
+            factor = LOSS_CUT if held <= 0 else max(held / self.size, 0.0)
+            changed = self._cut(
+                now, min(LOSS_CUT, factor), f"losses {lost / replies:.0%} ({lost} of {replies})"
+            )
+            if changed:
+                self._undo, self._late_replies = undo, 0
             self._set_pace(now)
         elif failed >= MIN_EVENTS and failed > FAILURE_SHARE * replies:
             changed = self._cut(
                 now, LOSS_CUT, f"SERVFAIL/REFUSED {failed / replies:.0%} ({failed} of {replies})"
             )
-        elif fastest < math.inf and fastest > self.floor * LATENCY_FACTOR + LATENCY_SLACK:
+        elif mean > self.floor * LATENCY_FACTOR + LATENCY_SLACK and self.size > INITIAL:
             changed = self._cut(
-                now, LATENCY_CUT, f"latency {fastest * 1e3:.1f} ms over a floor of {self.floor * 1e3:.1f} ms"
+                now, LATENCY_CUT, f"latency {mean * 1e3:.1f} ms over a floor of {self.floor * 1e3:.1f} ms"
             )
         elif self.pace and replies:
             self.pace *= PACE_GROWTH
@@ -259,7 +298,8 @@ class Window:
     def _cut(self, now: float, factor: float, reason: str) -> bool:
         if now < self._epoch:
             return False
-        self.size = max(float(MINIMUM), self.size * factor)
+        least = float(INITIAL if factor == LATENCY_CUT else MINIMUM)
+        self.size = max(min(least, self.size), self.size * factor)
         self.ssthresh = self.size
         self.reason = reason
         self.cuts += 1

@@ -44,7 +44,7 @@ async def test_a_capacity_limit_costs_the_adaptive_window_far_fewer_unknowns(
     assert fixed_report.window == 1024 and not fixed_report.adaptive and not fixed_report.cuts
     assert adaptive_report.adaptive and adaptive_report.cuts >= 1
     assert adaptive_report.window < 1024
-    assert adaptive_report.trace[0] == (0.0, 64, 0.0)
+    assert adaptive_report.trace[0] == (0.0, 256, 0.0)
 
 
 async def test_random_loss_is_retried_not_mistaken_for_congestion(dns_server: DnsServerFactory) -> None:
