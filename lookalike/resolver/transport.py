@@ -560,7 +560,9 @@ class Transport:
                 ticket.channel.upstream.close(ticket, now)
         query.tickets.clear()
 
-    async def ask_udp(self, upstream: Upstream, query: Query, edns: int, *, urgent: bool = False) -> Reply | None:
+    async def ask_udp(
+        self, upstream: Upstream, query: Query, edns: int, *, urgent: bool = False
+    ) -> Reply | None:
         """One datagram and its reply; None after ``Limits.timeout`` without one."""
         await upstream.admit(urgent=urgent)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()

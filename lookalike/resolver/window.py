@@ -12,11 +12,11 @@ Congestion control in the manner of TCP, fitted to DNS (every question is its ow
   and (to 85%) when the replies of an interval took well above the floor on average: a queue is
   standing, at the resolver or in this process (a loop busy with stage 2 delays every reply), and
   more in flight only lengthens it while every stage-2 question waits in it;
-* **pace** after a loss: a resolver that rate-limits drops above a rate, which no window can find
-  on loopback (a window of one is already tens of thousands of questions a second), so the sends
-  are paced at 95% of the rate the resolver delivered in the last second, and that pace grows 1%
-  per clean interval until it no longer binds (a second without a cut, and sending at twice the
-  rate the resolver answers);
+* **pace** when losses persist after a loss cut: a resolver that rate-limits drops above a rate,
+  which no window can find on loopback (a window of one is already tens of thousands of questions
+  a second), so the sends are paced at 95% of the rate the resolver delivered in the last second,
+  and that pace grows 1% per clean interval until it no longer binds (a second without a cut, and
+  sending at twice the rate the resolver answers);
 * **recover**: at most one cut per interval, and losses among questions sent before a cut do not
   count again; a cut for rising latency never goes below ``INITIAL`` (a busy machine is slow
   everywhere, and a tiny window would only starve the scan); and a loss cut whose "losses" then
@@ -105,19 +105,20 @@ class Window:
         "_answered",
         "_delivered",
         "_epoch",
-        "_late_replies",
-        "_undo",
         "_failed",
         "_floor_next",
         "_floor_since",
-        "_interval_end",
         "_interval_count",
+        "_interval_end",
         "_interval_sum",
         "_last_trace",
+        "_late_replies",
+        "_loss_cut_at",
         "_lost",
         "_next_send",
         "_start",
         "_trace",
+        "_undo",
         "ceiling",
         "cuts",
         "fixed",
@@ -148,6 +149,7 @@ class Window:
         self._undo: tuple[float, float, float, str, int] | None = None
         """(size, ssthresh, pace, reason, losses) before the last loss cut, to undo it."""
         self._late_replies = 0
+        self._loss_cut_at: float | None = None
         self._next_send = now
         self._floor_next = math.inf
         self._floor_since = now
@@ -173,7 +175,7 @@ class Window:
 
     def rto(self) -> float:
         """How long an answer may take before the question is presumed lost."""
-        return max(MIN_RTO, self.srtt + 4 * self.rttvar, 2 * self.floor if self.floor < math.inf else 0.0)
+        return max(MIN_RTO, 2 * self.srtt + 4 * self.rttvar)
 
     # -- what the transport tells ------------------------------------------------------------------
 
@@ -223,8 +225,11 @@ class Window:
         self._late_replies += 1
         if self._late_replies * 2 >= undo[4]:
             self.size, self.ssthresh, self.pace, reason, _ = undo
-            self.reason = f"undid a cut: its losses were late replies ({reason})"
+            self.reason = (
+                f"undid a cut: its losses were late replies (before: {reason.split(' (before: ')[0]})"
+            )
             self._undo = None
+            self._loss_cut_at = None
             self._record(now)
 
     def abandoned(self) -> None:
@@ -248,6 +253,9 @@ class Window:
         replies = answered + failed + lost
         changed = False
         if lost >= MIN_EVENTS and lost > LOSS_SHARE * replies:
+            # Losses that persist within a second of the last loss cut are a limit, not a stall:
+            # only then are the sends paced.
+            persist = self._loss_cut_at is not None and now - self._loss_cut_at <= RATE_SPAN
             undo = (self.size, self.ssthresh, self.pace, self.reason, lost)
             # What the resolver actually answered per round trip is what it holds: cut to that at
             # once when it is far below the window (one cut, not five in a row while retries pile up).
@@ -257,8 +265,9 @@ class Window:
                 now, min(LOSS_CUT, factor), f"losses {lost / replies:.0%} ({lost} of {replies})"
             )
             if changed:
-                self._undo, self._late_replies = undo, 0
-            self._set_pace(now)
+                self._undo, self._late_replies, self._loss_cut_at = undo, 0, now
+                if persist or self.pace:
+                    self._set_pace(now)
         elif failed >= MIN_EVENTS and failed > FAILURE_SHARE * replies:
             changed = self._cut(
                 now, LOSS_CUT, f"SERVFAIL/REFUSED {failed / replies:.0%} ({failed} of {replies})"
