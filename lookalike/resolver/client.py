@@ -34,6 +34,7 @@ become ``Outcome`` statuses. Only asyncio, no threads.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import random
 import secrets
@@ -158,18 +159,7 @@ class Resolver:
 
     @property
     def stats(self) -> ResolverStats:
-        c = self._transport.counters
-        return ResolverStats(
-            queries=c.queries,
-            answers=c.answers,
-            timeouts=c.timeouts,
-            retries=c.retries,
-            servfails=c.servfails,
-            tcp_fallbacks=c.tcp_fallbacks,
-            refused=c.refused,
-            malformed=c.malformed,
-            mismatched=c.mismatched,
-        )
+        return ResolverStats(**dataclasses.asdict(self._transport.counters))
 
     def _check_open(self) -> None:
         if not self._transport.opened or self._windows:
@@ -392,12 +382,9 @@ class Resolver:
             MxHost(preference, host, target_addresses.get(host, ())) for preference, host in mx_records
         )
 
-        spf = None
-        if txt.status is Status.OK:
-            spf_records = sorted(t for t in facts.texts(txt.records) if facts.is_spf(t))
-            spf = spf_records[0] if spf_records else None
-            if len(spf_records) > 1:
-                problems.append(f"SPF: {len(spf_records)} v=spf1 records (RFC 7208 §4.5: permerror)")
+        spf, spf_problem = facts.spf_record(txt)
+        if spf_problem:
+            problems.append(spf_problem)
         dmarc_text, dmarc_problem = await self._dmarc(dmarc, name, apex)
         if dmarc_problem:
             problems.append(dmarc_problem)

@@ -118,6 +118,17 @@ def is_spf(record: str) -> bool:
     return record[:6].lower() == "v=spf1" and (len(record) == 6 or record[6] == " ")
 
 
+def spf_record(txt: Lookup) -> tuple[str | None, str]:
+    """The SPF record among a name's TXT records (the first, sorted), and a problem when there is
+    more than one (RFC 7208 §4.5: a permerror). None when the TXT question was not answered OK."""
+    if txt.status is not Status.OK:
+        return None, ""
+    records = sorted(t for t in texts(txt.records) if is_spf(t))
+    if len(records) > 1:
+        return records[0], f"SPF: {len(records)} v=spf1 records (RFC 7208 §4.5: permerror)"
+    return (records[0] if records else None), ""
+
+
 def dmarc_record(lookup: Lookup) -> str | None:
     if lookup.status is not Status.OK:
         return None

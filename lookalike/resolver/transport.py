@@ -53,7 +53,7 @@ class Sink(Protocol):
 
 @dataclass
 class Counters:
-    """Mutable counters behind ``ResolverStats`` (see there for what each counts)."""
+    """Mutable counters behind ``ResolverStats`` (the same fields; see there for what each counts)."""
 
     queries: int = 0
     answers: int = 0
