@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),
-# postfix (postmap checks the blocklist maps), systemd (systemd-analyze checks the timer units).
+# postfix (postmap checks the blocklist maps; its master runs as a real MTA for the SMTP probe tests),
+# systemd (systemd-analyze checks the timer units).
 debs:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -54,10 +54,13 @@ REGISTRATION_FIELDS = (
     "source", "server", "registrar", "registrar_iana_id", "created", "expires", "updated",
     "status", "nameservers", "registrant", "abuse", "raw",
 )  # fmt: skip
-SMTP_FIELDS = ("host", "address", "port", "banner", "starttls", "size_limit", "accepts_any_recipient", "code")
+SMTP_FIELDS = (
+    "host", "address", "port", "banner", "starttls", "size_limit", "accepts_any_recipient", "code",
+    "verdict", "enhanced_code", "reason",
+)  # fmt: skip
 WEB_FIELDS = (
     "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
-    "login_form", "redirects_to_protected", "tls",
+    "login_form", "redirects_to_protected", "tls", "visible_text", "script_redirect",
 )  # fmt: skip
 
 

@@ -239,6 +239,22 @@ class Registration:
     """The response as received (capped), for a human to read."""
 
 
+class SmtpVerdict(StrEnum):
+    """How one mail host's replies were read (docs/probes.md: reading the replies).
+
+    Only ``catch-all`` and ``rejects-unknown`` answer the question "does it take mail for any
+    address?"; every other reading leaves ``SmtpFacts.accepts_any_recipient`` None (unknown).
+    """
+
+    CATCH_ALL = "catch-all"  # RCPT 2xx for a made-up recipient: mail to any address is collected
+    REJECTS_UNKNOWN = "rejects-unknown"  # RCPT 5.1.x (or a bare 5xx): only real addresses get mail
+    NOT_SERVED = "not-served"  # relay denied (554 5.7.1, 454 4.7.1), 5.1.2, 5.1.10: not this host's name
+    REFUSED = "refused"  # a 5xx about something other than the address: policy (5.7.x), a blocklist ...
+    HELO_REFUSED = "helo-refused"  # our HELO name was refused, at EHLO or at RCPT (smtpd_delay_reject)
+    DEFERRED = "deferred"  # 4xx: a temporary failure (greylisting, a busy back end)
+    UNFINISHED = "unfinished"  # the dialogue ended before an answer: a stall, a drop, a 421
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpFacts:
     """What one mail host said to us. No message is ever sent."""
@@ -255,6 +271,12 @@ class SmtpFacts:
     """The reply code to ``RCPT TO``."""
     transcript: tuple[str, ...] = ()
     """What was said, both ways, trimmed."""
+    verdict: SmtpVerdict | None = None
+    """How the deciding reply was read; None when nothing was read (and in scans made before it)."""
+    enhanced_code: str | None = None
+    """The RFC 3463 enhanced status code of the deciding reply (``"5.1.1"``); None for a bare reply."""
+    reason: str = ""
+    """The reading in words, quoting the deciding reply: what a report says about this host."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +305,18 @@ class WebFacts:
     login_form: bool = False
     redirects_to_protected: bool = False
     tls: TlsFacts | None = None
+    visible_text: int | None = None
+    """Characters of text a visitor would see on the last page fetched (outside tags, scripts,
+    styles and ``noscript``), counted up to 10,000; None when not measured (scans made before it)."""
+    script_redirect: str = ""
+    """Where a literal ``location = "..."`` or ``location.replace("...")`` in the page's inline script
+    sends the visitor (an absolute URL), read without running the script; empty when there is none."""
+
+    @property
+    def has_content(self) -> bool:
+        """True when the page shows something of its own: a title or visible text (a page made only
+        of script shows neither). Unmeasured pages (older scans) count as having content."""
+        return bool(self.title) or self.visible_text is None or self.visible_text > 0
 
 
 def skipped(detail: str = "") -> Outcome[T]:

@@ -42,6 +42,7 @@ from lookalike.model import (
     Registration,
     Score,
     SmtpFacts,
+    SmtpVerdict,
     WebFacts,
 )
 from lookalike.names import apex_of
@@ -397,18 +398,32 @@ def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
             )
         answered = [s for s in smtp if s.banner or s.code is not None]
         if answered:
-            first = answered[0]
-            if first.accepts_any_recipient is False:
-                how = "rejects unknown recipients, but takes mail for real addresses"
-            elif first.code is not None and 400 <= first.code < 500:
-                how = f"deferred the test recipient ({first.code}), so a catch-all is not ruled out"
-            else:
-                how = "did not finish the recipient test"
-            tally.add("smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {how}")
+            # The host whose answer decided, else the most preferred one that talked.
+            first = next((s for s in answered if s.accepts_any_recipient is not None), answered[0])
+            tally.add(
+                "smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {_smtp_how(first)}"
+            )
     elif route is MailRoute.NULL_MX:
         tally.add("null-mx", "null MX (RFC 7505): it declares that it accepts no mail")
     elif route is MailRoute.UNKNOWN:
         tally.add("mail-unknown", "mail route unknown: the MX question was not answered")
+
+
+def _smtp_how(facts: SmtpFacts) -> str:
+    """What one mail host's answer says, in words: from its reading (``SmtpVerdict``) when it has one."""
+    said = " ".join(str(part) for part in (facts.code, facts.enhanced_code) if part)
+    verdict = facts.verdict
+    if facts.accepts_any_recipient is False:
+        return "rejects unknown recipients, but takes mail for real addresses"
+    if verdict is SmtpVerdict.NOT_SERVED:
+        return f"does not serve this name (relay denied, {said}): mail sent to it bounces today"
+    if verdict is SmtpVerdict.REFUSED:
+        return f"refused our probe for a reason other than the address ({said}): a catch-all is not ruled out"
+    if verdict is SmtpVerdict.HELO_REFUSED:
+        return "refused our HELO name, so the recipient test went unanswered: a catch-all is not ruled out"
+    if facts.code is not None and 400 <= facts.code < 500:
+        return f"deferred the test recipient ({said}), so a catch-all is not ruled out"
+    return "did not finish the recipient test"
 
 
 def _sending(tally: _Tally, dns: DnsFacts) -> None:
@@ -438,7 +453,9 @@ def _web_signals(tally: _Tally, probes: tuple[WebFacts, ...]) -> None:
         tally.add("redirects-to-us", "its website redirects to the protected domain")
     elif any(p.parked for p in probes):
         tally.add("parked", "a parked page: monetised by its holder, and it can be switched on any day")
-    elif any(p.status is not None and 200 <= p.status < 300 and not p.parked for p in probes):
+    elif any(
+        p.status is not None and 200 <= p.status < 300 and not p.parked and p.has_content for p in probes
+    ):
         tally.add("live-site", "a live website with content of its own")
 
 

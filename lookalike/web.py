@@ -1,8 +1,8 @@
 """HTTP and HTTPS probe: what a lookalike's web server serves, and where it sends a visitor.
 
 Holds ``WebProber`` (the I/O) and the pure page readers it uses: ``extract_title``,
-``has_login_form``, ``meta_refresh``, ``parking_marker``, ``parking_nameserver``, ``parking_host``,
-``on_protected`` and ``tls_facts``.
+``has_login_form``, ``meta_refresh``, ``script_redirect``, ``visible_text``, ``parking_marker``,
+``parking_nameserver``, ``parking_host``, ``on_protected`` and ``tls_facts``.
 
 For each candidate it tries ``https://`` then ``http://``, connecting to an address the DNS gave
 (never a name lookup of its own), sending ``Host:`` and, for https, SNI for the candidate. Redirects
@@ -11,6 +11,11 @@ each new host resolved with the ``resolve`` it is given and refused when its add
 A chain stops, without fetching, at the protected domain (the answer is known, and our own site need
 not be probed), at a loop, or at the cap. Bodies are read up to ``max_body`` bytes and then dropped.
 Certificates are not verified by default: we want to see what is served, and record it.
+
+Script is never run, but a literal redirect in it is read (``location.href = "..."``,
+``location.replace("...")``): it is recorded, counts as reaching the protected domain or a parking
+host like any redirect, and is followed when the page has nothing else to show (no title, no visible
+text), as a browser would. Such a page, made only of script, is read as a parking lander.
 
 A URL without a port uses the prober's ``http_port``/``https_port`` (80/443 unless a test moves
 them), so a redirect to ``https://other.example/`` reaches a loopback test server too.
@@ -94,9 +99,15 @@ _ANY_TAG = re.compile(r"<(?:!--|([A-Za-z][A-Za-z0-9:-]*))")
 MAX_TOKENS = 20_000
 """Tags and comments looked at in one page: enough for any real page, a bound for a crafted one."""
 _ATTR = re.compile(r"""([^\s"'=<>/`]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_SIGNAL_TAGS = frozenset({"input", "form", "meta"})
+_SIGNAL_TAGS = frozenset({"input", "form", "meta", "script"})
 RAW_TEXT = frozenset({"script", "style", "title", "textarea", "xmp"})
 """Elements whose content is text, not markup: a ``<title>`` inside a script is not a title."""
+HIDDEN = frozenset({"script", "style", "title", "noscript", "template"})
+"""Elements whose content a visitor (with script on) does not see as page text."""
+VISIBLE_LIMIT = 10_000
+"""Visible characters counted at most: enough to tell a page of text from a blank one."""
+SCRIPT_LIMIT = 64 * 1024
+"""Characters of one inline script searched for a redirect."""
 
 
 @cache
@@ -179,11 +190,15 @@ class PageSignals:
     login_form: bool = False
     refresh: str | None = None
     """Where a ``<meta http-equiv="refresh">`` sends the visitor, as written (maybe relative)."""
+    scripts: int = 0
+    """``<script>`` elements, inline or not."""
+    script_redirect: str | None = None
+    """The first literal redirect in an inline script (``script_redirect``), as written."""
 
 
 def page_signals(page: str) -> PageSignals:
-    """Password inputs, login forms and meta refresh, in one pass over the page's tags."""
-    login, refresh = False, None
+    """Password inputs, login forms, meta refresh and scripts, in one pass over the page's tags."""
+    login, refresh, scripts, redirect = False, None, 0, None
     for tag in start_tags(page, _SIGNAL_TAGS):
         attr = tag.attrs.get
         if tag.name == "input":
@@ -192,9 +207,84 @@ def page_signals(page: str) -> PageSignals:
             login = login or any(_LOGIN_WORDS.search(attr(n, "")) for n in ("action", "id", "name", "class"))
         elif tag.name == "meta" and refresh is None and attr("http-equiv", "").strip().lower() == "refresh":
             refresh = _refresh_url(attr("content", ""))
-        if login and refresh is not None:
+        elif tag.name == "script":
+            scripts += 1
+            if redirect is None and "src" not in tag.attrs:
+                close = _closing("script").search(page, tag.end, tag.end + SCRIPT_LIMIT)
+                redirect = script_redirect(page[tag.end : close.start() if close else tag.end + SCRIPT_LIMIT])
+    return PageSignals(login, refresh, scripts, redirect)
+
+
+# A string literal: what a redirect's target must be for us to read it without running anything.
+_JS_STRING = r"""(["'])((?:[^"'\\\r\n]|\\/){1,2048})\1"""
+# ``location`` itself, or a property of window/self/top/parent/document: not ``foo.location``.
+_JS_LOCATION = (
+    r"(?<![\w$.])(?<!var )(?<!let )(?<!const )(?:(?:window|self|top|parent|document)\s*\.\s*)?location"
+)
+_JS_ASSIGN = re.compile(
+    _JS_LOCATION + r"(?:\s*\.\s*href)?\s*=(?!=)\s*" + _JS_STRING + r"(?=\s*(?:[;,)}\r\n]|$))"
+)
+_JS_CALL = re.compile(_JS_LOCATION + r"\s*\.\s*(?:replace|assign)\s*\(\s*" + _JS_STRING + r"\s*\)")
+
+
+def script_redirect(script: str) -> str | None:
+    """Where a script sends the visitor when that is a literal: ``location.href = "/x"``,
+    ``window.location = 'https://y/'``, ``location.replace("...")`` or ``location.assign("...")``.
+
+    Only a whole string literal counts (``"/s?q=" + q`` does not); ``\\/`` is read as ``/``. The
+    first such redirect in the text, as written (maybe relative); None when there is none.
+    """
+    found = [m for m in (_JS_ASSIGN.search(script), _JS_CALL.search(script)) if m is not None]
+    if not found:
+        return None
+    target = min(found, key=lambda m: m.start()).group(2).replace("\\/", "/").strip()
+    return target or None
+
+
+_MARKUP = re.compile(r"<(?:!--|[A-Za-z/!?])")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:-]*")
+
+
+def visible_text(page: str, limit: int = VISIBLE_LIMIT) -> int:
+    """How many characters of text a visitor would see: outside tags and comments, and outside the
+    ``HIDDEN`` elements (scripts, styles, the title, ``noscript``, templates); entities decoded,
+    whitespace and invisible characters not counted. Stops counting at ``limit``.
+
+    Forward-only like ``start_tags``: a crafted page cannot make it slow.
+    """
+    count = pos = tokens = 0
+    while pos < len(page) and count < limit and tokens < MAX_TOKENS:
+        markup = _MARKUP.search(page, pos)
+        end = len(page) if markup is None else markup.start()
+        count += _seen(page[pos : min(end, pos + limit * 8)])
+        if markup is None:
             break
-    return PageSignals(login, refresh)
+        tokens += 1
+        if page.startswith("<!--", end):
+            comment_end = page.find("-->", end + 4)
+            pos = len(page) if comment_end < 0 else comment_end + 3
+            continue
+        gt = page.find(">", end + 1)
+        if gt < 0:
+            break
+        pos = gt + 1
+        name = _NAME.match(page, end + 1)
+        if name is None or name.group(0).lower() not in RAW_TEXT | HIDDEN:
+            continue
+        tag = name.group(0).lower()
+        close = _closing(tag).search(page, pos)
+        stop = len(page) if close is None else close.start()
+        if tag not in HIDDEN:  # textarea, xmp: raw text, but shown
+            count += _seen(page[pos : min(stop, pos + limit * 8)])
+        after = -1 if close is None else page.find(">", close.end())
+        pos = len(page) if after < 0 else after + 1
+    return min(count, limit)
+
+
+def _seen(text: str) -> int:
+    if not text or text.isspace():
+        return 0
+    return sum(1 for ch in html.unescape(text) if unicodedata.category(ch)[0] not in "CZ")
 
 
 def _refresh_url(content: str) -> str | None:
@@ -375,6 +465,8 @@ class _Chain:
         self.login = False
         self.protected = False
         self.tls: TlsFacts | None = None
+        self.visible: int | None = None
+        self.script_redirect = ""
 
     def facts(self) -> WebFacts:
         return WebFacts(
@@ -389,6 +481,8 @@ class _Chain:
             login_form=self.login,
             redirects_to_protected=self.protected,
             tls=self.tls,
+            visible_text=self.visible,
+            script_redirect=self.script_redirect,
         )
 
 
@@ -509,13 +603,8 @@ class WebProber:
             chain.notes.extend(page.notes)
             if page.tls is not None and chain.tls is None:
                 chain.tls = page.tls
-            if page.text:
-                chain.title = extract_title(page.text) or chain.title
-                scan = page_signals(page.text)
-                chain.login = chain.login or scan.login_form
-                chain.parked = chain.parked or parking_marker(page.text) is not None
-                if page.location is None and scan.refresh is not None:
-                    page.location = scan.refresh
+            if page.location is None:
+                self._read_page(chain, url, page, protected)
             if page.location is None:
                 return chain
 
@@ -550,6 +639,39 @@ class WebProber:
                     return chain
                 addresses = found
             url = target
+
+    def _read_page(self, chain: _Chain, url: httpx.URL, page: _Page, protected: Collection[str]) -> None:
+        """What a fetched page (not an HTTP redirect) says; sets ``page.location`` when it sends the
+        visitor on: a meta refresh, or a literal script redirect on a page with nothing else to show."""
+        title = extract_title(page.text)
+        chain.title = title or chain.title
+        scan = page_signals(page.text)
+        chain.login = chain.login or scan.login_form
+        chain.parked = chain.parked or parking_marker(page.text) is not None
+        chain.visible = visible_text(page.text)
+        empty = not title and chain.visible == 0
+        if scan.refresh is not None:
+            page.location = scan.refresh
+        elif scan.script_redirect is not None:
+            try:
+                target = url.join(scan.script_redirect)
+                host = target.raw_host.decode("ascii").lower().rstrip(".")
+            except (httpx.InvalidURL, UnicodeError, ValueError):
+                chain.notes.append(f"unusable script redirect {clean_text(scan.script_redirect, 200)!r}")
+                target = None
+            if target is not None:
+                chain.script_redirect = _url_text(target)
+                if empty:
+                    page.location = scan.script_redirect  # what a browser would do next: follow it
+                    return
+                if target.scheme in ("http", "https"):
+                    # Not followed (the page has content of its own), but where it points counts.
+                    chain.protected = chain.protected or on_protected(host, protected)
+                    chain.parked = chain.parked or parking_host(host)
+        if empty and scan.scripts and page.location is None:
+            # Nothing to read and nowhere it sends us: the script builds the page. Parking landers do.
+            chain.parked = True
+            chain.notes.append("a page of script only, with no text or title: read as a parking lander")
 
     async def _addresses(self, host: str) -> list[str] | str:
         """The addresses to use for a redirect's host, or why there are none."""

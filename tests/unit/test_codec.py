@@ -32,6 +32,7 @@ from lookalike.model import (
     ScanResult,
     Score,
     SmtpFacts,
+    SmtpVerdict,
     Status,
     Technique,
     TlsFacts,
@@ -87,6 +88,9 @@ def full_finding() -> Finding:
         accepts_any_recipient=True,
         code=250,
         transcript=("< 220 mx ESMTP", "> EHLO x"),
+        verdict=SmtpVerdict.CATCH_ALL,
+        enhanced_code="2.1.5",
+        reason='accepted a made-up recipient (250 2.1.5): "250 2.1.5 Ok"',
     )
     web = WebFacts(
         url="https://kestrel.ml/",
@@ -95,6 +99,8 @@ def full_finding() -> Finding:
         redirects=("https://kestrel.ml/",),
         title="Sign in",
         login_form=True,
+        visible_text=42,
+        script_redirect="https://kestrel.ml/login",
         tls=TlsFacts(
             subject="CN=kestrel.ml", issuer="CN=CA", not_before=NOW, not_after=NOW, names=("kestrel.ml",)
         ),
