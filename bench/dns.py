@@ -318,39 +318,42 @@ def dnstwist_scan(executable: str, server: HostPort) -> Whole:
     return Whole(len(found), seconds)
 
 
-def repeat_whole(runs: int, measure: object) -> tuple[Whole, str]:
-    """Run ``measure`` ``runs`` times; the median run and the spread of the rates."""
-    assert callable(measure)
-    results: list[Whole] = [measure() for _ in range(runs)]
-    rates = sorted(r.rate for r in results)
-    median = sorted(results, key=lambda r: r.rate)[len(results) // 2]
-    spread = f"{rates[0]:,.0f}..{rates[-1]:,.0f} names/s over {runs} runs" if runs > 1 else "1 run"
-    return median, spread
-
-
 def compare_whole(
     label: str, server: HostPort, work: Path, *, names: int, dnstwist: str | None, runs: int
 ) -> None:
-    ours, ours_spread = repeat_whole(runs, lambda: lookalike_scan(server, work, names))
+    """lookalike's runs around dnstwist's (one before it, the rest after), so that a change in the
+    machine's load falls on both."""
+    ours_runs = [lookalike_scan(server, work, names)]
+    theirs = dnstwist_scan(dnstwist, server) if dnstwist is not None else None
+    ours_runs += [lookalike_scan(server, work, names) for _ in range(runs - 1)]
+    rates = sorted(r.rate for r in ours_runs)
+    ours = sorted(ours_runs, key=lambda r: r.rate)[len(ours_runs) // 2]
+    spread = f"{rates[0]:,.0f}..{rates[-1]:,.0f} names/s over {runs} runs" if runs > 1 else "1 run"
     print(
         f"  lookalike scan: {ours.names:,} names in {ours.seconds:.2f} s = {ours.rate:,.0f} names/s"
-        f" (median; {ours_spread}) {ours.note}"
+        f" (median; {spread}) {ours.note}"
     )
-    if dnstwist is None:
+    if theirs is None:
         print("  dnstwist: not measured (set LOOKALIKE_BENCH_DNSTWIST to its executable)")
         return
-    theirs, theirs_spread = repeat_whole(max(1, runs // 2), lambda: dnstwist_scan(dnstwist, server))
     print(
         f"  dnstwist:       {theirs.names:,} names in {theirs.seconds:.2f} s = {theirs.rate:,.0f} names/s"
-        f" ({theirs_spread}) {theirs.note}"
+        f" (1 run, between lookalike's first and second) {theirs.note}"
     )
     if theirs.rate:
-        print(f"  {label}: lookalike is {ours.rate / theirs.rate:.1f}x dnstwist's names/s")
+        print(
+            f"  {label}: lookalike is {ours.rate / theirs.rate:.1f}x dnstwist's names/s"
+            f" ({rates[0] / theirs.rate:.1f}x..{rates[-1] / theirs.rate:.1f}x); load now {load()}"
+        )
+
+
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def pushback(label: str, server: HostPort, count: int) -> list[tuple[str, Run]]:
     """The default window against each fixed window, on a resolver that drops above its limit."""
-    print(f"\n3{label}")
+    print(f"\n3{label}; load {load()}")
     rows: list[tuple[str, Run]] = []
     for offset, window in enumerate((None, *FIXED_WINDOWS)):
         name = "default" if window is None else f"fixed {window:,}"
@@ -418,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     dnstwist = (
         None if args.skip_dnstwist else os.environ.get("LOOKALIKE_BENCH_DNSTWIST") or shutil.which("dnstwist")
     )
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load} (other work skews every figure)")
+    print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load()} (other work skews every figure)")
     print(f"default limits: {Limits()}")
 
     names = lookalikes()
@@ -448,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
             print(f"\n2. the triage engine at default settings: {args.names:,} names, one process")
+            print(f"  load {load()}")
             rates = []
             loopback_run = None
             for _ in range(args.runs):
