@@ -63,7 +63,8 @@ PACE_GROWTH: Final = 1.01
 RATE_SPAN: Final = 1.0
 """Seconds over which the delivered rate is measured for the pace."""
 FLOOR_MEMORY: Final = 10.0
-"""The latency floor is the fastest reply of the last this many seconds (a path can change)."""
+"""The latency floor is the lowest interval mean of the last this many seconds (a path can change).
+A mean, not the fastest single reply: one odd sample must not move every later judgement."""
 TRACE_EVERY: Final = 0.1
 TRACE_POINTS: Final = 2000
 
@@ -80,7 +81,7 @@ class WindowReport:
     reason: str
     """What last moved it: ``"latency 3.1 ms over a floor of 0.4 ms"``, ``"losses 6% (48 of 800)"``."""
     floor_ms: float
-    """The fastest reply seen recently."""
+    """The lowest mean latency of an interval seen recently."""
     pace: float
     """Questions per second the sends were paced at, at the end; 0: not paced."""
     cuts: int
@@ -190,8 +191,6 @@ class Window:
         self.in_flight -= 1
         if self.fixed:
             return
-        self.floor = min(self.floor, rtt)
-        self._floor_next = min(self._floor_next, rtt)
         self._interval_sum += rtt
         self._interval_count += 1
         if self.srtt:
@@ -204,7 +203,9 @@ class Window:
             return
         self._answered += 1
         size = self.size
-        if size < self.ceiling and rtt <= self.floor * LATENCY_FACTOR + LATENCY_SLACK:
+        if size < self.ceiling and (
+            self.floor == math.inf or rtt <= self.floor * LATENCY_FACTOR + LATENCY_SLACK
+        ):
             if size < self.ssthresh:
                 size += 1.0
             else:
@@ -244,6 +245,9 @@ class Window:
             self.floor, self._floor_next, self._floor_since = self._floor_next, math.inf, now
         answered, failed, lost = self._answered, self._failed, self._lost
         mean = self._interval_sum / self._interval_count if self._interval_count else 0.0
+        if self._interval_count:
+            self.floor = min(self.floor, mean)
+            self._floor_next = min(self._floor_next, mean)
         self._answered = self._failed = self._lost = self._interval_count = 0
         self._interval_sum = 0.0
         self._interval_end = now + max(INTERVAL, self.srtt)
