@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,demo]'
 	touch $@
 
 # Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),
@@ -51,6 +51,7 @@ bench: venv debs
 	$(BIN)/python -m bench.dns
 	$(BIN)/python -m bench.probes
 	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

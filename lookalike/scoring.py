@@ -46,6 +46,7 @@ from lookalike.model import (
     WebFacts,
 )
 from lookalike.names import apex_of
+from lookalike.text import clean
 
 __all__ = [
     "LEVELS",
@@ -232,8 +233,7 @@ def _under(domain: str, parent: str) -> bool:
 
 
 def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean(text, limit)
 
 
 def _listing(items: Iterable[str], limit: int = 3) -> str:
@@ -246,10 +246,6 @@ def _web(evidence: Evidence) -> tuple[WebFacts, ...]:
     # Facts are facts whatever the outcome's status: a probe that timed out on its second host
     # still saw what the first one said.
     return evidence.web.value or ()
-
-
-def _smtp(evidence: Evidence) -> tuple[SmtpFacts, ...]:
-    return evidence.smtp.value or ()
 
 
 def _ours_reasons(candidate: Candidate, evidence: Evidence, reference: Reference | None) -> list[str]:
@@ -380,12 +376,11 @@ def _days_since(created: datetime, now: datetime) -> int:
     return max(0, (now - created).days)
 
 
-def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
+def _mail(tally: _Tally, dns: DnsFacts, evidence: Evidence) -> None:
     route = dns.mail_route
     if route in (MailRoute.MX, MailRoute.IMPLICIT):
-        catch_all = [s for s in smtp if s.accepts_any_recipient is True]
         where = "MX" if route is MailRoute.MX else "its address (no MX, so mail goes to the A record)"
-        if catch_all:
+        if evidence.catch_all:
             tally.add("catch-all", f"{where} accepts any recipient: mail sent to a typo would be collected")
             return
         if route is MailRoute.MX:
@@ -396,10 +391,8 @@ def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
                 "implicit-mx",
                 "no MX, but an address record: senders would deliver mail to it (RFC 5321 §5.1)",
             )
-        answered = [s for s in smtp if s.banner or s.code is not None]
-        if answered:
-            # The host whose answer decided, else the most preferred one that talked.
-            first = next((s for s in answered if s.accepts_any_recipient is not None), answered[0])
+        first = evidence.primary_smtp  # the host whose answer decided, else the first that talked
+        if first is not None and (first.banner or first.code is not None):
             tally.add(
                 "smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {_smtp_how(first)}"
             )
@@ -505,7 +498,7 @@ def score(candidate: Candidate, evidence: Evidence, reference: Reference | None,
         why = evidence.dns.detail or evidence.dns.status.value
         tally.add("dns-unknown", f"the DNS did not answer ({_short(why, 60)}): existence unknown, not safe")
     if dns is not None and existence is Existence.EXISTS:
-        _mail(tally, dns, _smtp(evidence))
+        _mail(tally, dns, evidence)
     if owner is Owner.THIRD_PARTY:
         tally.add("third-party", f"held by a third party: nothing links it to {candidate.protected}")
     elif owner is Owner.OURS:

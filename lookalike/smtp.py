@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +46,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
 from lookalike.ratelimit import PerKeyLimits
+from lookalike.text import clean
 
 LINE_LIMIT = 512
 """Characters kept of one line a server says (RFC 5321 caps a reply line at 512 octets)."""
@@ -100,18 +100,6 @@ class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
 
 
-def printable(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` with control and format characters replaced by ``?``, cut to ``limit`` characters.
-
-    Server text is hostile: a banner can carry terminal escapes or bidi overrides aimed at whoever
-    reads the report, so nothing outside the printable categories survives.
-    """
-    cleaned = "".join(
-        " " if ch == "\t" else ("?" if unicodedata.category(ch)[0] == "C" else ch) for ch in text[: limit + 1]
-    )
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
-
-
 def enhanced_code(code: int, text: str) -> str | None:
     """The RFC 3463 enhanced status code of a reply (``"5.1.1"``), or None when it has none.
 
@@ -155,7 +143,7 @@ def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", hel
     text = " ".join(t.strip() for t in texts)
     enhanced = enhanced_code(code, texts[0] if texts else "")
     said = f"{code} {enhanced}" if enhanced else str(code)
-    quote = f'"{printable(" ".join(lines[:3]), QUOTE_LIMIT)}"'
+    quote = f'"{clean(" ".join(lines[:3]), QUOTE_LIMIT)}"'
     subject = enhanced.split(".")[1] if enhanced else None
 
     def reading(verdict: SmtpVerdict, accepts: bool | None, sentence: str) -> Reading:
@@ -176,11 +164,11 @@ def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", hel
         return reading(
             SmtpVerdict.HELO_REFUSED,
             None,
-            f"refused our HELO name {printable(helo, 100)} ({said}), so the recipient test went unanswered",
+            f"refused our HELO name {clean(helo, 100)} ({said}), so the recipient test went unanswered",
         )
     if stage == "RCPT" and (_RELAY_DENIED.search(text) or enhanced in ("5.1.2", "5.1.10")):
         return reading(
-            SmtpVerdict.NOT_SERVED, None, f"does not serve {printable(domain, 100) or 'the name'} ({said})"
+            SmtpVerdict.NOT_SERVED, None, f"does not serve {clean(domain, 100) or 'the name'} ({said})"
         )
     if code // 100 == 4:
         return reading(SmtpVerdict.DEFERRED, None, f"deferred {stage} ({said}): a temporary failure")
@@ -222,11 +210,11 @@ class _Session:
     lines: list[str] = field(default_factory=list)
 
     def said(self, command: str) -> None:
-        self.lines.append(printable(f"C: {command}"))
+        self.lines.append(clean(f"C: {command}", LINE_LIMIT))
 
     def heard(self, lines: list[str]) -> None:
         for line in lines[:REPLY_LINES]:
-            self.lines.append(printable(f"S: {line}"))
+            self.lines.append(clean(f"S: {line}", LINE_LIMIT))
         if len(lines) > REPLY_LINES:
             self.lines.append(f"S: … {len(lines) - REPLY_LINES} more lines")
 
@@ -237,7 +225,7 @@ class _Session:
         self, status: Status, detail: str = "", *, definitive: bool = False, broke: str = ""
     ) -> _HostResult:
         if status is not Status.OK:
-            self.lines.append(printable(f"-- {detail}"))
+            self.lines.append(clean(f"-- {detail}", LINE_LIMIT))
             if self.facts.verdict is None and self.facts.banner:
                 # It greeted us and then failed: say so in the facts, not only in the outcome.
                 self.learn(verdict=SmtpVerdict.UNFINISHED, reason=f"the dialogue broke off: {detail}")
@@ -394,7 +382,7 @@ class SmtpProber:
         except _Closed:
             return session.result(Status.REFUSED, "closed the connection", broke="broke off the dialogue")
         except _NotSmtp as exc:
-            return session.result(Status.ERROR, f"not SMTP: {printable(str(exc), 80)}")
+            return session.result(Status.ERROR, f"not SMTP: {clean(str(exc), 80)}")
         except OSError as exc:
             return session.result(
                 Status.REFUSED, f"connection lost: {exc.strerror or exc}", broke="broke off the dialogue"
@@ -407,11 +395,11 @@ class SmtpProber:
 
     async def _dialogue(self, domain: str, session: _Session) -> _HostResult:
         code, lines = await session.reply()
-        session.learn(banner="\n".join(printable(line) for line in lines[:REPLY_LINES]))
+        session.learn(banner="\n".join(clean(line, LINE_LIMIT) for line in lines[:REPLY_LINES]))
         if code != 220:
             # 421 "busy" or 554 "no SMTP service here": the host refused to talk.
             await session.goodbye()
-            return session.result(Status.REFUSED, f"banner {code}: {printable(lines[0], 120)}")
+            return session.result(Status.REFUSED, f"banner {code}: {clean(lines[0], 120)}")
 
         stage = "EHLO"
         code, lines = await session.command(f"EHLO {self.helo}")

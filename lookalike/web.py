@@ -50,6 +50,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, Outcome, Status, TlsFacts, WebFacts
 from lookalike.ratelimit import PerKeyLimits
+from lookalike.text import clean
 
 Resolve = Callable[[str], Awaitable[Outcome[tuple[str, ...]]]]
 """Name -> its addresses. The scan passes its resolver's ``addresses``; never the system resolver."""
@@ -74,16 +75,6 @@ _LOGIN_WORDS = re.compile(
 
 
 # --- pure readers ----------------------------------------------------------------------------------
-
-
-def clean_text(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Hostile text made safe to keep: control and format characters gone, whitespace collapsed, cut.
-
-    Format characters include the bidi overrides that can make a title read backwards in a report.
-    """
-    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text[: limit * 4 + 64])
-    collapsed = " ".join(kept.split())
-    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +170,7 @@ def extract_title(page: str, limit: int = TITLE_LIMIT) -> str:
         if tag.name == "title":
             close = _closing("title").search(page, tag.end)
             raw = page[tag.end : close.start() if close else len(page)]
-            return clean_text(html.unescape(raw[: limit * 8]), limit)
+            return clean(html.unescape(raw[: limit * 8]), limit)
     return ""
 
 
@@ -378,13 +369,13 @@ def tls_facts(der: bytes) -> TlsFacts:
         issuer=_name_text(cert.issuer.rfc4514_string),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        names=tuple(clean_text(n, TEXT_LIMIT) for n in names[:100]),
+        names=tuple(clean(n, TEXT_LIMIT) for n in names[:100]),
     )
 
 
 def _name_text(render: Callable[[], str]) -> str:
     try:
-        return clean_text(render(), 512)
+        return clean(render(), 512)
     except ValueError:
         return "(unreadable name)"
 
@@ -572,7 +563,7 @@ class WebProber:
             if chain.notes:
                 notes.append(f"{scheme}: " + "; ".join(chain.notes))
         if parked_ns is not None:
-            notes.append(f"name server {clean_text(parked_ns, 100)} parks domains")
+            notes.append(f"name server {clean(parked_ns, 100)} parks domains")
         if results:
             return Outcome(Status.OK, tuple(results), "; ".join(notes))
         # Nobody answered: a timeout says more than a refusal, a refusal more than garbage.
@@ -586,7 +577,7 @@ class WebProber:
         try:
             chain = _Chain(httpx.URL(f"{scheme}://{domain}/"))
         except httpx.InvalidURL:
-            return _Failure(Status.ERROR, f"{clean_text(domain, 100)!r} is not a usable host name")
+            return _Failure(Status.ERROR, f"{clean(domain, 100)!r} is not a usable host name")
         url = chain.url
         seen = {_key(url)}
         while True:
@@ -612,12 +603,12 @@ class WebProber:
                 target = url.join(page.location.strip())
                 host = target.raw_host.decode("ascii").lower().rstrip(".")
             except (httpx.InvalidURL, UnicodeError, ValueError):
-                chain.notes.append(f"unusable redirect {clean_text(page.location, 200)!r}")
+                chain.notes.append(f"unusable redirect {clean(page.location, 200)!r}")
                 return chain
             chain.hops.append(_url_text(target))
             chain.final = target
             if target.scheme not in ("http", "https"):
-                chain.notes.append(f"redirect to a {clean_text(target.scheme, 20)}: URL, not followed")
+                chain.notes.append(f"redirect to a {clean(target.scheme, 20)}: URL, not followed")
                 return chain
             if on_protected(host, protected):
                 # The question is answered, and our own site need not hear from us.
@@ -657,7 +648,7 @@ class WebProber:
                 target = url.join(scan.script_redirect)
                 host = target.raw_host.decode("ascii").lower().rstrip(".")
             except (httpx.InvalidURL, UnicodeError, ValueError):
-                chain.notes.append(f"unusable script redirect {clean_text(scan.script_redirect, 200)!r}")
+                chain.notes.append(f"unusable script redirect {clean(scan.script_redirect, 200)!r}")
                 target = None
             if target is not None:
                 chain.script_redirect = _url_text(target)
@@ -680,11 +671,11 @@ class WebProber:
             candidates: Sequence[str] = (str(ipaddress.ip_address(literal)),)
         except ValueError:
             if not _HOST.match(host):
-                return f"redirect to an unusable host name {clean_text(host, 100)!r}"
+                return f"redirect to an unusable host name {clean(host, 100)!r}"
             outcome = await self.resolve(host)
             if not outcome.ok or not outcome.value:
                 why = outcome.detail or outcome.status.value
-                return f"redirect to {host}, which does not resolve ({clean_text(why, 80)})"
+                return f"redirect to {host}, which does not resolve ({clean(why, 80)})"
             candidates = outcome.value
         usable = [a for a in candidates if self.allow_private or is_public(a)]
         if not usable:
@@ -727,7 +718,7 @@ class WebProber:
                 reason = _verify_failure(exc)
                 if reason is not None and client is not self._plain and self._plain is not None:
                     # Verification failed: note it, and look at what is served anyway.
-                    notes.append(f"certificate verification failed: {clean_text(reason, DETAIL_LIMIT)}")
+                    notes.append(f"certificate verification failed: {clean(reason, DETAIL_LIMIT)}")
                     client = self._plain
                     continue
                 return _connect_failure(exc)
@@ -736,9 +727,9 @@ class WebProber:
             except (TimeoutError, httpx.TimeoutException):
                 return _Failure(Status.TIMEOUT, f"no answer within {self.timeout:g}s")
             except httpx.RemoteProtocolError as exc:
-                return _Failure(Status.ERROR, f"not HTTP: {clean_text(str(exc), DETAIL_LIMIT)}")
+                return _Failure(Status.ERROR, f"not HTTP: {clean(str(exc), DETAIL_LIMIT)}")
             except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-                why = clean_text(str(exc) or type(exc).__name__, DETAIL_LIMIT)
+                why = clean(str(exc) or type(exc).__name__, DETAIL_LIMIT)
                 return _Failure(Status.REFUSED, f"connection lost: {why}")
 
     async def _read(
@@ -752,7 +743,7 @@ class WebProber:
     ) -> _Page:
         response = await client.send(request, stream=True)
         try:
-            page = _Page(response.status_code, clean_text(response.headers.get("server", ""), TEXT_LIMIT))
+            page = _Page(response.status_code, clean(response.headers.get("server", ""), TEXT_LIMIT))
             page.notes.extend(notes)
             if want_tls and request.url.scheme == "https":
                 page.tls = _peer_certificate(response)
@@ -831,9 +822,9 @@ def _connect_failure(exc: httpx.ConnectError) -> _Failure:
         if isinstance(cause, ConnectionRefusedError):
             return _Failure(Status.REFUSED, "connection refused", connected=False)
         if isinstance(cause, ssl.SSLError):
-            why = clean_text(cause.reason or str(cause), DETAIL_LIMIT)
+            why = clean(cause.reason or str(cause), DETAIL_LIMIT)
             return _Failure(Status.ERROR, f"TLS handshake failed: {why}")
-    why = clean_text(str(exc) or "connection failed", DETAIL_LIMIT)
+    why = clean(str(exc) or "connection failed", DETAIL_LIMIT)
     return _Failure(Status.REFUSED, f"cannot connect: {why}", connected=False)
 
 
@@ -842,4 +833,4 @@ def _key(url: httpx.URL) -> tuple[str, bytes, int | None, bytes]:
 
 
 def _url_text(url: httpx.URL, limit: int = URL_LIMIT) -> str:
-    return clean_text(str(url.copy_with(fragment=None)), limit)
+    return clean(str(url.copy_with(fragment=None)), limit)
