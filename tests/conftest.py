@@ -21,6 +21,8 @@ pytest_plugins = [
     "tests.fixtures.store",
     "tests.fixtures.postgres",
     "tests.fixtures.report",
+    "tests.fixtures.nginx",
+    "tests.fixtures.pages",
 ]
 
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
