@@ -12,8 +12,8 @@ Three builders and their renderers, over facts a scan already gathered:
                  slip is the risk (``.ml`` for a ``.mil`` organisation), as maps mail gateways load.
 
 Pure: no network, no clock, no printing. Nothing here asks the DNS or a registry: the callers
-(``scan.py``, the CLI) pass in what they learnt, so the same facts always give the same advice. The
-one data file it reads, ``data/tld-policy.toml``, is loaded once.
+(``scan.py``, the CLI) pass in what they learnt, so the same facts always give the same advice. Who
+may register under a TLD comes from ``lookalike.tldpolicy``.
 
 Everything that came from the outside world (registrar names, MX hosts, registry error details) is
 hostile text: renderers strip control and bidi characters and refuse entries that are not host names,
@@ -26,7 +26,6 @@ import csv
 import io
 import json
 import re
-import tomllib
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +33,6 @@ from functools import cache
 from types import MappingProxyType
 
 from lookalike import codec
-from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
 from lookalike.export import primary_smtp, safe_cell
 from lookalike.model import (
@@ -59,6 +57,7 @@ from lookalike.model import (
     WebFacts,
 )
 from lookalike.names import Name, apex_of, is_hostname, split, suffix_of, tlds, to_unicode
+from lookalike.tldpolicy import TldPolicy, WholeTld, policy_for, tld_policy, whole_tld_slips
 
 __all__ = [
     "AUDIT_FORMATS",
@@ -88,96 +87,12 @@ __all__ = [
     "whole_tld_slips",
 ]
 
-TLD_POLICY_FILE = "tld-policy.toml"
 TTL = 3600
 """The TTL of every record the audit asks for: an hour, so a mistake is undone within one."""
 
 PLAN_FORMATS = ("text", "csv", "json")
 AUDIT_FORMATS = ("text", "zone", "json")
 BLOCKLIST_FORMATS = ("plain", "postfix-transport", "postfix-access", "json")
-
-
-# --- the TLD policy table -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TldPolicy:
-    """Who may register under one public suffix, from ``data/tld-policy.toml``."""
-
-    suffix: str
-    """The listed suffix (``mil``, ``gov.uk``, ``au``)."""
-    kind: str
-    """``restricted`` or ``local-presence``."""
-    who: str
-    source: str
-
-    def __str__(self) -> str:
-        return f"{'restricted' if self.kind == 'restricted' else 'local presence'}: {self.who}"
-
-
-@dataclass(frozen=True, slots=True)
-class WholeTld:
-    """A TLD one slip from a protected TLD, worth blocking whole in outbound mail."""
-
-    tld: str
-    typo_of: str
-    why: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class _PolicyTable:
-    suffixes: Mapping[str, TldPolicy]
-    whole_tld: tuple[WholeTld, ...]
-
-
-_KINDS = ("restricted", "local-presence")
-
-
-@cache
-def _policy_table() -> _PolicyTable:
-    path = data_path(TLD_POLICY_FILE)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-        suffixes: dict[str, TldPolicy] = {}
-        for key, entry in data.get("suffix", {}).items():
-            suffix = key.lower().strip(".")
-            kind = entry["kind"]
-            if kind not in _KINDS:
-                raise ValueError(f"suffix {key!r}: kind must be one of {_KINDS}, not {kind!r}")
-            suffixes[suffix] = TldPolicy(suffix, kind, str(entry["who"]), str(entry["source"]))
-        slips = tuple(
-            WholeTld(
-                e["tld"].lower().strip("."), e["typo_of"].lower().strip("."), str(e["why"]), str(e["source"])
-            )
-            for e in data.get("whole_tld", [])
-        )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise LookalikeError(f"the TLD policy table {TLD_POLICY_FILE} is unreadable: {exc}") from exc
-    return _PolicyTable(MappingProxyType(suffixes), slips)
-
-
-def policy_for(domain: str) -> TldPolicy | None:
-    """The policy of the longest listed suffix of ``domain``; None when the TLD is open (not listed)."""
-    labels = domain.lower().strip(".").split(".")
-    table = _policy_table().suffixes
-    for i in range(len(labels)):
-        found = table.get(".".join(labels[i:]))
-        if found is not None:
-            return found
-    return None
-
-
-def tld_policy(domain: str) -> str:
-    """``open``, ``restricted: <who may register>`` or ``local presence: <requirement>`` for the
-    domain's public suffix or TLD. ``open`` means "not known to be restricted"."""
-    found = policy_for(domain)
-    return str(found) if found is not None else "open"
-
-
-def whole_tld_slips() -> tuple[WholeTld, ...]:
-    """The reviewed whole-TLD blocks (``data/tld-policy.toml``, ``[[whole_tld]]``)."""
-    return _policy_table().whole_tld
 
 
 # --- hostile text ---------------------------------------------------------------------------------
