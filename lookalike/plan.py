@@ -157,6 +157,8 @@ IMPACT: Mapping[Technique, Impact] = MappingProxyType(
         Technique.WORD_SWAP: Impact(0.45, "word order"),
         Technique.BITFLIP: Impact(0.40, "bit flip"),
         Technique.KEYWORD: Impact(0.35, "brand + keyword"),
+        Technique.COUNTRY_CODE: Impact(0.35, "brand + country"),
+        Technique.COMBINING_MARK: Impact(0.50, "look-alike letters"),
     }
 )
 """Weights on plausibility by what the name could do. A name made by several techniques takes the

@@ -114,7 +114,7 @@ def _tables() -> tuple[dict[str, tuple[Glyph, ...]], dict[str, str], frozenset[s
             )
             offer(base, Glyph(ch, technique, rank.mark(mark), script, ages[ch]))
     for src, dst, sim in tables.rows("glyphs.tsv"):
-        if not dst.isascii():
+        if not dst.isascii() and len(src) == 1:  # two letters read as a ligature: see ligatures()
             script = scripts.get(dst) or script_by_name(dst)
             scripts[dst] = script
             pvalid.add(dst)
@@ -130,6 +130,16 @@ def _tables() -> tuple[dict[str, tuple[Glyph, ...]], dict[str, str], frozenset[s
     # The letter a glyph imitates best (a letter before a digit on a tie): ӏ is an l, not a 1.
     reverse = {ch: min(options)[2] for ch, options in bases.items()}
     return {k: tuple(v) for k, v in by_base.items()}, scripts, frozenset(pvalid), reverse
+
+
+@cache
+def ligatures() -> Mapping[str, tuple[tuple[str, float], ...]]:
+    """Two ASCII letters -> ((Latin ligature that reads as them, similarity) ...), from glyphs.tsv."""
+    found: dict[str, list[tuple[str, float]]] = {}
+    for src, dst, sim in tables.rows("glyphs.tsv"):
+        if len(src) == 2 and not dst.isascii():
+            found.setdefault(src, []).append((dst, float(sim)))
+    return {k: tuple(v) for k, v in found.items()}
 
 
 @cache
@@ -180,7 +190,7 @@ def _alternatives(ch: str) -> tuple[tuple[str, float, Technique], ...]:
     non-ASCII character (an IDN protected name), the ASCII letter it imitates and that letter's other
     look-alikes."""
     if ch.isascii():
-        return tuple((g.char, g.weight, g.technique) for g in unicode_glyphs(ch))
+        return tuple((g.char, g.weight * rank.letter(g.char), g.technique) for g in unicode_glyphs(ch))
     base = _tables()[3].get(ch) or _strip_marks(ch)
     if not base:
         return tuple((t, 1.0, Technique.DIACRITIC) for t in transliterations().get(ch, ()))
@@ -189,7 +199,9 @@ def _alternatives(ch: str) -> tuple[tuple[str, float, Technique], ...]:
     # Back to the plain letter: what everyone without that key on their keyboard types (munchen.de).
     found = [(base, 1.0, back)]
     found += [(spelling, 1.0, Technique.DIACRITIC) for spelling in transliterations().get(ch, ())]
-    found += [(g.char, g.weight, g.technique) for g in unicode_glyphs(base) if g.char != ch]
+    found += [
+        (g.char, g.weight * rank.letter(g.char), g.technique) for g in unicode_glyphs(base) if g.char != ch
+    ]
     return tuple(found)
 
 
@@ -203,19 +215,25 @@ def _strip_marks(ch: str) -> str:
 
 
 def _ascii_subs(label: str) -> Iterator[tuple[int, int, str, float]]:
-    """Every single ASCII look-alike substitution: (start, width replaced, replacement, similarity)."""
+    """Every single ASCII look-alike step: (start, width replaced, replacement, similarity). A step
+    swaps one letter or a few (``rn`` -> ``m``), or a doubled letter for its look-alike twice
+    (``oo`` -> ``00``: one slip of the eye takes both letters at once)."""
     table = ascii_glyphs()
-    for i in range(len(label)):
+    n = len(label)
+    for i in range(n):
         for width in (1, 2):
             src = label[i : i + width]
             if len(src) == width:
                 for dst, sim in table.get(src, ()):
                     yield i, width, dst, sim
+        if i + 1 < n and label[i + 1] == label[i]:
+            for dst, sim in table.get(label[i], ()):
+                yield i, 2, dst + dst, sim * rank.GLYPH_RUN
 
 
 def homoglyph(label: str) -> Iterator[Variant]:
-    """ASCII look-alikes, one or two substitutions (the second may act on the first: ``b`` -> ``d``
-    -> ``cl``): ``paypal`` -> ``paypa1``, ``modern`` -> ``rnodern``."""
+    """ASCII look-alikes, one or two steps (the second may act on what the first wrote: ``b`` -> ``d``
+    -> ``cl``): ``paypal`` -> ``paypa1``, ``modern`` -> ``rnodern``, ``google`` -> ``g00g1e``."""
     n = len(label)
     for i, width, dst, sim in _ascii_subs(label):
         text = label[:i] + dst + label[i + width :]
@@ -223,7 +241,7 @@ def homoglyph(label: str) -> Iterator[Variant]:
         for j, width2, dst2, sim2 in _ascii_subs(text):
             text2 = text[:j] + dst2 + text[j + width2 :]
             if text2 != label:
-                yield text2, sim * sim2 * rank.at(min(i, j), n)
+                yield text2, sim * sim2 * rank.GLYPH_SECOND * rank.at(min(i, j), n)
 
 
 def _singles(label: str, technique: Technique) -> Iterator[Variant]:
@@ -235,8 +253,13 @@ def _singles(label: str, technique: Technique) -> Iterator[Variant]:
 
 
 def idn_homoglyph(label: str) -> Iterator[Variant]:
-    """One letter swapped for a Unicode confusable of any script: ``apple`` -> ``аpple`` (Cyrillic а)."""
-    return _singles(label, Technique.IDN_HOMOGLYPH)
+    """One letter swapped for a Unicode confusable of any script (``apple`` -> ``аpple``, Cyrillic а),
+    or two for a ligature that reads as them (``aesop`` -> ``æsop``)."""
+    yield from _singles(label, Technique.IDN_HOMOGLYPH)
+    n = len(label)
+    for i in range(n - 1):
+        for lig, weight in ligatures().get(label[i : i + 2], ()):
+            yield label[:i] + lig + label[i + 2 :], weight * rank.at(i, n)
 
 
 def diacritic(label: str) -> Iterator[Variant]:
@@ -249,33 +272,36 @@ Pair = tuple[str, str, float, tuple[Technique, ...]]
 
 LATIN = frozenset({"Latin"})
 
+Step = tuple[int, int, str, float, Technique]
+"""A Latin glyph step on a label: (start, width replaced, replacement, visual factor, technique)."""
+
 
 def pairs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
-    """Two letters swapped for Latin look-alikes (``army`` -> ``aṛmý``), or one for an ASCII look-alike
-    and one for a Latin look-alike (``online`` -> ``0nlíne``).
+    """Two glyph steps that are not both ASCII (``homoglyph`` makes those): two letters swapped for
+    Latin look-alikes (``army`` -> ``aṛmý``), a doubled letter for a look-alike twice and another
+    letter (``aa2`` -> ``ààƻ``), or an ASCII look-alike and a Latin one anywhere in the result, also
+    on what the ASCII step wrote (``online`` -> ``0nlíne``, ``army`` -> ``arrny`` -> ``ařřny``).
 
     Only Latin-script glyphs at least ``rank.DOUBLE_GLYPH_MIN`` alike and in Unicode since
     ``rank.DOUBLE_GLYPH_AGE``: a label mixing scripts cannot be registered, a letter too new for the
-    fonts shows as a box, and either one alone is already a single substitution. These are most of
-    what the generator makes, so for an ASCII label the A-label is computed here, in closed form
-    (see ``punycode``), from the two code points and their positions. A long label uses only each
-    letter's most alike glyphs, so the number of pairs stays within ``rank.GLYPH_PAIR_BUDGET``.
+    fonts shows as a box, and either one alone is already a single substitution. Every pair is made,
+    however long the label (over a hundred thousand for thirty letters): unlikely ones rank low.
+    Two single letters are most of them, so for an ASCII label their A-label is computed here, in
+    closed form (see ``punycode``), from the two code points and their positions.
     """
     n = len(label)
     if n + _MIN_GROWTH > MAX_LABEL:
         return  # no A-label with a non-ASCII letter in it fits in 63 octets
-    subs = list(_ascii_subs(label)) if Technique.HOMOGLYPH in enabled else []
-    per_letter = _glyphs_per_letter(label, enabled, len(subs))
     options: list[tuple[int, tuple[tuple[str, float, Technique], ...]]] = []
     for i, ch in enumerate(label):
-        alts = _latin_alternatives(ch, enabled)[:per_letter]
+        alts = _latin_alternatives(ch, enabled)
         if alts:
             options.append((i, alts))
     encode = label.isascii()
     b = n - 2
     for a, (i, alts_i) in enumerate(options):
         head = label[:i]
-        position = rank.at(i, n)
+        position = rank.at(i, n) * rank.GLYPH_SECOND
         for j, alts_j in options[a + 1 :]:
             middle, tail = label[i + 1 : j], label[j + 1 :]
             prefix = f"xn--{head}{middle}{tail}-" if b else "xn--"
@@ -296,49 +322,72 @@ def pairs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
                             prefix + _digits(first, 72) + _digits(second, _adapt(first, b + 1, True))
                         )
                     yield left + cj + tail, ascii_label, wi * wj * position, _both(ti, tj)
-    if Technique.HOMOGLYPH not in enabled:
-        return
-    # An ASCII look-alike, then a Latin look-alike anywhere in the result, also on what the first
-    # substitution wrote (a doubled letter takes the same glyph twice: army -> arrny -> ařřny).
-    for i, width, dst, sim in subs:
+    yield from _with_runs(label, enabled)
+    if Technique.HOMOGLYPH in enabled:
+        yield from _ascii_then_latin(label, enabled)
+
+
+def _latin_steps(text: str, enabled: frozenset[Technique]) -> Iterator[Step]:
+    """Every Latin look-alike step on ``text``: one letter, a doubled letter twice, or two letters
+    for their ligature."""
+    ligs = ligatures() if Technique.IDN_HOMOGLYPH in enabled else {}
+    for j, ch in enumerate(text):
+        for lig, w in ligs.get(text[j : j + 2], ()):
+            yield j, 2, lig, w, Technique.IDN_HOMOGLYPH
+        alts = _latin_alternatives(ch, enabled)
+        if not alts:
+            continue
+        doubled = text[j + 1 : j + 2] == ch
+        for c, w, t in alts:
+            yield j, 1, c, w, t
+            if doubled:
+                yield j, 2, c + c, w * rank.GLYPH_RUN, t
+
+
+def _with_runs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
+    """A doubled letter swapped for a Latin look-alike twice, with a second Latin step elsewhere (two
+    single letters are ``pairs``' own loop)."""
+    n = len(label)
+    encode = label.isascii()
+    steps = list(_latin_steps(label, enabled))
+    for i, width, c, w, t in steps:
+        if width != 2:
+            continue
+        for j, width2, c2, w2, t2 in steps:
+            if j + width2 <= i:
+                text = label[:j] + c2 + label[j + width2 : i] + c + label[i + 2 :]
+            elif j >= i + 2:
+                text = label[:i] + c + label[i + 2 : j] + c2 + label[j + width2 :]
+            else:
+                continue
+            a_label = _known_alabel(text) if encode else ""
+            yield text, a_label, w * w2 * rank.GLYPH_SECOND * rank.at(min(i, j), n), _both(t, t2)
+
+
+def _ascii_then_latin(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
+    """An ASCII look-alike step, then a Latin step anywhere in the result, also on what the first
+    wrote (a doubled letter takes the same glyph twice: army -> arrny -> ařřny)."""
+    n = len(label)
+    encode = label.isascii()
+    for i, width, dst, sim in _ascii_subs(label):
         text = label[:i] + dst + label[i + width :]
         if len(text) + _MIN_GROWTH > MAX_LABEL:
             continue
-        for j, ch in enumerate(text):
-            alts = _latin_alternatives(ch, enabled)[:per_letter]
-            if not alts:
-                continue
-            position = rank.at(min(i, j), n)
-            run = 2 if text[j + 1 : j + 2] == ch else 1
-            for c, w, t in alts:
-                techniques = _both(Technique.HOMOGLYPH, t)
-                yield text[:j] + c + text[j + 1 :], "", sim * w * position, techniques
-                if run == 2:
-                    yield text[:j] + c + c + text[j + 2 :], "", sim * w * w * position, techniques
-
-
-def _glyphs_per_letter(label: str, enabled: frozenset[Technique], ascii_subs: int) -> int:
-    """How many of each letter's Latin look-alikes (the most alike first) ``pairs`` may use, so that
-    a long label stays within ``rank.GLYPH_PAIR_BUDGET``: all of them for labels up to about fifteen
-    letters, fewer beyond (the count grows with the square of the length)."""
-    counts = [len(_latin_alternatives(ch, enabled)) for ch in label]
-    most = max(counts, default=0)
-    for k in range(most, 0, -1):
-        sizes = [min(c, k) for c in counts]
-        total = sum(sizes)
-        estimate = (total * total - sum(x * x for x in sizes)) // 2 + ascii_subs * total
-        if estimate <= rank.GLYPH_PAIR_BUDGET:
-            return k
-    return 1
+        for j, width2, c, w, t in _latin_steps(text, enabled):
+            techniques = _both(Technique.HOMOGLYPH, t)
+            factor = sim * w * rank.GLYPH_SECOND * rank.at(min(i, j), n)
+            result = text[:j] + c + text[j + width2 :]
+            yield result, _known_alabel(result) if encode else "", factor, techniques
 
 
 @lru_cache(maxsize=256)
 def _latin_alternatives(ch: str, enabled: frozenset[Technique]) -> tuple[tuple[str, float, Technique], ...]:
-    """The Latin look-alikes of ASCII ``ch`` strong enough for a two-glyph slip."""
+    """The Latin look-alikes of ASCII ``ch`` strong enough for a two-glyph slip, with their factor
+    for the ranking (``rank.letter``: how common the letter is on keyboards)."""
     if not ch.isascii():
         return ()
     return tuple(
-        (g.char, g.weight, g.technique)
+        (g.char, g.weight * rank.letter(g.char), g.technique)
         for g in unicode_glyphs(ch)
         if g.script == "Latin"
         and g.weight >= rank.DOUBLE_GLYPH_MIN
@@ -354,6 +403,35 @@ def _both(a: Technique, b: Technique) -> tuple[Technique, ...]:
 
 
 _ORDER = {t: i for i, t in enumerate(Technique)}
+
+
+@cache
+def combining_marks() -> tuple[tuple[str, float], ...]:
+    """(mark, visual factor) for every combining mark IDNA2008 allows (data/combining-marks.tsv),
+    the factor from the mark's name like a precomposed letter's (``rank.mark``)."""
+    return tuple((chr(int(cp, 16)), rank.mark(name)) for cp, name in tables.rows("combining-marks.tsv"))
+
+
+def combining_mark(label: str) -> Iterator[Variant]:
+    """A combining mark after one letter: ``army`` -> ``army̲`` (a line below the y), ``ar̈my``.
+    Where the letter and the mark have a precomposed form the name is that form (Unicode NFC, as
+    IDNA2008 requires): the same name a ``diacritic`` makes."""
+    n = len(label)
+    for i, ch in enumerate(label):
+        if not ch.isalpha():
+            continue
+        head, tail = label[: i + 1], label[i + 1 :]
+        position = rank.at(i, n)
+        for mark, weight in combining_marks():
+            text = head + mark + tail
+            if not unicodedata.is_normalized("NFC", text):
+                text = unicodedata.normalize("NFC", text)
+            yield text, weight * position
+
+
+def has_combining_mark(label: str) -> bool:
+    """True when ``label`` holds a combining mark (one the registry sees as its own code point)."""
+    return any(unicodedata.combining(ch) for ch in label if ch >= "\u0300")
 
 
 def whole_script(label: str) -> Iterator[Variant]:
@@ -480,19 +558,39 @@ def _safe_chars() -> frozenset[str]:
     )
 
 
+@cache
+def _safe_marks() -> frozenset[str]:
+    """The combining marks of data/combining-marks.tsv: PVALID, no contextual rule, no bidi class
+    that matters; valid anywhere but at the start of a label."""
+    return frozenset(mark for mark, _ in combining_marks())
+
+
+def _known_alabel(label: str) -> str:
+    """The A-label of an ASCII-letter label with a few letters from our tables, or ``""`` when one of
+    them needs the full check (or it is too long). For the generator's hot paths."""
+    wide = [(m.start(), m.group()) for m in _WIDE.finditer(label)]
+    safe = _safe_chars()
+    if not all(ch in safe for _, ch in wide):
+        return ""
+    encoded = "xn--" + _encode(label, [(i, ord(ch)) for i, ch in wide])
+    return encoded if len(encoded) <= MAX_LABEL else ""
+
+
 def alabel(label: str) -> tuple[str, str]:
     """The A-label of a Unicode label and ``""``, or a raw punycode form and why it is not IDNA2008.
 
     Returns ``("", reason)`` when not even a raw punycode form fits in a DNS label. The fast path
-    covers what the generator makes (code points from our tables, all PVALID; no right-to-left
-    text; NFC); anything else goes through the ``idna`` package's full IDNA2008 check.
+    covers what the generator makes (code points from our tables, all PVALID; combining marks from
+    ours after the first character; no right-to-left text; NFC); anything else goes through the
+    ``idna`` package's full IDNA2008 check.
     """
     wide = [(m.start(), m.group()) for m in _WIDE.finditer(label)]
-    safe = _safe_chars()
+    safe, marks = _safe_chars(), _safe_marks()
     if (
         label
         and not _NOT_LDH_ASCII.search(label)
-        and all(ch in safe for _, ch in wide)
+        and all(ch in safe or ch in marks for _, ch in wide)
+        and label[0] not in marks
         and label[0] != "-"
         and label[-1] != "-"
         and label[2:4] != "--"
@@ -536,11 +634,19 @@ def _mixed(scripts: frozenset[str]) -> bool:
 def registrability(label: str, tld: str, problem: str = "") -> tuple[bool, str]:
     """Whether a registry would accept ``label`` (Unicode) directly under ``tld`` (ASCII), and why.
 
-    ``problem`` is ``alabel``'s reason when the label is not valid IDNA2008.
+    ``problem`` is ``alabel``'s reason when the label is not valid IDNA2008. A combining mark is
+    valid IDNA2008 but registries accept it only where their IDN table lists the sequence: the note
+    says so.
     """
     if problem:
         return False, f"not registrable: {problem}"
-    return verdict(scripts_in(label), label.isascii(), tld)
+    registrable, note = verdict(scripts_in(label), label.isascii(), tld)
+    if registrable and has_combining_mark(label):
+        note = f"{note}; {COMBINING_NOTE}" if note else COMBINING_NOTE
+    return registrable, note
+
+
+COMBINING_NOTE = "a combining mark: only registries whose IDN table lists the sequence accept it"
 
 
 @lru_cache(maxsize=4096)
