@@ -309,18 +309,18 @@ def pairs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
                 left = head + ci + middle
                 c1 = ord(ci)
                 for cj, wj, tj in alts_j:
-                    ascii_label = ""
-                    if encode:
-                        c2 = ord(cj)
-                        if c1 <= c2:
-                            first = (c1 - 0x80) * (b + 1) + i
-                            second = j - i - 1 if c1 == c2 else (n - i - 1) + (c2 - c1 - 1) * (b + 2) + j
-                        else:
-                            first = (c2 - 0x80) * (b + 1) + j - 1
-                            second = (n - j) + (c1 - c2 - 1) * (b + 2) + i
-                        ascii_label = (
-                            prefix + _digits(first, 72) + _digits(second, _adapt(first, b + 1, True))
-                        )
+                    if not encode:  # an IDN protected label: no closed form, but no full check either
+                        text = left + cj + tail
+                        yield text, _known_alabel(text), wi * wj * position, _both(ti, tj)
+                        continue
+                    c2 = ord(cj)
+                    if c1 <= c2:
+                        first = (c1 - 0x80) * (b + 1) + i
+                        second = j - i - 1 if c1 == c2 else (n - i - 1) + (c2 - c1 - 1) * (b + 2) + j
+                    else:
+                        first = (c2 - 0x80) * (b + 1) + j - 1
+                        second = (n - j) + (c1 - c2 - 1) * (b + 2) + i
+                    ascii_label = prefix + _digits(first, 72) + _digits(second, _adapt(first, b + 1, True))
                     yield left + cj + tail, ascii_label, wi * wj * position, _both(ti, tj)
     yield from _with_runs(label, enabled)
     if Technique.HOMOGLYPH in enabled:
@@ -348,7 +348,6 @@ def _with_runs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
     """A doubled letter swapped for a Latin look-alike twice, with a second Latin step elsewhere (two
     single letters are ``pairs``' own loop)."""
     n = len(label)
-    encode = label.isascii()
     steps = list(_latin_steps(label, enabled))
     for i, width, c, w, t in steps:
         if width != 2:
@@ -360,15 +359,13 @@ def _with_runs(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
                 text = label[:i] + c + label[i + 2 : j] + c2 + label[j + width2 :]
             else:
                 continue
-            a_label = _known_alabel(text) if encode else ""
-            yield text, a_label, w * w2 * rank.GLYPH_SECOND * rank.at(min(i, j), n), _both(t, t2)
+            yield text, _known_alabel(text), w * w2 * rank.GLYPH_SECOND * rank.at(min(i, j), n), _both(t, t2)
 
 
 def _ascii_then_latin(label: str, enabled: frozenset[Technique]) -> Iterator[Pair]:
     """An ASCII look-alike step, then a Latin step anywhere in the result, also on what the first
     wrote (a doubled letter takes the same glyph twice: army -> arrny -> ařřny)."""
     n = len(label)
-    encode = label.isascii()
     for i, width, dst, sim in _ascii_subs(label):
         text = label[:i] + dst + label[i + width :]
         if len(text) + _MIN_GROWTH > MAX_LABEL:
@@ -377,7 +374,7 @@ def _ascii_then_latin(label: str, enabled: frozenset[Technique]) -> Iterator[Pai
             techniques = _both(Technique.HOMOGLYPH, t)
             factor = sim * w * rank.GLYPH_SECOND * rank.at(min(i, j), n)
             result = text[:j] + c + text[j + width2 :]
-            yield result, _known_alabel(result) if encode else "", factor, techniques
+            yield result, _known_alabel(result), factor, techniques
 
 
 @lru_cache(maxsize=256)

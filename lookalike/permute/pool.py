@@ -242,13 +242,24 @@ class Pool:
             return glyphs.verdict(scripts, False, tld)
         if label is None:
             apex = self.apexes.get(domain) or names.apex_of(domain)
-            label = names.to_unicode(apex.split(".", 1)[0])
+            label = _decoded(apex.split(".", 1)[0])[0]
             # Unicode that did not come through alabel (a TLD swap to an IDN TLD, an IDN protected
             # name's own labels): check every A-label of the name strictly.
             for part in domain.split("."):
                 if part.startswith("xn--"):
-                    decoded = names.to_unicode(part)
-                    if decoded == part or glyphs.alabel(decoded)[1]:
-                        problem = glyphs.alabel(decoded)[1] or "not valid punycode"
+                    problem = _decoded(part)[1]
+                    if problem:
                         break
         return glyphs.registrability(label, tld, problem)
+
+
+@lru_cache(maxsize=4096)
+def _decoded(part: str) -> tuple[str, str]:
+    """An A-label's Unicode form and why it is not valid IDNA2008 (``""`` when it is). The same few
+    labels recur in thousands of names (the brand's own A-label under every TLD), so it is cached."""
+    if not part.startswith("xn--"):
+        return part, ""
+    decoded = names.to_unicode(part)
+    if decoded == part:
+        return part, "not valid punycode"
+    return decoded, glyphs.alabel(decoded)[1]

@@ -119,10 +119,12 @@ def plural(label: str) -> Iterator[Variant]:
         for form in _number_forms(head):
             yield form + tail, rank.WORD_BOUNDARY
     for i in range(1, len(label)):
-        if i not in ends and label[i] != "-":
+        if label[i] == "-":
+            continue
+        if i not in ends:
             yield label[:i] + "s" + label[i:], INNER_S
-            if label[i - 1] in "sxz" or label[i - 2 : i] in ("ch", "sh"):  # 1pass -> 1passes-word
-                yield label[:i] + "es" + label[i:], INNER_S
+        if label[i - 1] in "sxz" or label[i - 2 : i] in ("ch", "sh"):  # 1pass -> 1passes-word, us -> uses
+            yield label[:i] + "es" + label[i:], INNER_S
 
 
 def _number_forms(word: str) -> Iterator[str]:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import idna
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lookalike import names
+from lookalike.errors import LookalikeError
 from lookalike.permute import generate
 from lookalike.permute.keyboards import keyboard
 
@@ -166,14 +167,18 @@ def dnstwist_default(domain: str) -> set[str]:
     return out
 
 
-LABEL = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=2, max_size=12)
+LABEL = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=2, max_size=10)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(label=LABEL, tld=st.sampled_from(["com", "net", "org", "de", "io"]))
 def test_superset_of_dnstwist_on_fresh_domains(label: str, tld: str) -> None:
     domain = f"{label}.{tld}"
-    ours = {c.domain for c in generate(names.parse(domain))}
+    try:
+        name = names.parse(domain)
+    except LookalikeError:  # us.com is a public suffix itself: nothing to protect
+        assume(False)
+    ours = {c.domain for c in generate(name)}
     missing = sorted(dnstwist_default(domain) - ours)
     assert not missing, f"{len(missing)} missing for {domain}, e.g. {missing[:10]}"
 
