@@ -1,10 +1,16 @@
-"""Which IP addresses are public: the one check that keeps the probes off the user's own network.
+"""Which IP addresses are public, and the one guard for every connection whose address came from a
+server's answer.
 
 A lookalike that resolves to 10.0.0.5 or 127.0.0.1 must not turn the scanner against the network it
-runs in, so the SMTP and HTTP probes connect only to addresses ``is_public`` accepts, unless the user
-says ``--allow-private``.
+runs in, and neither may a registry's text: a WHOIS referral, an RDAP redirect or ``related`` link, an
+HTTP redirect, an MX or A target are all chosen by whoever answers. ``guard`` (and ``usable``, for
+addresses already in hand) lets lookalike connect only to public addresses unless the user says
+``--allow-private``, and says why when it refuses; the refusal is the outcome's reason. Addresses the
+user configured (``--resolver``, ``--whois-server``, the RDAP bootstrap) are configuration, not
+answers, and do not pass here.
 
-Pure: parses address strings, never resolves a name and never touches the network.
+``is_public`` and ``usable`` are pure. ``guard`` resolves a name only through the ``Resolve`` its caller
+gives (lookalike's own resolver), never the system's, and never connects anywhere.
 
 The ranges come from the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and its
 updates: RFC 6598 shared address space, RFC 5737/3849/9637 documentation, RFC 2544 benchmarking,
@@ -18,7 +24,14 @@ treated as not public too: no lookalike has a reason to point there.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
+
+from lookalike.model import Outcome, Status
+
+Resolve = Callable[[str], Awaitable[Outcome[tuple[str, ...]]]]
+"""The addresses of a host name, found through lookalike's own resolvers (never the system's).
+``Resolver.addresses`` fits; ``registry.ServerAddresses`` is a small stand-alone one."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -111,3 +124,47 @@ def _public(address: IPAddress) -> bool:
 def private_reason(ip: str) -> str:
     """One line saying why the probes skipped ``ip``, naming the flag that lifts the rule."""
     return f"private address {ip}, use --allow-private"
+
+
+def usable(
+    addresses: Sequence[str], *, host: str, source: str, allow_private: bool = False
+) -> Outcome[tuple[str, ...]]:
+    """The addresses of ``host`` lookalike may connect to: OK with the public ones (all of them when
+    ``allow_private``), in order; SKIPPED with the reason when none is left. ``source`` says where the
+    host came from ("a WHOIS referral", "an RDAP redirect", "an MX record") for that reason. Pure."""
+    found = tuple(a.strip() for a in addresses if parse(a) is not None)
+    if not found:
+        return Outcome(Status.SKIPPED, None, f"{host[:120]} ({source}) has no usable address")
+    kept = found if allow_private else tuple(a for a in found if is_public(a))
+    if kept:
+        return Outcome(Status.OK, kept)
+    shown = ", ".join(found[:3]) + (" ..." if len(found) > 3 else "")
+    where = "" if parse(host) is not None else f"{host[:120]} is at "
+    return Outcome(
+        Status.SKIPPED, None, f"{source} points at a private address ({where}{shown}), use --allow-private"
+    )
+
+
+async def guard(
+    host: str, *, resolve: Resolve | None, source: str, allow_private: bool = False
+) -> Outcome[tuple[str, ...]]:
+    """Where lookalike may connect for ``host``, a name or an address a server's answer chose.
+
+    An address is checked as it is; ``localhost`` is 127.0.0.1; a name is resolved with ``resolve``
+    (never the system's resolver) and its addresses checked with ``usable``. OK with the usable
+    addresses; SKIPPED with the refusal (it names ``source`` and ``--allow-private``); the resolver's
+    unknown (TIMEOUT, REFUSED, ERROR) or ABSENT with the reason when the name has no address.
+    """
+    name = host.strip().strip("[]").rstrip(".")
+    if parse(name) is not None:
+        return usable((name,), host=name, source=source, allow_private=allow_private)
+    if name.lower() == "localhost":
+        return usable(("127.0.0.1",), host=name, source=source, allow_private=allow_private)
+    if resolve is None:
+        return Outcome(Status.ERROR, None, f"no resolver to find the address of {name[:120]} ({source})")
+    found = await resolve(name)
+    if not found.value:
+        status = found.status if found.status.unknown or found.status is Status.ABSENT else Status.ERROR
+        why = found.detail or found.status.value
+        return Outcome(status, None, f"cannot find the address of {name[:120]} ({source}): {why}")
+    return usable(found.value, host=name, source=source, allow_private=allow_private)

@@ -7,8 +7,9 @@ cannot be reached is ``TIMEOUT``/``REFUSED``, one that says no is ``ERROR`` with
 module decides nothing about *whether* to alert: the orchestrator does.
 
 Everything a change line carries came from the outside world (registrar names, SPF records, page
-hosts): it is made printable here, and escaped for Slack in the webhook text, where ``<...>`` would
-otherwise become a link or a mention.
+hosts): the alert shows it through ``text.shown`` (one line, control and bidi characters marked),
+escaped for Slack in the webhook text, where ``<...>`` would otherwise become a link or a mention.
+What a relay or a webhook answers is kept in an outcome's detail through ``text.clean``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.model import Change, ChangeKind, Changes, Outcome, ScanInfo, Status
 from lookalike.names import to_unicode
+from lookalike.text import clean, shown
 
 NAMES_IN_SUMMARY: Final = 10
 """Names listed per kind in the one-paragraph summary before "and N more"."""
@@ -54,13 +56,6 @@ _HEADINGS: Final = (
 # --- text -----------------------------------------------------------------------------------------
 
 
-def clean(text: str, limit: int = MAX_LINE) -> str:
-    """Hostile text as one printable line of at most ``limit`` characters."""
-    flat = "".join(ch if ch.isprintable() else " " for ch in text)
-    flat = " ".join(flat.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def slack_escape(text: str) -> str:
     """Slack's three control characters (``&``, ``<``, ``>``) escaped, so hostile text cannot
     make a link or an ``<!channel>`` mention."""
@@ -70,8 +65,8 @@ def slack_escape(text: str) -> str:
 def display_name(domain: str) -> str:
     """``xn--80ak6aa92e.com (аррӏе.com)`` for an IDN, the name itself otherwise: both forms, so
     a reader sees what a browser would show and what it really is."""
-    shown = to_unicode(domain)
-    return domain if shown == domain else f"{domain} ({clean(shown, 100)})"
+    unicode = to_unicode(domain)
+    return shown(domain) if unicode == domain else f"{shown(domain)} ({shown(unicode, 100)})"
 
 
 def _by_kind(changes: Changes) -> list[tuple[str, tuple[Change, ...]]]:
@@ -107,14 +102,14 @@ def _level(change: Change) -> str:
 def alert_subject(changes: Changes, *, scan: ScanInfo) -> str:
     """A mail subject: ``lookalike: 2 new, 1 escalated (scan 12)``."""
     this = f" (scan {scan.id})" if scan.id is not None else ""
-    return clean(f"lookalike: {_counts(changes)}{this}", 200)
+    return shown(f"lookalike: {_counts(changes)}{this}", 200)
 
 
 def alert_text(changes: Changes, *, scan: ScanInfo, report: str | None) -> str:
     """The plain-text alert: a summary line, the report path, then every change with what changed."""
     lines = [f"lookalike: {_counts(changes)}{_since(changes, scan)}."]
     if report:
-        lines.append(f"Report: {clean(report, 1000)}")
+        lines.append(f"Report: {shown(report, 1000)}")
     for heading, group in _by_kind(changes):
         if not group:
             continue
@@ -125,14 +120,14 @@ def alert_text(changes: Changes, *, scan: ScanInfo, report: str | None) -> str:
                 f"  {display_name(change.domain)}  (lookalike of {change.protected}"
                 f"{', ' + level if level else ''})"
             )
-            lines += [f"    - {clean(what)}" for what in change.what]
+            lines += [f"    - {shown(what, MAX_LINE)}" for what in change.what]
     if changes.suppressed:
-        shown = ", ".join(changes.suppressed[:NAMES_IN_SUMMARY])
+        names = shown(", ".join(changes.suppressed[:NAMES_IN_SUMMARY]))
         more = len(changes.suppressed) - NAMES_IN_SUMMARY
         lines += [
             "",
             f"Left out ({len(changes.suppressed)}: flapping, unconfirmed, or triaged and unchanged): "
-            f"{shown}{f' and {more} more' if more > 0 else ''}",
+            f"{names}{f' and {more} more' if more > 0 else ''}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -150,7 +145,7 @@ def _slack_summary(changes: Changes, *, scan: ScanInfo, report: str | None) -> s
         more = len(group) - NAMES_IN_SUMMARY
         parts.append(f"{heading}: {', '.join(items)}{f' and {more} more' if more > 0 else ''}.")
     if report:
-        parts.append(f"Report: {clean(report, 1000)}")
+        parts.append(f"Report: {shown(report, 1000)}")
     return slack_escape(" ".join(parts))
 
 
@@ -184,7 +179,7 @@ def alert_payload(changes: Changes, *, scan: ScanInfo, report: str | None) -> di
                 "protected": change.protected,
                 "before": codec.encode(change.before),
                 "after": codec.encode(change.after),
-                "what": [clean(w) for w in change.what],
+                "what": [shown(w, MAX_LINE) for w in change.what],
             }
             for change in changes.all
         ],
@@ -268,7 +263,7 @@ def build_message(
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Subject"] = clean(subject, 250)
+    message["Subject"] = shown(subject, 250)
     message["Date"] = format_datetime(when or datetime.now(UTC))
     # make_msgid() would ask the resolver for this host's FQDN; the sender's domain needs no lookup.
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or "lookalike.invalid")

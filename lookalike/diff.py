@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
-from lookalike.export import primary_smtp, primary_web
 from lookalike.model import (
     Change,
     ChangeKind,
@@ -40,6 +39,7 @@ from lookalike.model import (
     TriageMark,
     WebFacts,
 )
+from lookalike.text import clean
 
 EXPIRY_WARNING: Final = timedelta(days=30)
 """A registration ending within this long of the scan is worth a line ("expires soon")."""
@@ -57,6 +57,10 @@ suspended, a name moving to another registrar)."""
 
 MAX_TEXT: Final = 100
 """Hostile text (SPF records, registrar names) is cut to this many characters in a line."""
+
+FLAP_WINDOW: Final = 4
+"""Observations of a name looked back on to tell a flapping name (exists, absent, exists ...) from a
+real change (``flapping``; ``lookalike.changes`` reads that many scans back from the store)."""
 
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
 NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
@@ -155,7 +159,9 @@ def compare(
     )
 
 
-def flapping(history: Mapping[str, Sequence[Existence]], *, window: int = 4, flips: int = 2) -> set[str]:
+def flapping(
+    history: Mapping[str, Sequence[Existence]], *, window: int = FLAP_WINDOW, flips: int = 2
+) -> set[str]:
     """Names that went between exists and absent at least ``flips`` times in their last ``window``
     observations (oldest first, the current scan included). Unknown observations are skipped: a
     timeout is not a flip. A name registered once (absent, exists) flips once and is not flapping."""
@@ -359,7 +365,7 @@ def _smtp_state(finding: Finding) -> SmtpFacts | _Unknowable | None:
     """The mail host that decides; None when there is provably none; unknowable otherwise."""
     outcome = finding.evidence.smtp
     if outcome.status is Status.OK:
-        return primary_smtp(outcome)
+        return finding.evidence.primary_smtp
     dns = finding.evidence.dns.value
     if outcome.status is Status.SKIPPED and dns is not None and dns.mail_route in _NO_MAIL_SERVER:
         return None
@@ -391,7 +397,7 @@ def _smtp_differences(
 def _web_state(finding: Finding) -> WebFacts | _Unknowable | None:
     outcome = finding.evidence.web
     if outcome.status is Status.OK:
-        return primary_web(outcome)
+        return finding.evidence.primary_web
     dns = finding.evidence.dns.value
     if outcome.status is Status.SKIPPED and dns is not None and not (dns.a or dns.aaaa or dns.cname):
         return None
@@ -451,8 +457,7 @@ def _summary(finding: Finding) -> list[str]:
             lines.append(f"registrar: {_short(reg.value.registrar)}")
         if reg.value.created:
             lines.append(f"created: {_day(reg.value.created)}")
-    smtp = _smtp_state(finding)
-    if isinstance(smtp, SmtpFacts) and smtp.accepts_any_recipient:
+    if finding.evidence.catch_all:
         lines.append("catch-all: accepts mail for any address")
     web = _web_state(finding)
     if isinstance(web, WebFacts) and web.status is not None:
@@ -527,10 +532,8 @@ def _norm(text: str) -> str:
 
 
 def _short(text: str) -> str:
-    """Hostile text made one bounded line: control characters become spaces."""
-    flat = "".join(ch if ch.isprintable() else " " for ch in text)
-    flat = " ".join(flat.split())
-    return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1] + "…"
+    """Hostile text kept as one bounded line (``text.clean``)."""
+    return clean(text, MAX_TEXT)
 
 
 def _utc(when: datetime) -> datetime:

@@ -116,6 +116,12 @@ class Limits:
     registry_qps: float = 1.0
     """RDAP/WHOIS questions per second to one server."""
     registry_timeout: float = 10.0
+    """Seconds to wait for one RDAP/WHOIS answer."""
+    registry_deadline: float = 300.0
+    """Seconds one name's registration lookup may take in all: requests, referrals, the queue for a
+    busy server and every wait (rate limits, Retry-After) included. Past it the answer is unknown."""
+    registry_scan_deadline: float = 21600.0
+    """Seconds of registration lookups in one scan, from its first: past it every lookup is unknown."""
     probe_concurrency: int = 32
     """SMTP and HTTP probes in flight at once (one per host at a time)."""
     probe_timeout: float = 10.0

@@ -17,9 +17,10 @@ is one flat object, so ``jq '.findings[] | select(.mail_route == "mx") | .domain
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +48,7 @@ from lookalike.model import (
     Technique,
     WebFacts,
 )
+from lookalike.text import csv_cell, escape_json
 
 SCHEMA_VERSION = 1
 
@@ -54,10 +56,13 @@ REGISTRATION_FIELDS = (
     "source", "server", "registrar", "registrar_iana_id", "created", "expires", "updated",
     "status", "nameservers", "registrant", "abuse", "raw",
 )  # fmt: skip
-SMTP_FIELDS = ("host", "address", "port", "banner", "starttls", "size_limit", "accepts_any_recipient", "code")
+SMTP_FIELDS = (
+    "host", "address", "port", "banner", "starttls", "size_limit", "accepts_any_recipient", "code",
+    "verdict", "enhanced_code", "reason",
+)  # fmt: skip
 WEB_FIELDS = (
     "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
-    "login_form", "redirects_to_protected", "tls",
+    "login_form", "redirects_to_protected", "tls", "visible_text", "script_redirect",
 )  # fmt: skip
 
 
@@ -70,30 +75,12 @@ def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) 
     return out
 
 
-def primary_smtp(outcome: Outcome[tuple[SmtpFacts, ...]]) -> SmtpFacts | None:
-    """The probe that decides: the first host that answered RCPT, else the first host tried."""
-    hosts = outcome.value or ()
-    for facts in hosts:
-        if facts.accepts_any_recipient is not None:
-            return facts
-    return hosts[0] if hosts else None
-
-
-def primary_web(outcome: Outcome[tuple[WebFacts, ...]]) -> WebFacts | None:
-    """The probe that decides: the first that got an HTTP status (https is tried first)."""
-    probes = outcome.value or ()
-    for facts in probes:
-        if facts.status is not None:
-            return facts
-    return probes[0] if probes else None
-
-
 def finding_record(finding: Finding) -> dict[str, Any]:
     """One finding as the flat object of the scan JSON."""
     cand, ev, score = finding.candidate, finding.evidence, finding.score
     dns = ev.dns.value or DnsFacts(existence=ev.existence)
-    smtp = primary_smtp(ev.smtp)
-    web = primary_web(ev.web)
+    smtp = ev.primary_smtp
+    web = ev.primary_web
     smtp_obj = _outcome_object(ev.smtp, smtp, SMTP_FIELDS)
     smtp_obj["hosts"] = codec.encode(ev.smtp.value or ())
     web_obj = _outcome_object(ev.web, web, WEB_FIELDS)
@@ -189,55 +176,56 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
     return Finding(cand, evidence, score)
 
 
-def scan_document(
-    result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None
-) -> dict[str, Any]:
-    """The whole scan as the scan JSON document; with the registration plan and the changes since the
-    previous scan when the scan produced them (``plan`` and ``changes``, null otherwise)."""
+def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict[str, Any]:
+    """The whole scan as the scan JSON document: the registration plan the scan made (``plan``, from
+    ``ScanInfo.plan``; kept out of ``scan``) and the changes since the previous scan when there are
+    some (``changes``, null otherwise)."""
+    info = codec.encode(result.info)
+    info.pop("plan", None)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "lookalike",
-        "scan": codec.encode(result.info),
+        "scan": info,
         "references": codec.encode(result.references),
         "findings": [finding_record(f) for f in result.findings],
-        "plan": codec.encode(plan),
+        "plan": codec.encode(result.info.plan),
         "changes": codec.encode(changes) if changes is not None else None,
     }
 
 
-def load_advice(data: Mapping[str, Any]) -> tuple[tuple[PlanItem, ...], Changes | None]:
-    """The plan and the changes a scan JSON document carries (empty for documents without them).
-    Raises ``ValueError`` when they are damaged."""
+def load_changes(data: Mapping[str, Any]) -> Changes | None:
+    """The changes a scan JSON document carries (None for documents without them). Raises
+    ``ValueError`` when they are damaged."""
     try:
-        plan: tuple[PlanItem, ...] = codec.decode(tuple[PlanItem, ...], data.get("plan") or [])
         raw = data.get("changes")
-        changes = codec.decode(Changes, raw) if raw else None
+        return codec.decode(Changes, raw) if raw else None
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"the scan JSON document's plan or changes are damaged: {exc}") from exc
-    return plan, changes
+        raise ValueError(f"the scan JSON document's changes are damaged: {exc}") from exc
 
 
 def load_document(data: Mapping[str, Any]) -> ScanResult:
-    """Read a scan JSON document back. Raises ``ValueError`` when it is not one."""
+    """Read a scan JSON document back, with its plan. Raises ``ValueError`` when it is not one."""
     if not isinstance(data, Mapping) or data.get("tool") != "lookalike" or "findings" not in data:
         raise ValueError("not a lookalike scan JSON document")
     version = data.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ValueError(f"scan JSON schema_version {version!r} is newer than this lookalike reads")
     try:
+        info: ScanInfo = codec.decode(ScanInfo, data["scan"])
+        plan: tuple[PlanItem, ...] = codec.decode(tuple[PlanItem, ...], data.get("plan") or [])
         return ScanResult(
-            info=codec.decode(ScanInfo, data["scan"]),
+            info=dataclasses.replace(info, plan=plan),
             references=codec.decode(tuple[Reference, ...], data.get("references", [])),
             findings=tuple(load_record(r) for r in data["findings"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
-def dumps(result: ScanResult, *, plan: Sequence[PlanItem] = (), changes: Changes | None = None) -> str:
+def dumps(result: ScanResult, *, changes: Changes | None = None) -> str:
     """The scan JSON document as text."""
-    document = scan_document(result, plan=plan, changes=changes)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    document = scan_document(result, changes=changes)
+    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -247,25 +235,6 @@ CSV_COLUMNS = (
     "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
 )  # fmt: skip
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "＝", "＋", "－", "＠")
-"""What a spreadsheet may read as the start of a formula (OWASP "CSV injection"), including the
-full-width forms some spreadsheets fold to ASCII."""
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will evaluate: text starting a formula gets a leading ``'``.
-
-    Leading spaces do not hide a formula: ``" =cmd"`` is quoted too, since some spreadsheets trim.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    if text.lstrip(" \u00a0\u3000").startswith(_FORMULA_START) or text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def csv_row(finding: Finding) -> list[str]:
@@ -287,7 +256,7 @@ def csv_row(finding: Finding) -> list[str]:
         "login_form": rec["web"]["login_form"],
         "reasons": "; ".join(rec["reasons"]),
     }
-    return [safe_cell(values.get(col)) for col in CSV_COLUMNS]
+    return [csv_cell(values.get(col)) for col in CSV_COLUMNS]
 
 
 def to_csv(findings: Iterable[Finding]) -> str:
@@ -316,7 +285,7 @@ def to_jsonl(result: ScanResult) -> str:
             obj.pop("hosts", None)
             obj.pop("probes", None)
             rec[key] = obj
-        lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
+        lines.append(escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -358,16 +327,15 @@ def _epoch_ms(value: datetime) -> int:
 
 
 def _cef_name(finding: Finding) -> str:
-    rec_smtp = finding.evidence.smtp.value or ()
-    dns = finding.evidence.dns.value
-    route = dns.mail_route if dns else MailRoute.UNKNOWN
-    if finding.evidence.existence is Existence.UNKNOWN:
+    evidence = finding.evidence
+    dns = evidence.dns.value
+    if evidence.existence is Existence.UNKNOWN:
         return "Lookalike domain could not be checked"
     if dns is not None and dns.wildcard:
         return "Lookalike domain exists through a wildcard"
-    if route in (MailRoute.MX, MailRoute.IMPLICIT):
-        if any(h.accepts_any_recipient for h in rec_smtp):
-            return "Lookalike domain accepts mail for any recipient"
+    if evidence.catch_all:
+        return "Lookalike domain accepts mail for any recipient"
+    if evidence.receives_mail:
         return "Lookalike domain can receive mail"
     return "Lookalike domain exists"
 

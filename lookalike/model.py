@@ -3,6 +3,12 @@
 Nothing here does I/O or imports another lookalike module. Facts (``Evidence``) and judgement
 (``Score``) stay apart, so stored history can be re-scored when the rules improve.
 
+The judgements every layer shares are written once, here, as properties of the facts they judge:
+``Evidence.receives_mail``, ``Evidence.catch_all``, ``Evidence.primary_smtp``/``primary_web`` (the
+probe that decides) and ``Finding.ours``/``Finding.settled`` (whose it is, with the analyst's mark
+and the configuration). Scoring, the summary, the report, alerts, the plan, the audit, the
+blocklist, the diff and the exports ask these and never decide again on their own.
+
 How a network answer becomes a status (every I/O module maps onto exactly these)::
 
     Status
@@ -21,6 +27,7 @@ How a network answer becomes a status (every I/O module maps onto exactly these)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -135,6 +142,14 @@ class Triage(StrEnum):
     WATCH = "watch"
 
 
+class Holding(StrEnum):
+    """Why a lookalike counts as the organisation's own (``Finding.ours``), strongest first."""
+
+    TRIAGED = "triaged owned"  # an analyst marked it owned
+    LISTED = "listed as owned"  # the configuration lists it, or a name it sits under
+    SCORED = "matches the protected domain"  # scoring judged it ours (``Score.owner``)
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One lookalike name of one protected domain."""
@@ -242,6 +257,22 @@ class Registration:
     """The response as received (capped), for a human to read."""
 
 
+class SmtpVerdict(StrEnum):
+    """How one mail host's replies were read (docs/probes.md: reading the replies).
+
+    Only ``catch-all`` and ``rejects-unknown`` answer the question "does it take mail for any
+    address?"; every other reading leaves ``SmtpFacts.accepts_any_recipient`` None (unknown).
+    """
+
+    CATCH_ALL = "catch-all"  # RCPT 2xx for a made-up recipient: mail to any address is collected
+    REJECTS_UNKNOWN = "rejects-unknown"  # RCPT 5.1.x (or a bare 5xx): only real addresses get mail
+    NOT_SERVED = "not-served"  # relay denied (554 5.7.1, 454 4.7.1), 5.1.2, 5.1.10: not this host's name
+    REFUSED = "refused"  # a 5xx about something other than the address: policy (5.7.x), a blocklist ...
+    HELO_REFUSED = "helo-refused"  # our HELO name was refused, at EHLO or at RCPT (smtpd_delay_reject)
+    DEFERRED = "deferred"  # 4xx: a temporary failure (greylisting, a busy back end)
+    UNFINISHED = "unfinished"  # the dialogue ended before an answer: a stall, a drop, a 421
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpFacts:
     """What one mail host said to us. No message is ever sent."""
@@ -258,6 +289,12 @@ class SmtpFacts:
     """The reply code to ``RCPT TO``."""
     transcript: tuple[str, ...] = ()
     """What was said, both ways, trimmed."""
+    verdict: SmtpVerdict | None = None
+    """How the deciding reply was read; None when nothing was read (and in scans made before it)."""
+    enhanced_code: str | None = None
+    """The RFC 3463 enhanced status code of the deciding reply (``"5.1.1"``); None for a bare reply."""
+    reason: str = ""
+    """The reading in words, quoting the deciding reply: what a report says about this host."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +323,21 @@ class WebFacts:
     login_form: bool = False
     redirects_to_protected: bool = False
     tls: TlsFacts | None = None
+    visible_text: int | None = None
+    """Characters of text a visitor would see on the last page fetched (outside tags, scripts,
+    styles and ``noscript``), counted up to 10,000; None when not measured (scans made before it)."""
+    script_redirect: str = ""
+    """Where a literal ``location = "..."`` or ``location.replace("...")`` in the page's inline script
+    sends the visitor (an absolute URL), read without running the script; empty when there is none."""
+
+    @property
+    def has_content(self) -> bool:
+        """True when the page shows something of its own: a title or visible text (a page made only
+        of script shows neither). Unmeasured pages (older scans) count as having content."""
+        return bool(self.title) or self.visible_text is None or self.visible_text > 0
+
+
+_RECEIVING = (MailRoute.MX, MailRoute.IMPLICIT)
 
 
 def skipped(detail: str = "") -> Outcome[T]:
@@ -310,6 +362,55 @@ class Evidence:
         if self.dns.status is Status.ABSENT:
             return Existence.ABSENT
         return Existence.UNKNOWN
+
+    # --- judgements: each written once, here --------------------------------------------------
+
+    @property
+    def exists_on_its_own(self) -> bool:
+        """The name exists with records of its own: not only through its zone's or its TLD's
+        wildcard, and not ICANN's name-collision answer (127.0.53.53 is a warning, not a host)."""
+        facts = self.dns.value
+        return (
+            facts is not None
+            and facts.existence is Existence.EXISTS
+            and not facts.wildcard
+            and not facts.name_collision
+        )
+
+    @property
+    def receives_mail(self) -> bool:
+        """Mail sent to the name is delivered somewhere: it exists on its own and has MX records that
+        are not a null MX or, without MX, an address (implicit MX, RFC 5321 section 5.1)."""
+        facts = self.dns.value
+        return self.exists_on_its_own and facts is not None and facts.mail_route in _RECEIVING
+
+    @property
+    def mail_unknown(self) -> bool:
+        """It exists on its own but the MX question went unanswered: it may receive mail."""
+        facts = self.dns.value
+        return self.exists_on_its_own and facts is not None and facts.mail_route is MailRoute.UNKNOWN
+
+    @property
+    def catch_all(self) -> bool:
+        """A mail server of the name accepted a made-up recipient and the name receives mail: whatever
+        is sent to any address there is collected. Any host's 2xx counts (the probe stops at the
+        first definitive answer, so at most one host has one)."""
+        return self.receives_mail and any(h.accepts_any_recipient is True for h in self.smtp.value or ())
+
+    @property
+    def primary_smtp(self) -> SmtpFacts | None:
+        """The mail host that decides: the first whose answer decided (RCPT 2xx or 5.1.x), else the
+        most preferred one that talked, else the first one tried."""
+        hosts = self.smtp.value or ()
+        decided = next((h for h in hosts if h.accepts_any_recipient is not None), None)
+        talked = next((h for h in hosts if h.banner or h.code is not None), None)
+        return decided or talked or (hosts[0] if hosts else None)
+
+    @property
+    def primary_web(self) -> WebFacts | None:
+        """The web probe that decides: the first that got an HTTP status (https is tried first)."""
+        probes = self.web.value or ()
+        return next((p for p in probes if p.status is not None), probes[0] if probes else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +443,27 @@ class Finding:
     evidence: Evidence
     score: Score
 
+    def ours(self, mark: TriageMark | None = None, owned: Collection[str] = ()) -> Holding | None:
+        """Why the organisation holds this lookalike, or None when it does not as far as anyone knows.
+
+        An analyst's mark decides first: ``owned`` makes it ours, any other mark (benign, malicious,
+        watch) makes it not ours, whatever the scan guessed. Then the configuration: the name, or a
+        name it sits under, is listed in ``owned``. Then scoring's comparison with the protected
+        domain (``Score.owner``)."""
+        if mark is not None:
+            return Holding.TRIAGED if mark.state is Triage.OWNED else None
+        if owned:
+            names = {self.candidate.domain, self.candidate.apex} - {""}
+            listed = {o.strip().rstrip(".").lower() for o in owned} - {""}
+            if any(n == o or n.endswith("." + o) for n in names for o in listed):
+                return Holding.LISTED
+        return Holding.SCORED if self.score.owner is Owner.OURS else None
+
+    def settled(self, mark: TriageMark | None = None, owned: Collection[str] = ()) -> bool:
+        """Nothing to act on: it is ours (``ours``), or an analyst triaged it benign. Alerts'
+        ``--fail-on`` levels and the blocklist leave settled lookalikes out."""
+        return (mark is not None and mark.state is Triage.BENIGN) or self.ours(mark, owned) is not None
+
 
 @dataclass(frozen=True, slots=True)
 class TriageMark:
@@ -367,7 +489,7 @@ class ProtectedSummary:
 
 @dataclass(frozen=True, slots=True)
 class ScanInfo:
-    """What a scan was asked to do and how it went."""
+    """What a scan was asked to do, how it went, and the plan it made."""
 
     id: int | None
     """The store's scan id; None when the scan was not stored."""
@@ -382,6 +504,13 @@ class ScanInfo:
     protected: tuple[ProtectedSummary, ...] = ()
     interrupted: bool = False
     """True when the scan stopped early (Ctrl-C, a fatal error); the findings are what was done."""
+    key: str = ""
+    """What makes two scans "the same scan": the protected names and the settings that shape the
+    candidates. ``--resume`` and the changes since the previous scan match on it; empty for scans
+    stored before it was kept (they are compared with the previous complete scan, whatever it was)."""
+    plan: tuple[PlanItem, ...] = ()
+    """The defensive-registration plan the scan made, with the registry's answers as they were then:
+    kept with the scan, so its report shows the same plan however often it is re-rendered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,6 @@ def write_outputs(
         )
     js = None
     if json_path is not None:
-        js = write_atomic(json_path, export.dumps(run.result, plan=run.plan, changes=changes))
+        js = write_atomic(json_path, export.dumps(run.result, changes=changes))
     cs = write_atomic(csv_path, export.to_csv(run.result.findings)) if csv_path is not None else None
     return Written(report=html, json=js, csv=cs)

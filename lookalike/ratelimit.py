@@ -1,13 +1,26 @@
 """Rate limits: a token bucket per remote server, so no resolver or registry gets more than its share.
 
-Pure asyncio; the clock is injectable so tests can check rates without sleeping.
+No server sets our clock. A server's wish to be left alone (``defer``, from a ``Retry-After``) holds
+that server back for ``MAX_DEFER`` at most, and a caller says how long it is willing to wait: with a
+``deadline`` (the lookup's), and with ``patience`` (how long a server's own hold is worth waiting out).
+``acquire`` then answers False at once, taking nothing, instead of sleeping toward either.
+
+Pure asyncio; the clock is injectable so tests can check rates without sleeping. Deadlines are times
+on that clock (``time.monotonic`` by default, the event loop's own clock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+PATIENCE = 10.0
+"""Seconds of a server's own hold (Retry-After) worth waiting out; a longer one is not waited for."""
+MAX_DEFER = 300.0
+"""The longest a server's ``Retry-After`` (or any other deferral) holds back requests to it: minutes,
+never the days a hostile server asks for."""
 
 
 class TokenBucket:
@@ -24,6 +37,7 @@ class TokenBucket:
         self._clock = clock
         self._tokens = self.burst
         self._stamp = clock()
+        self._held_until = 0.0
         self._lock = asyncio.Lock()
 
     @property
@@ -35,24 +49,56 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    async def acquire(self) -> None:
-        """Wait until a token is free, then take it."""
-        if self.unlimited:
-            return
+    def held(self) -> float:
+        """Seconds the server's own hold (``defer``) still has to run (0 when there is none)."""
+        return max(0.0, self._held_until - self._clock())
+
+    def wait(self) -> float:
+        """Seconds until a request may go: the server's hold, else the time to the next token."""
+        held = self.held()
+        if held > 0 or self.unlimited:
+            return held
+        self._refill()
+        return max(0.0, (1.0 - self._tokens) / self.rate)
+
+    async def acquire(self, *, deadline: float | None = None, patience: float | None = None) -> bool:
+        """Wait until a request may go, take its token, and return True.
+
+        Returns False at once, taking nothing, when the wait would pass ``deadline`` (a time on this
+        bucket's clock) or when the server's own hold (``defer``) has more than ``patience`` seconds to
+        run: a server that asks for more than the caller will give is not waited for at all.
+        """
+        if self.unlimited and self._held_until <= self._clock():
+            return True
         async with self._lock:
-            self._refill()
             # A loop, not one sleep: a Retry-After (``defer``) may arrive while we wait.
-            while self._tokens < 1.0:
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+            while True:
+                now = self._clock()
+                held = self._held_until - now
+                if held > 0:
+                    if (patience is not None and held > patience) or (
+                        deadline is not None and now + held > deadline
+                    ):
+                        return False
+                    await asyncio.sleep(held)
+                    continue
+                if self.unlimited:
+                    return True
                 self._refill()
-            self._tokens -= 1.0
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return True
+                wait = (1.0 - self._tokens) / self.rate
+                if deadline is not None and now + wait > deadline:
+                    return False
+                await asyncio.sleep(wait)
 
     def defer(self, seconds: float) -> None:
-        """Spend the next ``seconds`` worth of tokens: honours a server's ``Retry-After``."""
-        if self.unlimited or seconds <= 0:
+        """Hold every request to this server back ``seconds`` from now (``MAX_DEFER`` at most): honours a
+        server's ``Retry-After`` without letting it hold us for days. Holds do not add up."""
+        if not seconds > 0:
             return
-        self._refill()
-        self._tokens -= seconds * self.rate
+        self._held_until = max(self._held_until, self._clock() + min(seconds, MAX_DEFER))
 
 
 class PerKeyLimits:
@@ -74,3 +120,21 @@ class PerKeyLimits:
         if key not in self._buckets:
             self._buckets[key] = TokenBucket(self.rate, self.burst)
         return self._buckets[key]
+
+    @asynccontextmanager
+    async def turn(
+        self, key: str, *, deadline: float | None = None, patience: float | None = PATIENCE
+    ) -> AsyncIterator[str]:
+        """Hold ``key``'s concurrency slot and take its rate token for one request. Yields "" when the
+        request may go, else why not (the server's hold is longer than ``patience``, or the wait would
+        pass ``deadline``): the caller then sends nothing."""
+        async with self.semaphore(key):
+            bucket = self.bucket(key)
+            if await bucket.acquire(deadline=deadline, patience=patience):
+                yield ""
+                return
+            held = bucket.held()
+            if patience is not None and held > patience:
+                yield f"{key} asked us to wait {held:.0f} s more (Retry-After); not waiting"
+            else:
+                yield f"{key} holds requests back {bucket.wait():.0f} s, past this lookup's deadline"

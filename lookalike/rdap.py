@@ -8,13 +8,21 @@ How a question ends::
     HTTP 404 ....................................... ABSENT
     HTTP 429 ....................................... Retry-After honoured once if short, else REFUSED
     HTTP 5xx, other statuses, connection refused ... REFUSED
+    the server's Retry-After runs past the deadline  REFUSED   (at once: we do not sleep toward it)
     no answer within Limits.registry_timeout ....... TIMEOUT
-    malformed JSON, not a domain object, too big ... ERROR
+    a redirect to a private address ................ SKIPPED   (with the reason; --allow-private lifts it)
+    malformed JSON, not a domain object, too big ... ERROR     (a compressed body is cut as it inflates)
+
+No server sets our clock: a ``Retry-After`` holds that server's next requests back for minutes at
+most (``ratelimit.MAX_DEFER``), and every wait counts against the lookup's deadline. Addresses a
+registry's answer chooses (a redirect to another host, the registrar's ``related`` link) pass the
+address guard (``addresses.guard``); the bootstrap's servers are configuration.
 
 Must not: resolve a host name with the system resolver. A server's name is resolved with the
 ``Resolve`` the caller gives and the request goes to that address, with the name in the Host header
 and in TLS SNI (so certificates are still checked against the name). Must not print, and must not
-raise across the I/O boundary: every network failure is an ``Outcome``.
+raise across the I/O boundary: every network failure is an ``Outcome``. Must not read more than a
+bounded number of bytes of any file or answer.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ import asyncio
 import email.utils
 import json
 import re
+import time
+import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,21 +43,22 @@ from typing import Any
 
 import httpx
 
-from lookalike.addresses import is_ip
+from lookalike.addresses import guard, is_ip
 from lookalike.datafiles import RDAP_BOOTSTRAP, TLDS, data_path, install
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Contact, Outcome, Registration, Status
-from lookalike.ratelimit import PerKeyLimits
-from lookalike.whois import (
-    Resolve,
+from lookalike.ratelimit import PATIENCE, PerKeyLimits
+from lookalike.registrydates import parse_date
+from lookalike.registrytext import (
     clean_raw,
     clean_value,
     merge_registrations,
     normalise_nameserver,
     normalise_status,
-    parse_date,
+    read_bounded,
 )
+from lookalike.whois import Resolve
 
 IANA_RDAP_URL = "https://data.iana.org/rdap/dns.json"
 IANA_TLDS_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
@@ -56,10 +66,14 @@ IANA_TLDS_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
 RDAP_MEDIA_TYPE = "application/rdap+json"
 MAX_DOCUMENT = 2 * 1024 * 1024
 """Bytes read of one RDAP answer; a larger one is an error (a domain object is a few KiB)."""
+MAX_BOOTSTRAP = 4 * 1024 * 1024
+"""Bytes read of an RDAP bootstrap file (IANA's is about 100 KiB); a larger one is refused."""
 MAX_DOWNLOAD = 16 * 1024 * 1024
 """Bytes read of a data file ``update-data`` fetches (IANA's bootstrap is about 100 KiB)."""
-RETRY_AFTER_CAP = 10.0
-"""Seconds of ``Retry-After`` we wait out once; a longer wish makes the answer REFUSED."""
+RETRY_AFTER_CAP = PATIENCE
+"""Seconds of ``Retry-After`` we wait out once; a longer wish makes the answer REFUSED, and every
+request to that server is refused at once while the server's hold (``ratelimit.MAX_DEFER`` at most)
+lasts."""
 MAX_REDIRECTS = 3
 MIN_TLDS = 1000
 """A TLD list with fewer entries than this is not IANA's (the root zone holds well over a thousand)."""
@@ -88,10 +102,9 @@ class Bootstrap:
         """Read a bootstrap file; ``None`` reads the refreshed copy or the snapshot in the package.
         Raises ``LookalikeError`` when the file is unreadable or not a bootstrap."""
         source = path if path is not None else data_path(RDAP_BOOTSTRAP)
+        raw = read_bounded(source, MAX_BOOTSTRAP, what="the RDAP bootstrap")
         try:
-            data = json.loads(source.read_bytes())
-        except OSError as exc:
-            raise LookalikeError(f"cannot read the RDAP bootstrap {source}: {exc.strerror or exc}") from exc
+            data = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise LookalikeError(f"the RDAP bootstrap {source} is not valid JSON: {exc}") from exc
         return cls.parse(data, str(source))
@@ -155,9 +168,10 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
     """An RDAP domain object as a ``Registration``. Pure.
 
     Raises ``ValueError`` when ``data`` is not a domain object (an RDAP error response, an entity,
-    anything else). Redacted values (removed, emptied, or replaced by a placeholder) become None.
-    The latest of the ``registration`` and ``reregistration`` events is ``created``: a name dropped and
-    registered again is new.
+    anything else), and nothing else whatever JSON it is given. Redacted values (removed, emptied, or
+    replaced by a placeholder) become None. The latest of the ``registration`` and ``reregistration``
+    events is ``created``: a name dropped and registered again is new. ``last changed`` is ``updated``
+    (or CZ.NIC's non-standard ``last update``); a registrar known only by its handle is named by it.
     """
     if not isinstance(data, Mapping):
         raise ValueError(f"an RDAP answer must be a JSON object, not {type(data).__name__}")
@@ -182,10 +196,11 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
     registrar_name = registrar_id = None
     if registrar is not None:
         card = _vcard(registrar)
-        registrar_name = card.name or card.organization
+        # Some ccTLD registries (CZ.NIC's FRED) name the registrar only by its handle ("REG-...").
+        registrar_name = card.name or card.organization or clean_value(registrar.get("handle"), 120)
         registrar_id = _iana_id(registrar)
 
-    created = expires = updated = None
+    created = expires = updated = late_update = None
     for action, when in _events(data.get("events")):
         if action in ("registration", "reregistration"):
             created = when if created is None or when > created else created
@@ -193,6 +208,11 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
             expires = when
         elif action == "last changed":
             updated = when
+        elif action == "last update":
+            # Non-standard (CZ.NIC): the domain's last change. Not "last update of RDAP database",
+            # which is the server's own clock.
+            late_update = when
+    updated = updated or late_update
 
     statuses = data.get("status")
     status = tuple(
@@ -402,15 +422,27 @@ async def http_get(
     max_bytes: int,
     accept: str = f"{RDAP_MEDIA_TYPE}, application/json;q=0.9",
     max_redirects: int = MAX_REDIRECTS,
+    allow_private: bool = False,
+    from_answer: str = "",
+    trusted: Iterable[str] = (),
 ) -> Outcome[HttpReply]:
-    """GET ``url`` and read at most ``max_bytes`` of its body, following redirects.
+    """GET ``url`` and read at most ``max_bytes`` of its (decoded) body, following redirects.
 
     A host name is resolved with ``resolve`` and the request sent to the address, with the name in
-    the Host header and TLS SNI. Network failures become outcomes: TIMEOUT, REFUSED (cannot connect)
-    or ERROR (a broken exchange). Any HTTP status is OK here: the caller decides what it means.
+    the Host header and TLS SNI. ``url`` itself is configuration (the RDAP bootstrap, ``update-data``'s
+    option) unless ``from_answer`` says which answer chose it ("an RDAP related link"); a redirect to
+    another host or port is always an answer's choice. Those go through ``addresses.guard``: public
+    addresses only unless ``allow_private``, the refusal (SKIPPED) as the outcome's reason. Hosts and
+    ports of the ``trusted`` URLs (configuration) are not guarded: an answer pointing back at the
+    server that gave it leads nowhere new.
+
+    Network failures become outcomes: TIMEOUT, REFUSED (cannot connect) or ERROR (a broken exchange);
+    a body that inflates past ``max_bytes`` is cut there and marked ``truncated``. Any HTTP status is
+    OK here: the caller decides what it means.
     """
     current = url
-    for _ in range(max_redirects + 1):
+    origins = {o for u in trusted if (o := _origin(u)) is not None}
+    for hop in range(max_redirects + 1):
         try:
             parsed = httpx.URL(current)
         except httpx.InvalidURL as exc:
@@ -418,21 +450,17 @@ async def http_get(
         if parsed.scheme not in ("http", "https") or not parsed.host:
             return Outcome(Status.ERROR, None, f"{current[:200]!r} is not an http(s) URL")
         host = parsed.host
-        if is_ip(host):
-            addresses: tuple[str, ...] = (host,)
-        elif host == "localhost":
-            addresses = ("127.0.0.1",)
-        elif resolve is None:
-            return Outcome(Status.ERROR, None, f"no resolver to find the address of {host}")
-        else:
-            found = await resolve(host)
-            if not found.value:
-                status = found.status if found.status.unknown else Status.ERROR
-                why = found.detail or found.status.value
-                return Outcome(status, None, f"cannot find the address of {host}: {why}")
-            addresses = found.value
+        origin = _origin(current)
+        if hop == 0 and not from_answer and origin is not None:
+            origins.add(origin)
+        source = (
+            None if origin in origins else (from_answer if hop == 0 and from_answer else "an RDAP redirect")
+        )
+        addresses = await _addresses(host, resolve, source=source, allow_private=allow_private)
+        if addresses.value is None:
+            return Outcome(addresses.status, None, addresses.detail)
         reply: Outcome[HttpReply] = Outcome(Status.ERROR, None, f"no address for {host}")
-        for address in addresses[:2]:
+        for address in addresses.value[:2]:
             reply = await _get_once(client, parsed, address, accept, max_bytes)
             if reply.status is not Status.REFUSED:
                 break
@@ -440,10 +468,85 @@ async def http_get(
             return reply
         location = reply.value.headers.get("location")
         if reply.value.status in (301, 302, 303, 307, 308) and location:
-            current = str(parsed.join(location.strip()))
+            try:
+                current = str(parsed.join(location.strip()))
+            except httpx.InvalidURL as exc:
+                return Outcome(Status.ERROR, None, f"a redirect to {location[:200]!r}, not a URL: {exc}")
             continue
         return reply
     return Outcome(Status.ERROR, None, f"more than {max_redirects} redirects from {url[:200]}")
+
+
+def _origin(url: str) -> tuple[str, int] | None:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    return parsed.host.lower(), parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+async def _addresses(
+    host: str, resolve: Resolve | None, *, source: str | None, allow_private: bool
+) -> Outcome[tuple[str, ...]]:
+    """Where to send a request for ``host``: configuration (``source`` None) is resolved as it is;
+    a host an answer chose (``source`` says which) passes the address guard."""
+    if source is not None:
+        return await guard(
+            host, resolve=resolve, source=f"{source} to {host[:120]}", allow_private=allow_private
+        )
+    if is_ip(host):
+        return Outcome(Status.OK, (host,))
+    if host == "localhost":
+        return Outcome(Status.OK, ("127.0.0.1",))
+    if resolve is None:
+        return Outcome(Status.ERROR, None, f"no resolver to find the address of {host}")
+    found = await resolve(host)
+    if not found.value:
+        status = found.status if found.status.unknown else Status.ERROR
+        why = found.detail or found.status.value
+        return Outcome(status, None, f"cannot find the address of {host}: {why}")
+    return Outcome(Status.OK, found.value)
+
+
+class _Inflater:
+    """A body's ``Content-Encoding`` undone as it arrives, never producing more than ``limit`` bytes:
+    a small gzip bomb cannot fill memory before the size check (it is cut at the limit)."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.encoding = encoding.strip().lower()
+        self.limit = limit
+        self.size = 0
+        self._raw_deflate = False
+        self._started = False
+        self._z: Any = None
+        if self.encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        elif self.encoding == "deflate":
+            self._z = zlib.decompressobj()
+        elif self.encoding not in ("", "identity"):
+            raise ValueError(f"unsupported Content-Encoding {encoding[:40]!r}")
+
+    def feed(self, chunk: bytes) -> tuple[bytes, bool]:
+        """The decoded bytes of ``chunk`` (at most what is left of ``limit``), and whether the body
+        would go past ``limit``. Raises ``zlib.error`` for a broken stream."""
+        room = self.limit - self.size
+        if self._z is None:
+            out = chunk[: room + 1]
+        else:
+            try:
+                out = self._z.decompress(chunk, room + 1)
+            except zlib.error:
+                if self.encoding != "deflate" or self._started or self._raw_deflate:
+                    raise
+                # "deflate" is sometimes sent without its zlib header (raw deflate).
+                self._raw_deflate = True
+                self._z = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
+                out = self._z.decompress(chunk, room + 1)
+            self._started = True
+        over = len(out) > room or (self._z is not None and bool(self._z.unconsumed_tail))
+        out = out[:room]
+        self.size += len(out)
+        return out, over
 
 
 async def _get_once(
@@ -456,7 +559,7 @@ async def _get_once(
     request = client.build_request(
         "GET",
         url.copy_with(host=address),
-        headers={"Host": url.netloc.decode("ascii"), "Accept": accept},
+        headers={"Host": url.netloc.decode("ascii"), "Accept": accept, "Accept-Encoding": "gzip, deflate"},
         extensions=extensions,
     )
     where = server_key(str(url))
@@ -465,11 +568,14 @@ async def _get_once(
         try:
             body = bytearray()
             truncated = False
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    truncated = True
-                    del body[max_bytes:]
+            try:
+                inflater = _Inflater(response.headers.get("content-encoding", ""), max_bytes)
+            except ValueError as exc:
+                return Outcome(Status.ERROR, None, f"{where}: {exc}")
+            async for chunk in response.aiter_raw():
+                data, truncated = inflater.feed(chunk)
+                body += data
+                if truncated:
                     break
         finally:
             await response.aclose()
@@ -479,6 +585,8 @@ async def _get_once(
         return Outcome(Status.REFUSED, None, f"cannot connect to {where}: {exc}")
     except httpx.HTTPError as exc:
         return Outcome(Status.ERROR, None, f"{where}: {type(exc).__name__}: {exc}")
+    except zlib.error as exc:
+        return Outcome(Status.ERROR, None, f"{where} sent a broken {inflater.encoding} body: {exc}")
     return Outcome(
         Status.OK, HttpReply(str(url), response.status_code, response.headers, bytes(body), truncated)
     )
@@ -490,8 +598,8 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(min(int(text), 10**7))
+    if text.isascii() and text.isdigit():
+        return float(min(int(text[:10]), 10**9))  # what it asks; ratelimit.MAX_DEFER is what we give
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -517,7 +625,10 @@ class RdapClient:
         gate: PerKeyLimits | None = None,
         retry_after_cap: float = RETRY_AFTER_CAP,
         max_bytes: int = MAX_DOCUMENT,
+        allow_private: bool = False,
     ) -> None:
+        """``allow_private`` lets registry answers (redirects, ``related`` links) lead to private and
+        loopback addresses; the bootstrap's own servers are configuration and always reachable."""
         self.bootstrap = bootstrap
         self._limits = limits
         self._client = client
@@ -525,13 +636,15 @@ class RdapClient:
         self._gate = gate or PerKeyLimits(limits.registry_per_server, limits.registry_qps)
         self._retry_after_cap = retry_after_cap
         self._max_bytes = max_bytes
+        self._allow_private = allow_private
         self.requests: Counter[str] = Counter()
         """Requests sent, per server (``host:port``)."""
         self.rate_limited = 0
         """HTTP 429 answers received."""
 
-    async def lookup(self, domain: str) -> Outcome[Registration]:
-        """What RDAP says about ``domain`` (ASCII, lower case)."""
+    async def lookup(self, domain: str, *, deadline: float | None = None) -> Outcome[Registration]:
+        """What RDAP says about ``domain`` (ASCII, lower case). ``deadline`` (``time.monotonic()``) is
+        when this lookup must have ended, waits included: a wait that would pass it is not started."""
         domain = domain.strip().rstrip(".").lower()
         bases = self.bootstrap.urls(domain)
         if not bases:
@@ -541,7 +654,7 @@ class RdapClient:
         url = ""
         for number, base in enumerate(bases, 1):
             url = f"{base}domain/{domain}"
-            answer = await self._document(url)
+            answer = await self._document(url, deadline=deadline)
             if answer.status not in (Status.TIMEOUT, Status.REFUSED) or number == len(bases):
                 break
         if answer.value is None:
@@ -554,62 +667,73 @@ class RdapClient:
         detail = ""
         link = registrar_link(data)
         if link and link.rstrip("/").lower() != url.rstrip("/").lower():
-            registrar, detail = await self._registrar(link)
+            registrar, detail = await self._registrar(link, url, deadline)
             if registrar is not None:
                 registration = merge_registrations(registration, registrar)
         return Outcome(Status.OK, registration, detail)
 
-    async def _registrar(self, url: str) -> tuple[Registration | None, str]:
+    async def _registrar(
+        self, url: str, registry_url: str, deadline: float | None
+    ) -> tuple[Registration | None, str]:
         """The registrar's view of the domain, or why there is none (the registry's answer stands)."""
-        answer = await self._document(url)
+        shown = url[:200]
+        related = "the registry's RDAP related link"
+        answer = await self._document(url, deadline=deadline, from_answer=related, trusted=(registry_url,))
         if answer.value is None:
-            return None, f"registrar RDAP {url}: {answer.status.value}: {answer.detail}"
+            return None, f"registrar RDAP {shown}: {answer.status.value}: {answer.detail}"
         data, text = answer.value
         try:
             return replace(parse_rdap(data, url), raw=clean_raw(text)), ""
         except ValueError as exc:
-            return None, f"registrar RDAP {url}: {exc}"
+            return None, f"registrar RDAP {shown}: {exc}"
 
-    @asynccontextmanager
-    async def _turn(self, key: str) -> AsyncIterator[None]:
-        """Wait for this server's concurrency slot and rate token; count the request."""
-        async with self._gate.semaphore(key):
-            await self._gate.bucket(key).acquire()
-            self.requests[key] += 1
-            yield
+    def _timeout(self, deadline: float | None) -> float:
+        limit = self._limits.registry_timeout
+        return limit if deadline is None else max(0.0, min(limit, deadline - time.monotonic()))
 
-    async def _document(self, url: str) -> Outcome[tuple[dict[str, Any], str]]:
+    async def _document(
+        self, url: str, *, deadline: float | None, from_answer: str = "", trusted: Iterable[str] = ()
+    ) -> Outcome[tuple[dict[str, Any], str]]:
         """GET one RDAP document: the decoded JSON object and its text, or why not."""
         key = server_key(url)
         for attempt in (1, 2):
-            async with self._turn(key):
+            async with self._gate.turn(key, deadline=deadline, patience=self._retry_after_cap) as refusal:
+                if refusal:
+                    return Outcome(Status.REFUSED, None, refusal)
+                self.requests[key] += 1
                 try:
-                    async with asyncio.timeout(self._limits.registry_timeout):
+                    async with asyncio.timeout(self._timeout(deadline)):
                         got = await http_get(
-                            self._client, url, resolve=self._resolve, max_bytes=self._max_bytes
+                            self._client,
+                            url,
+                            resolve=self._resolve,
+                            max_bytes=self._max_bytes,
+                            allow_private=self._allow_private,
+                            from_answer=from_answer,
+                            trusted=trusted,
                         )
                 except TimeoutError:
-                    limit = self._limits.registry_timeout
+                    limit = self._timeout(deadline)
                     return Outcome(Status.TIMEOUT, None, f"{key} did not answer in {limit:g} s")
             if got.value is None:
                 return Outcome(got.status, None, got.detail)
             reply = got.value
             wait = retry_after(reply.headers.get("retry-after"))
             if reply.status in (429, 503) and wait is not None:
-                # Every request to this server waits, not only this one.
+                # Every request to this server waits, not only this one (for minutes at most).
                 self._gate.bucket(key).defer(wait)
             if reply.status == 429:
                 self.rate_limited += 1
-                if attempt == 1 and wait is not None and wait <= self._retry_after_cap:
-                    if self._gate.bucket(key).unlimited:
-                        await asyncio.sleep(wait)
-                    continue
-                asked = f"Retry-After {wait:g} s" if wait is not None else "no Retry-After"
+                in_time = deadline is None or wait is None or time.monotonic() + wait < deadline
+                if attempt == 1 and wait is not None and wait <= self._retry_after_cap and in_time:
+                    continue  # the next turn waits the server's hold out
+                asked = f"Retry-After {wait:.10g} s" if wait is not None else "no Retry-After"
                 return Outcome(Status.REFUSED, None, f"HTTP 429 from {key} ({asked})")
             if reply.status == 404:
                 return Outcome(Status.ABSENT, None, f"HTTP 404 from {key}")
             if reply.status != 200:
-                return Outcome(Status.REFUSED, None, f"HTTP {reply.status} from {key}")
+                asked = f", Retry-After {wait:.10g} s" if wait is not None else ""
+                return Outcome(Status.REFUSED, None, f"HTTP {reply.status} from {key}{asked}")
             if reply.truncated:
                 return Outcome(Status.ERROR, None, f"{key} sent more than {self._max_bytes:,} bytes")
             try:

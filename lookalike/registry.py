@@ -8,7 +8,13 @@ it is a registry's RDAP, a registrar's RDAP, IANA's WHOIS or a registrar's WHOIS
 cache; an unknown is asked again next time.
 
 Host names of servers are resolved through lookalike's own resolvers (``ServerAddresses``, or the
-scan's ``Resolver.addresses``), never the system's.
+scan's ``Resolver.addresses``), never the system's. Servers a registry's answer names (WHOIS referrals,
+RDAP redirects and ``related`` links) pass the address guard: public addresses only unless
+``allow_private`` (the scan's ``--allow-private``).
+
+No server sets our clock: each lookup has a deadline (``Limits.registry_deadline``) and the scan's
+lookups together another (``Limits.registry_scan_deadline``); every request, queue and wait (rate
+limits, Retry-After) counts against both, and past either the answer is TIMEOUT with the reason.
 
 Must not: decide whether a name is the organisation's own (that is judgement, in ``scoring``), print,
 or raise for a network failure.
@@ -17,9 +23,10 @@ or raise for a network failure.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol
 
@@ -138,9 +145,11 @@ class Registry:
         cache: RegistrationCache | None = None,
         client: httpx.AsyncClient | None = None,
         resolve: Resolve | None = None,
+        allow_private: bool = False,
     ) -> None:
         """Raises ``LookalikeError`` when the RDAP bootstrap (``endpoints.rdap_bootstrap``, else the
-        refreshed copy or the package's snapshot) cannot be read."""
+        refreshed copy or the package's snapshot) cannot be read. ``allow_private`` lets the servers a
+        registry's answer names be private or loopback addresses."""
         self.bootstrap = Bootstrap.load(endpoints.rdap_bootstrap)
         self._cache = cache
         self._own_client = client is None
@@ -153,8 +162,19 @@ class Registry:
         )
         resolve = resolve or ServerAddresses(endpoints.resolvers, limits.registry_timeout)
         self._gate = PerKeyLimits(limits.registry_per_server, limits.registry_qps)
-        self.rdap = RdapClient(self.bootstrap, limits, self._client, resolve=resolve, gate=self._gate)
-        self.whois = WhoisClient(endpoints, limits, resolve=resolve, gate=self._gate)
+        self.rdap = RdapClient(
+            self.bootstrap,
+            limits,
+            self._client,
+            resolve=resolve,
+            gate=self._gate,
+            allow_private=allow_private,
+        )
+        self.whois = WhoisClient(
+            endpoints, limits, resolve=resolve, gate=self._gate, allow_private=allow_private
+        )
+        self._limits = limits
+        self._scan_deadline: float | None = None
         self._lookups: Counter[str] = Counter()
         self._outcomes: Counter[str] = Counter()
         self._hits = 0
@@ -181,26 +201,53 @@ class Registry:
                 self._outcomes[cached.status.value] += 1
                 return cached
             self._misses += 1
-        outcome = await self._ask(domain)
+        outcome = await self._within_deadlines(domain)
         self._outcomes[outcome.status.value] += 1
         if self._cache is not None and outcome.status in (Status.OK, Status.ABSENT):
             self._cache.put_registration(domain, outcome)
         return outcome
 
-    async def _ask(self, domain: str) -> Outcome[Registration]:
+    async def _within_deadlines(self, domain: str) -> Outcome[Registration]:
+        """``_ask`` under the lookup's deadline and the scan's: past either, TIMEOUT with the reason."""
+        now = time.monotonic()
+        if self._scan_deadline is None:
+            self._scan_deadline = now + self._limits.registry_scan_deadline
+        if now >= self._scan_deadline:
+            spent = self._limits.registry_scan_deadline
+            return Outcome(Status.TIMEOUT, None, f"the scan's registry time ({spent:g} s) is spent")
+        deadline = min(now + self._limits.registry_deadline, self._scan_deadline)
+        try:
+            async with asyncio.timeout(deadline - now):
+                return await self._ask(domain, deadline)
+        except TimeoutError:
+            if deadline >= self._scan_deadline:
+                spent = self._limits.registry_scan_deadline
+                return Outcome(Status.TIMEOUT, None, f"the scan's registry time ({spent:g} s) is spent")
+            took = self._limits.registry_deadline
+            return Outcome(
+                Status.TIMEOUT,
+                None,
+                f"the registration lookup took more than {took:g} s (queues and waits included)",
+            )
+
+    async def _ask(self, domain: str, deadline: float) -> Outcome[Registration]:
         rdap_detail = ""
         if self.bootstrap.urls(domain):
             self._lookups["rdap"] += 1
-            outcome = await self.rdap.lookup(domain)
+            outcome = await self.rdap.lookup(domain, deadline=deadline)
             if outcome.status is not Status.SKIPPED:
                 return outcome
             rdap_detail = outcome.detail
         self._lookups["whois"] += 1
-        outcome = await self.whois.lookup(domain)
+        outcome = await self.whois.lookup(domain, deadline=deadline)
         if outcome.status is Status.SKIPPED:
             tld = domain.rsplit(".", 1)[-1]
             why = "; ".join(d for d in (rdap_detail, outcome.detail) if d)
-            return Outcome(Status.SKIPPED, None, f"no RDAP or WHOIS service known for .{tld} ({why})")
+            return Outcome(Status.SKIPPED, None, f"no RDAP or WHOIS service to ask for .{tld} ({why})")
+        if rdap_detail and not rdap_detail.startswith("the RDAP bootstrap lists no server"):
+            outcome = replace(
+                outcome, detail="; ".join(d for d in (f"RDAP: {rdap_detail}", outcome.detail) if d)
+            )
         return outcome
 
     @property

@@ -5,7 +5,7 @@
     stage 1  triage every candidate: exists / absent / unknown          (Resolver.triage_many)
     stage 2  names that exist: DNS detail, RDAP->WHOIS, SMTP, HTTP      (bounded, per-server limits)
     scoring.score(candidate, evidence, reference)                                          pure
-    plan     the most plausible absent names, confirmed with the registry
+    plan     the most urgent absent names, confirmed with the registry         (advice.make_plan)
 
 Candidates stream through the stages: absent names are counted and handed to the sink in batches, never
 kept; only findings (names that exist or are unknown) are held, and each goes to the sink the moment it
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import time
 import traceback
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from lookalike import __version__, plan
+from lookalike import __version__, advice
 from lookalike.config import Protected, Settings, domain_options
 from lookalike.endpoints import HostPort, system_resolvers
 from lookalike.errors import LookalikeError
@@ -69,8 +68,6 @@ ABSENT_BATCH = 1000
 """Absent names are handed to the sink in batches of this many."""
 DETAIL_CONCURRENCY = 64
 """Candidates in stage 2 at once (each may ask the DNS, a registry and two probes)."""
-PLAN_POOL = 8
-"""Absent candidates kept per domain for the plan: this many times ``plan_top``, the most plausible."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +144,16 @@ class _Counters:
 
 @dataclass(frozen=True, slots=True)
 class ScanRun:
-    """What a scan produced: the result, and the advice computed from it."""
+    """What a scan produced: the result (with its plan), and the advice computed from it."""
 
     result: ScanResult
-    plan: tuple[PlanItem, ...] = ()
     audit: tuple[HygieneAudit, ...] = ()
     blocklist: tuple[BlockEntry, ...] = ()
+
+    @property
+    def plan(self) -> tuple[PlanItem, ...]:
+        """The registration plan the scan made (``ScanInfo.plan``)."""
+        return self.result.info.plan
 
 
 def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple[tuple[str, str], ...]:
@@ -218,7 +219,13 @@ class Scanner:
         self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
         if s.registry:
             self.registry = await self._stack.enter_async_context(
-                Registry(s.endpoints, s.limits, cache=self.cache, resolve=self.resolver.addresses)
+                Registry(
+                    s.endpoints,
+                    s.limits,
+                    cache=self.cache,
+                    resolve=self.resolver.addresses,
+                    allow_private=s.allow_private,
+                )
             )
         if s.smtp:
             self.smtp = SmtpProber(
@@ -426,10 +433,10 @@ async def run(
     notify = progress or (lambda _p: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    plan_pool: dict[str, list[tuple[float, str, Candidate]]] = {p.name.ascii: [] for p in settings.protected}
+    pool = advice.PlanPool(settings.plan_top)
     references: dict[str, Reference] = {}
 
-    plan_items: list[PlanItem] = []
+    plan_items: Sequence[PlanItem] = ()
     interrupted = False
     try:
         async with Scanner(settings, resolvers, cache) as scanner:
@@ -447,7 +454,7 @@ async def run(
                 skip=skip,
                 skipped_absent=skipped_absent,
                 references=references,
-                plan_pool=plan_pool,
+                pool=pool,
                 started=started,
                 notify=notify,
             )
@@ -455,7 +462,7 @@ async def run(
 
             t2 = time.perf_counter()
             notify(counters.progress("plan"))
-            plan_items = await _plan(scanner, settings, plan_pool)
+            plan_items = await _plan(scanner, settings, pool, sink_findings(sink))
             timings["plan"] = time.perf_counter() - t2
     except asyncio.CancelledError:
         # Ctrl-C (asyncio.run cancels the main task): keep what was found and say the scan is partial.
@@ -484,6 +491,8 @@ async def run(
             for p in settings.protected
         ),
         interrupted=interrupted,
+        key=scan_key(settings),
+        plan=tuple(plan_items),
     )
     result = ScanResult(
         info=info,
@@ -491,7 +500,7 @@ async def run(
         findings=tuple(sorted(sink_findings(sink), key=finding_order)),
     )
     notify(counters.progress("done"))
-    return advise(result, settings, plan_items, triage_marks or {})
+    return advise(result, triage_marks or {})
 
 
 async def _triage_and_detail(
@@ -503,17 +512,16 @@ async def _triage_and_detail(
     skip: Collection[tuple[str, str]],
     skipped_absent: Collection[tuple[str, str]],
     references: Mapping[str, Reference],
-    plan_pool: Mapping[str, list[tuple[float, str, Candidate]]],
+    pool: advice.PlanPool,
     started: datetime,
     notify: ProgressCallback,
 ) -> None:
     """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes."""
     pending: dict[str, list[Candidate]] = {}
-    pool_size = max(settings.plan_top * PLAN_POOL, 50)
 
     def skipped(cand: Candidate) -> None:
         if (cand.domain, cand.protected) in skipped_absent:
-            _keep_for_plan(plan_pool[cand.protected], cand, pool_size)
+            pool.add(cand)
 
     def names() -> Iterator[tuple[str, bool]]:
         for cand in _candidates(settings, counters, skip, skipped):
@@ -555,7 +563,7 @@ async def _triage_and_detail(
                     if outcome.status is Status.ABSENT:
                         counters.bump(counters.absent, cand.protected)
                         absent_batch.append((cand.domain, cand.protected))
-                        _keep_for_plan(plan_pool[cand.protected], cand, pool_size)
+                        pool.add(cand)
                         continue
                     await gate.acquire()
                     group.create_task(stage_two(cand, outcome))
@@ -576,18 +584,13 @@ def sink_findings(sink: Sink) -> list[Finding]:
     return list(sink.findings) if isinstance(sink, Collector) else []
 
 
-def advise(
-    result: ScanResult,
-    settings: Settings,
-    plan_items: Sequence[PlanItem],
-    triage_marks: Mapping[str, TriageMark],
-) -> ScanRun:
-    """Attach the hygiene audit and the blocklist (pure) to a scan result."""
-    audit = plan.audit(result.findings, triage=triage_marks, owned=settings.owned())
-    blocks = plan.blocklist(
-        result.findings, protected=settings.names, triage=triage_marks, owned=settings.owned()
+def advise(result: ScanResult, triage_marks: Mapping[str, TriageMark]) -> ScanRun:
+    """A scan result with its hygiene audit and blocklist (``advice``; the plan is in ``result``)."""
+    return ScanRun(
+        result=result,
+        audit=advice.audit_for(result, triage=triage_marks),
+        blocklist=advice.blocklist_for(result, triage=triage_marks),
     )
-    return ScanRun(result=result, plan=tuple(plan_items), audit=tuple(audit), blocklist=tuple(blocks))
 
 
 def finding_order(finding: Finding) -> tuple[int, int, float, str]:
@@ -600,35 +603,21 @@ def finding_order(finding: Finding) -> tuple[int, int, float, str]:
     )
 
 
-def _keep_for_plan(pool: list[tuple[float, str, Candidate]], cand: Candidate, size: int) -> None:
-    """Keep the ``size`` most plausible absent candidates (a min-heap on plausibility)."""
-    item = (cand.plausibility, _reverse(cand.domain), cand)
-    if len(pool) < size:
-        heapq.heappush(pool, item)
-    elif item[:2] > pool[0][:2]:
-        heapq.heapreplace(pool, item)
-
-
-def _reverse(text: str) -> str:
-    # Ties on plausibility keep the alphabetically first name: invert so the heap's minimum is the last.
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
-
-
 async def _plan(
-    scanner: Scanner, settings: Settings, pools: Mapping[str, list[tuple[float, str, Candidate]]]
-) -> list[PlanItem]:
-    """The defensive-registration plan: the most plausible absent names, confirmed with the registry."""
-    items: list[PlanItem] = []
-    for protected in settings.protected:
-        pool = [c for _, _, c in sorted(pools.get(protected.name.ascii, []), reverse=True)]
-        existence = {c.domain: Existence.ABSENT for c in pool}
-        availability: dict[str, Outcome[Registration]] = {}
-        if scanner.registry is not None and settings.plan_top > 0:
-            ask = plan.plan_candidates_to_confirm(pool, existence=existence, top=settings.plan_top)
-            answers = await asyncio.gather(*(scanner.registration(d) for d in ask))
-            availability = dict(zip(ask, answers, strict=True))
-        items += plan.plan(pool, existence=existence, availability=availability, top=settings.plan_top)
-    return plan.rank(items)
+    scanner: Scanner, settings: Settings, pool: advice.PlanPool, findings: Sequence[Finding]
+) -> tuple[PlanItem, ...]:
+    """The defensive-registration plan: the most urgent absent names, confirmed with the registry."""
+    if settings.plan_top <= 0:
+        return ()
+    existence = {f.candidate.domain: f.evidence.existence for f in findings}
+    existence.update(dict.fromkeys(pool.names(), Existence.ABSENT))
+    made = await advice.make_plan(
+        pool.by_domain(p.name.ascii for p in settings.protected),
+        existence,
+        top=settings.plan_top,
+        lookup=scanner.registration if scanner.registry is not None else None,
+    )
+    return made.items
 
 
 async def lookup(

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from lookalike import __version__, alerts, diff
+from lookalike.changes import since_previous
 from lookalike.config import Settings
 from lookalike.endpoints import system_resolvers
 from lookalike.errors import LookalikeError
@@ -29,11 +30,9 @@ from lookalike.model import (
     Existence,
     Finding,
     Level,
-    Owner,
     ScanInfo,
     ScanResult,
     Status,
-    Triage,
     TriageMark,
 )
 from lookalike.names import apex_of
@@ -52,9 +51,6 @@ from lookalike.scan import (
     validate,
 )
 from lookalike.store import Store, default_db_path
-
-FLAP_WINDOW = 4
-"""Scans looked back on to tell a flapping name (exists, absent, exists ...) from a real change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +135,7 @@ class ScheduledScan:
                 version=__version__,
                 settings=settings_summary(settings, resolvers),
                 resolvers=tuple(str(r) for r in resolvers),
+                key=key,
             )
             scan_id = db.begin_scan(info, key=key)
         triage = db.triage()
@@ -169,24 +166,16 @@ class ScheduledScan:
                 findings=tuple(sorted(stored.findings, key=finding_order)),
                 info=_merge_counts(outcome.result.info, stored, db, scan_id),
             )
-            outcome = dataclasses.replace(advise(merged, settings, outcome.plan, triage), plan=outcome.plan)
+            outcome = advise(merged, triage)
         if outcome.result.info.interrupted:
             # Left unfinished on purpose, so `--resume` picks it up; the partial documents are still written.
             return self._finish(outcome, None, triage)
 
-        # The previous complete scan of the same domains and generator settings: another choice of
-        # techniques would make every name it did not generate look new or gone.
-        previous_id = db.latest_scan(finished=True, before=scan_id, key=key)
-        previous = db.load_scan(previous_id) if previous_id is not None else None
-        window = [s.id for s in db.scans(limit=FLAP_WINDOW + 1) if s.id is not None]
-        flapping = diff.flapping(db.existence_history(window)) if len(window) > 2 else set()
-        absent = None
-        if previous is not None:
-            among = {(f.candidate.domain, f.candidate.protected) for f in previous.findings}
-            absent = db.absent(scan_id, among=among)
-        changes = diff.compare(previous, outcome.result, triage=triage, flapping=flapping, absent=absent)
+        # Compared with the previous complete scan of the same domains and generator settings, as
+        # `report --db` and `diff` compare it (lookalike.changes).
+        changes = since_previous(db, outcome.result, triage=triage)
         to_check = diff.recheck_needed(changes)
-        if previous is not None and to_check:
+        if changes.previous_id is not None and to_check:
             confirmed = asyncio.run(recheck(settings, to_check, outcome.result))
             changes = diff.drop_unconfirmed(changes, confirmed)
         # Finished only once the documents are written and the alerts sent: a failure before that
@@ -332,17 +321,12 @@ def fail_on_reasons(
     triage: Mapping[str, TriageMark],
 ) -> list[str]:
     """Which ``--fail-on`` conditions hold. Level conditions count findings at or above the level that
-    are not the organisation's own and not triaged owned or benign."""
+    are not settled (``Finding.settled``: not the organisation's own, not triaged benign)."""
     reasons: list[str] = []
-    settled = {Triage.OWNED, Triage.BENIGN}
+    owned = [d for ref in outcome.result.references for d in ref.owned]
 
     def open_findings() -> list[Finding]:
-        return [
-            f
-            for f in outcome.result.findings
-            if f.score.owner is not Owner.OURS
-            and (f.candidate.domain not in triage or triage[f.candidate.domain].state not in settled)
-        ]
+        return [f for f in outcome.result.findings if not f.settled(triage.get(f.candidate.domain), owned)]
 
     for condition in conditions:
         if condition in ("new", "changed", "escalated"):

@@ -42,9 +42,11 @@ from lookalike.model import (
     Registration,
     Score,
     SmtpFacts,
+    SmtpVerdict,
     WebFacts,
 )
 from lookalike.names import apex_of
+from lookalike.text import clean
 
 __all__ = [
     "LEVELS",
@@ -231,8 +233,7 @@ def _under(domain: str, parent: str) -> bool:
 
 
 def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean(text, limit)
 
 
 def _listing(items: Iterable[str], limit: int = 3) -> str:
@@ -245,10 +246,6 @@ def _web(evidence: Evidence) -> tuple[WebFacts, ...]:
     # Facts are facts whatever the outcome's status: a probe that timed out on its second host
     # still saw what the first one said.
     return evidence.web.value or ()
-
-
-def _smtp(evidence: Evidence) -> tuple[SmtpFacts, ...]:
-    return evidence.smtp.value or ()
 
 
 def _ours_reasons(candidate: Candidate, evidence: Evidence, reference: Reference | None) -> list[str]:
@@ -379,12 +376,11 @@ def _days_since(created: datetime, now: datetime) -> int:
     return max(0, (now - created).days)
 
 
-def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
+def _mail(tally: _Tally, dns: DnsFacts, evidence: Evidence) -> None:
     route = dns.mail_route
     if route in (MailRoute.MX, MailRoute.IMPLICIT):
-        catch_all = [s for s in smtp if s.accepts_any_recipient is True]
         where = "MX" if route is MailRoute.MX else "its address (no MX, so mail goes to the A record)"
-        if catch_all:
+        if evidence.catch_all:
             tally.add("catch-all", f"{where} accepts any recipient: mail sent to a typo would be collected")
             return
         if route is MailRoute.MX:
@@ -395,20 +391,32 @@ def _mail(tally: _Tally, dns: DnsFacts, smtp: tuple[SmtpFacts, ...]) -> None:
                 "implicit-mx",
                 "no MX, but an address record: senders would deliver mail to it (RFC 5321 §5.1)",
             )
-        answered = [s for s in smtp if s.banner or s.code is not None]
-        if answered:
-            first = answered[0]
-            if first.accepts_any_recipient is False:
-                how = "rejects unknown recipients, but takes mail for real addresses"
-            elif first.code is not None and 400 <= first.code < 500:
-                how = f"deferred the test recipient ({first.code}), so a catch-all is not ruled out"
-            else:
-                how = "did not finish the recipient test"
-            tally.add("smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {how}")
+        first = evidence.primary_smtp  # the host whose answer decided, else the first that talked
+        if first is not None and (first.banner or first.code is not None):
+            tally.add(
+                "smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {_smtp_how(first)}"
+            )
     elif route is MailRoute.NULL_MX:
         tally.add("null-mx", "null MX (RFC 7505): it declares that it accepts no mail")
     elif route is MailRoute.UNKNOWN:
         tally.add("mail-unknown", "mail route unknown: the MX question was not answered")
+
+
+def _smtp_how(facts: SmtpFacts) -> str:
+    """What one mail host's answer says, in words: from its reading (``SmtpVerdict``) when it has one."""
+    said = " ".join(str(part) for part in (facts.code, facts.enhanced_code) if part)
+    verdict = facts.verdict
+    if facts.accepts_any_recipient is False:
+        return "rejects unknown recipients, but takes mail for real addresses"
+    if verdict is SmtpVerdict.NOT_SERVED:
+        return f"does not serve this name (relay denied, {said}): mail sent to it bounces today"
+    if verdict is SmtpVerdict.REFUSED:
+        return f"refused our probe for a reason other than the address ({said}): a catch-all is not ruled out"
+    if verdict is SmtpVerdict.HELO_REFUSED:
+        return "refused our HELO name, so the recipient test went unanswered: a catch-all is not ruled out"
+    if facts.code is not None and 400 <= facts.code < 500:
+        return f"deferred the test recipient ({said}), so a catch-all is not ruled out"
+    return "did not finish the recipient test"
 
 
 def _sending(tally: _Tally, dns: DnsFacts) -> None:
@@ -438,7 +446,9 @@ def _web_signals(tally: _Tally, probes: tuple[WebFacts, ...]) -> None:
         tally.add("redirects-to-us", "its website redirects to the protected domain")
     elif any(p.parked for p in probes):
         tally.add("parked", "a parked page: monetised by its holder, and it can be switched on any day")
-    elif any(p.status is not None and 200 <= p.status < 300 and not p.parked for p in probes):
+    elif any(
+        p.status is not None and 200 <= p.status < 300 and not p.parked and p.has_content for p in probes
+    ):
         tally.add("live-site", "a live website with content of its own")
 
 
@@ -488,7 +498,7 @@ def score(candidate: Candidate, evidence: Evidence, reference: Reference | None,
         why = evidence.dns.detail or evidence.dns.status.value
         tally.add("dns-unknown", f"the DNS did not answer ({_short(why, 60)}): existence unknown, not safe")
     if dns is not None and existence is Existence.EXISTS:
-        _mail(tally, dns, _smtp(evidence))
+        _mail(tally, dns, evidence)
     if owner is Owner.THIRD_PARTY:
         tally.add("third-party", f"held by a third party: nothing links it to {candidate.protected}")
     elif owner is Owner.OURS:

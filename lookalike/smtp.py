@@ -1,10 +1,16 @@
 """SMTP probe: would a lookalike's mail host take mail for anyone? Asked without sending any.
 
-Holds ``SmtpProber``. For each mail host in preference order it connects, reads the banner, says
-EHLO (HELO when EHLO is refused), notes STARTTLS and SIZE, then gives ``MAIL FROM:<>`` and
-``RCPT TO:`` a random local part at the candidate. 2xx means the host accepts any recipient (a
-catch-all: someone collects whatever is sent there), 5xx means it rejects unknown recipients, 4xx is
-a temporary failure. Then QUIT.
+Holds ``SmtpProber`` and the pure reply reader it uses, ``read_reply``. For each mail host in
+preference order it connects, reads the banner, says EHLO (HELO when EHLO is refused), notes STARTTLS
+and SIZE, then gives ``MAIL FROM:<>`` and ``RCPT TO:`` a random local part at the candidate, and QUIT.
+
+Replies are read by their RFC 3463 enhanced status codes first (``read_reply``; docs/probes.md has the
+table): 2xx at RCPT means the host accepts any recipient (a catch-all: someone collects whatever is
+sent there); 5.1.x rejects the recipient; a relay denial says the host does not serve the name; 5.7.x
+(policy, blocklists), every other 5.x.x and every 4xx leave the question open, with the server's
+words quoted in ``SmtpFacts.reason``. A bare 5xx without an enhanced code is read as before: the
+recipient was rejected. The EHLO/HELO and MAIL replies are read the same way, so a server that refuses
+our HELO name (at EHLO, or at RCPT under Postfix's ``smtpd_delay_reject``) is never "rejects".
 
 Must not: send DATA or BDAT (no message body ever leaves here), relay, resolve a name (addresses come
 from ``DnsFacts``), connect to a non-public address unless told ``allow_private``, raise for a
@@ -16,11 +22,14 @@ trimmed, printable text.
     no answer within probe_timeout     ->    TIMEOUT
     banner other than 220 (421, 554)   ->    REFUSED      (the facts keep the banner)
     a reply that is not SMTP           ->    ERROR
-    RCPT answered (2xx / 4xx / 5xx)    ->    OK, accepts_any_recipient True / None / False
+    RCPT answered                      ->    OK, accepts_any_recipient True / False / None (verdict says why)
     EHLO+HELO or MAIL FROM refused     ->    OK, accepts_any_recipient None
 
 The probe as a whole is OK when any host got as far as an answer; it stops at the first host whose
-RCPT answer is definitive (2xx or 5xx) and moves on after a failure or a 4xx.
+RCPT answer is definitive (catch-all or rejects-unknown) and moves on after a failure or any other
+reading. A host that stalled (a timeout) or dropped the connection mid-dialogue is remembered for the
+rest of the scan (per ``SmtpProber``): later names with the same mail host get the same unknown
+outcome at once, with the reason, instead of waiting out the timeout again.
 """
 
 from __future__ import annotations
@@ -29,15 +38,15 @@ import asyncio
 import contextlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lookalike.addresses import is_public, private_reason
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
-from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, Status
+from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
 from lookalike.ratelimit import PerKeyLimits
+from lookalike.text import clean
 
 LINE_LIMIT = 512
 """Characters kept of one line a server says (RFC 5321 caps a reply line at 512 octets)."""
@@ -52,8 +61,35 @@ MAX_ATTEMPTS = 6
 GOODBYE_TIMEOUT = 2.0
 """How long QUIT may take: the answer is known by then, so a slow goodbye is not worth waiting for."""
 
+QUOTE_LIMIT = 200
+"""Characters of a server's reply quoted in a reading's reason."""
+
 _HELO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]")
 _REPLY = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*))?", re.DOTALL)
+# RFC 3463: class.subject.detail, the subject and detail up to three digits each. RFC 2034 puts it
+# first in the text; qmail writes it last, as "(#5.7.1)".
+_ENHANCED = re.compile(r"\s*([245])\.([0-9]{1,3})\.([0-9]{1,3})(?![0-9.])")
+_ENHANCED_QMAIL = re.compile(r"\(#([245])\.([0-9]{1,3})\.([0-9]{1,3})\)\s*$")
+# The wording of relay denials: Postfix, Exim, Sendmail, qmail, Exchange and Microsoft 365.
+_RELAY_DENIED = re.compile(
+    r"relay(?:ing)?\s+(?:access\s+)?(?:denied|not\s+permitted|prohibited|not\s+allowed)"
+    r"|(?:not\s+(?:permitted|allowed)|unable)\s+to\s+relay|isn't\s+in\s+my\s+list\s+of\s+allowed\s+rcpthosts",
+    re.IGNORECASE,
+)
+_HELO_WORDS = re.compile(r"\b(?:helo|ehlo)\b", re.IGNORECASE)
+_SUBJECTS = {
+    "0": "other",
+    "1": "address",
+    "2": "mailbox",
+    "3": "mail system",
+    "4": "network or routing",
+    "5": "protocol",
+    "6": "message content",
+    "7": "policy",
+}
+"""RFC 3463 §3: what the second number of an enhanced status code is about."""
+_SENDER_CODES = frozenset({"5.1.7", "5.1.8"})
+"""Address status about the sender, not the recipient: Postfix gives them at RCPT when it delays."""
 
 
 class _Closed(Exception):
@@ -64,16 +100,98 @@ class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
 
 
-def printable(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` with control and format characters replaced by ``?``, cut to ``limit`` characters.
+def enhanced_code(code: int, text: str) -> str | None:
+    """The RFC 3463 enhanced status code of a reply (``"5.1.1"``), or None when it has none.
 
-    Server text is hostile: a banner can carry terminal escapes or bidi overrides aimed at whoever
-    reads the report, so nothing outside the printable categories survives.
+    ``text`` is the reply's text after the code. The enhanced code opens it (RFC 2034), or closes it
+    in qmail's ``(#5.7.1)``; one whose class differs from the reply code's first digit is no code.
     """
-    cleaned = "".join(
-        " " if ch == "\t" else ("?" if unicodedata.category(ch)[0] == "C" else ch) for ch in text[: limit + 1]
+    match = _ENHANCED.match(text) or _ENHANCED_QMAIL.search(text)
+    if match is None or match.group(1) != str(code)[0]:
+        return None
+    return ".".join(match.groups())
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one reply says about mail for the probed name."""
+
+    verdict: SmtpVerdict
+    accepts: bool | None
+    """``SmtpFacts.accepts_any_recipient``: True, False, or None (unknown)."""
+    enhanced: str | None
+    reason: str
+
+    @property
+    def definitive(self) -> bool:
+        """True when the question is answered and no other host need be asked."""
+        return self.accepts is not None
+
+
+def read_reply(stage: str, code: int, lines: list[str], *, domain: str = "", helo: str = "") -> Reading:
+    """Read one reply to ``stage`` (``"EHLO"``, ``"HELO"``, ``"MAIL"`` or ``"RCPT"``). Pure.
+
+    In order: 2xx at RCPT (a catch-all); 421 to EHLO/HELO (the server is closing); any other refusal
+    of EHLO/HELO, or a reply that names HELO (our name refused: Postfix answers that at RCPT by
+    default); a relay denial, 5.1.2 or 5.1.10 at RCPT (this host does not serve ``domain``); any 4xx
+    (temporary); 5.1.x at RCPT (the recipient is rejected), except 5.1.7 and 5.1.8, which are about
+    the sender; any other enhanced 5.x.x, and anything at
+    MAIL (refused for another reason: unknown); and a bare 5xx at RCPT, read as before enhanced codes
+    were: the recipient is rejected.
+    """
+    texts = [(m.group(3) or "") if (m := _REPLY.fullmatch(line)) else "" for line in lines]
+    text = " ".join(t.strip() for t in texts)
+    enhanced = enhanced_code(code, texts[0] if texts else "")
+    said = f"{code} {enhanced}" if enhanced else str(code)
+    quote = f'"{clean(" ".join(lines[:3]), QUOTE_LIMIT)}"'
+    subject = enhanced.split(".")[1] if enhanced else None
+
+    def reading(verdict: SmtpVerdict, accepts: bool | None, sentence: str) -> Reading:
+        return Reading(verdict, accepts, enhanced, f"{sentence}: {quote}")
+
+    greeting = stage in ("EHLO", "HELO")
+    if code // 100 == 2:
+        if stage == "RCPT":
+            return reading(
+                SmtpVerdict.CATCH_ALL,
+                True,
+                f"accepted a made-up recipient ({said}): it takes mail for any address",
+            )
+        return reading(SmtpVerdict.UNFINISHED, None, f"{stage} answered {said}")
+    if greeting and code == 421:
+        return reading(SmtpVerdict.UNFINISHED, None, f"closed the dialogue at {stage} ({said})")
+    if greeting or _HELO_WORDS.search(text):
+        return reading(
+            SmtpVerdict.HELO_REFUSED,
+            None,
+            f"refused our HELO name {clean(helo, 100)} ({said}), so the recipient test went unanswered",
+        )
+    if stage == "RCPT" and (_RELAY_DENIED.search(text) or enhanced in ("5.1.2", "5.1.10")):
+        return reading(
+            SmtpVerdict.NOT_SERVED, None, f"does not serve {clean(domain, 100) or 'the name'} ({said})"
+        )
+    if code // 100 == 4:
+        return reading(SmtpVerdict.DEFERRED, None, f"deferred {stage} ({said}): a temporary failure")
+    if stage == "RCPT" and subject == "1" and enhanced not in _SENDER_CODES:
+        return reading(
+            SmtpVerdict.REJECTS_UNKNOWN,
+            False,
+            f"rejected a made-up recipient ({said}): it takes mail for real addresses only",
+        )
+    if subject is not None or stage != "RCPT":
+        what = "the recipient" if stage == "RCPT" else f"{stage} FROM:<>" if stage == "MAIL" else stage
+        about = "sender address" if enhanced in _SENDER_CODES else _SUBJECTS.get(subject or "", "other")
+        why = f"{said}: {about}" if subject else said
+        return reading(
+            SmtpVerdict.REFUSED,
+            None,
+            f"refused {what} ({why}), not because of the address: whether it takes any recipient is unknown",
+        )
+    return reading(
+        SmtpVerdict.REJECTS_UNKNOWN,
+        False,
+        f"rejected a made-up recipient ({said}, no enhanced status code: read as an unknown recipient)",
     )
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def random_local_part() -> str:
@@ -92,23 +210,34 @@ class _Session:
     lines: list[str] = field(default_factory=list)
 
     def said(self, command: str) -> None:
-        self.lines.append(printable(f"C: {command}"))
+        self.lines.append(clean(f"C: {command}", LINE_LIMIT))
 
     def heard(self, lines: list[str]) -> None:
         for line in lines[:REPLY_LINES]:
-            self.lines.append(printable(f"S: {line}"))
+            self.lines.append(clean(f"S: {line}", LINE_LIMIT))
         if len(lines) > REPLY_LINES:
             self.lines.append(f"S: … {len(lines) - REPLY_LINES} more lines")
 
     def learn(self, **changes: Any) -> None:
         self.facts = replace(self.facts, **changes)
 
-    def result(self, status: Status, detail: str = "", *, definitive: bool = False) -> _HostResult:
+    def result(
+        self, status: Status, detail: str = "", *, definitive: bool = False, broke: str = ""
+    ) -> _HostResult:
         if status is not Status.OK:
-            self.lines.append(printable(f"-- {detail}"))
+            self.lines.append(clean(f"-- {detail}", LINE_LIMIT))
+            if self.facts.verdict is None and self.facts.banner:
+                # It greeted us and then failed: say so in the facts, not only in the outcome.
+                self.learn(verdict=SmtpVerdict.UNFINISHED, reason=f"the dialogue broke off: {detail}")
         facts = replace(self.facts, transcript=tuple(self.lines))
         # A host that never said a word leaves no facts: an empty entry tells a reader nothing.
-        return _HostResult(status, facts if self.facts.banner else None, detail, definitive)
+        return _HostResult(status, facts if self.facts.banner else None, detail, definitive, broke)
+
+    def read(self, stage: str, code: int, lines: list[str], domain: str, helo: str) -> Reading:
+        """Read a reply with ``read_reply`` and keep the reading in the facts."""
+        reading = read_reply(stage, code, lines, domain=domain, helo=helo)
+        self.learn(verdict=reading.verdict, enhanced_code=reading.enhanced, reason=reading.reason)
+        return reading
 
     async def command(self, command: str, *, timed: bool = True) -> tuple[int, list[str]]:
         """Send one command line and read its reply, each step within the timeout."""
@@ -139,6 +268,8 @@ class _HostResult:
     facts: SmtpFacts | None
     detail: str = ""
     definitive: bool = False
+    broke: str = ""
+    """How the host failed when that is worth remembering for the rest of the scan (a stall, a drop)."""
 
 
 class SmtpProber:
@@ -155,6 +286,9 @@ class SmtpProber:
         # One connection per mail host at a time: a lookalike farm often shares one MX, and a
         # burst of parallel probes is how a scanner gets itself blocklisted.
         self._per_host = PerKeyLimits(1, 0.0)
+        # Hosts (addresses) that stalled or dropped the connection in this scan, and how: a farm's
+        # shared MX that stalls must cost the scan one timeout, not one per name.
+        self._broken: dict[str, _HostResult] = {}
 
     async def probe(self, domain: str, dns: DnsFacts) -> Outcome[tuple[SmtpFacts, ...]]:
         """Ask ``domain``'s mail hosts whether they accept a made-up recipient. Never raises."""
@@ -213,68 +347,88 @@ class SmtpProber:
 
     async def _talk(self, domain: str, host: str, address: str) -> _HostResult:
         """One connection to one address, limited per host and globally."""
-        # Per-host first: waiting for a busy host must not hold one of the global slots.
-        async with self._per_host.semaphore(address), self._global:
-            try:
-                async with asyncio.timeout(self.timeout):
-                    reader, writer = await asyncio.open_connection(address, self.port, limit=READ_LIMIT)
-            except TimeoutError:
-                return _HostResult(Status.TIMEOUT, None, f"no connection within {self.timeout:g}s")
-            except ConnectionRefusedError:
-                return _HostResult(Status.REFUSED, None, "connection refused")
-            except OSError as exc:
-                return _HostResult(Status.REFUSED, None, f"cannot connect: {exc.strerror or exc}")
-            session = _Session(
-                reader, writer, SmtpFacts(host=host, address=address, port=self.port), self.timeout
+        # Per-host first: waiting for a busy host must not hold one of the global slots. The list of
+        # broken hosts is read after the wait, so names queued behind a stalling host learn of it.
+        async with self._per_host.semaphore(address):
+            earlier = self._broken.get(address)
+            if earlier is not None:
+                return earlier
+            async with self._global:
+                result = await self._connect(domain, host, address)
+            if result.broke:
+                why = f"this host {result.broke} earlier in the scan ({result.detail}): not asked again"
+                self._broken[address] = _HostResult(result.status, None, why)
+            return result
+
+    async def _connect(self, domain: str, host: str, address: str) -> _HostResult:
+        try:
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await asyncio.open_connection(address, self.port, limit=READ_LIMIT)
+        except TimeoutError:
+            return _HostResult(
+                Status.TIMEOUT, None, f"no connection within {self.timeout:g}s", broke="stalled"
             )
-            try:
-                return await self._dialogue(domain, session)
-            except TimeoutError:
-                return session.result(Status.TIMEOUT, f"no answer within {self.timeout:g}s")
-            except _Closed:
-                return session.result(Status.REFUSED, "closed the connection")
-            except _NotSmtp as exc:
-                return session.result(Status.ERROR, f"not SMTP: {printable(str(exc), 80)}")
-            except OSError as exc:
-                return session.result(Status.REFUSED, f"connection lost: {exc.strerror or exc}")
-            finally:
-                writer.close()
-                with contextlib.suppress(OSError, TimeoutError):
-                    async with asyncio.timeout(GOODBYE_TIMEOUT):
-                        await writer.wait_closed()
+        except ConnectionRefusedError:
+            return _HostResult(Status.REFUSED, None, "connection refused")
+        except OSError as exc:
+            return _HostResult(Status.REFUSED, None, f"cannot connect: {exc.strerror or exc}")
+        session = _Session(
+            reader, writer, SmtpFacts(host=host, address=address, port=self.port), self.timeout
+        )
+        try:
+            return await self._dialogue(domain, session)
+        except TimeoutError:
+            return session.result(Status.TIMEOUT, f"no answer within {self.timeout:g}s", broke="stalled")
+        except _Closed:
+            return session.result(Status.REFUSED, "closed the connection", broke="broke off the dialogue")
+        except _NotSmtp as exc:
+            return session.result(Status.ERROR, f"not SMTP: {clean(str(exc), 80)}")
+        except OSError as exc:
+            return session.result(
+                Status.REFUSED, f"connection lost: {exc.strerror or exc}", broke="broke off the dialogue"
+            )
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(GOODBYE_TIMEOUT):
+                    await writer.wait_closed()
 
     async def _dialogue(self, domain: str, session: _Session) -> _HostResult:
         code, lines = await session.reply()
-        session.learn(banner="\n".join(printable(line) for line in lines[:REPLY_LINES]))
+        session.learn(banner="\n".join(clean(line, LINE_LIMIT) for line in lines[:REPLY_LINES]))
         if code != 220:
             # 421 "busy" or 554 "no SMTP service here": the host refused to talk.
             await session.goodbye()
-            return session.result(Status.REFUSED, f"banner {code}: {printable(lines[0], 120)}")
+            return session.result(Status.REFUSED, f"banner {code}: {clean(lines[0], 120)}")
 
+        stage = "EHLO"
         code, lines = await session.command(f"EHLO {self.helo}")
         extended = code == 250
         if 500 <= code < 600:
+            stage = "HELO"
             code, lines = await session.command(f"HELO {self.helo}")
         if code != 250:
             # It talked, but ended the dialogue before RCPT: the question stays open.
+            reading = session.read(stage, code, lines, domain, self.helo)
             await session.goodbye()
-            return session.result(Status.OK, f"greeting refused with {code}")
+            return session.result(Status.OK, reading.reason)
         if extended:
             starttls, size_limit = _extensions(lines[1:])
             session.learn(starttls=starttls, size_limit=size_limit)
 
-        code, _ = await session.command("MAIL FROM:<>")
+        code, lines = await session.command("MAIL FROM:<>")
         if code // 100 != 2:
+            reading = session.read("MAIL", code, lines, domain, self.helo)
             await session.goodbye()
-            return session.result(Status.OK, f"MAIL FROM refused with {code}")
+            return session.result(Status.OK, reading.reason)
 
-        code, _ = await session.command(f"RCPT TO:<{random_local_part()}@{domain}>")
-        accepts = True if code // 100 == 2 else False if code // 100 == 5 else None
-        session.learn(accepts_any_recipient=accepts, code=code)
+        code, lines = await session.command(f"RCPT TO:<{random_local_part()}@{domain}>")
+        reading = session.read("RCPT", code, lines, domain, self.helo)
+        session.learn(accepts_any_recipient=reading.accepts, code=code)
         await session.goodbye()
-        if accepts is None:
-            return session.result(Status.OK, f"RCPT answered {code}: temporary failure")
-        return session.result(Status.OK, definitive=True)
+        if reading.definitive:
+            return session.result(Status.OK, definitive=True)
+        return session.result(Status.OK, reading.reason)
 
 
 async def _read_reply(reader: asyncio.StreamReader, lines: list[str]) -> tuple[int, list[str]]:

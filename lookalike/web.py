@@ -1,8 +1,8 @@
 """HTTP and HTTPS probe: what a lookalike's web server serves, and where it sends a visitor.
 
 Holds ``WebProber`` (the I/O) and the pure page readers it uses: ``extract_title``,
-``has_login_form``, ``meta_refresh``, ``parking_marker``, ``parking_nameserver``, ``parking_host``,
-``on_protected`` and ``tls_facts``.
+``has_login_form``, ``meta_refresh``, ``script_redirect``, ``visible_text``, ``parking_marker``,
+``parking_nameserver``, ``parking_host``, ``on_protected`` and ``tls_facts``.
 
 For each candidate it tries ``https://`` then ``http://``, connecting to an address the DNS gave
 (never a name lookup of its own), sending ``Host:`` and, for https, SNI for the candidate. Redirects
@@ -11,6 +11,11 @@ each new host resolved with the ``resolve`` it is given and refused when its add
 A chain stops, without fetching, at the protected domain (the answer is known, and our own site need
 not be probed), at a loop, or at the cap. Bodies are read up to ``max_body`` bytes and then dropped.
 Certificates are not verified by default: we want to see what is served, and record it.
+
+Script is never run, but a literal redirect in it is read (``location.href = "..."``,
+``location.replace("...")``): it is recorded, counts as reaching the protected domain or a parking
+host like any redirect, and is followed when the page has nothing else to show (no title, no visible
+text), as a browser would. Such a page, made only of script, is read as a parking lander.
 
 A URL without a port uses the prober's ``http_port``/``https_port`` (80/443 unless a test moves
 them), so a redirect to ``https://other.example/`` reaches a loopback test server too.
@@ -45,6 +50,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, Outcome, Status, TlsFacts, WebFacts
 from lookalike.ratelimit import PerKeyLimits
+from lookalike.text import clean
 
 Resolve = Callable[[str], Awaitable[Outcome[tuple[str, ...]]]]
 """Name -> its addresses. The scan passes its resolver's ``addresses``; never the system resolver."""
@@ -71,16 +77,6 @@ _LOGIN_WORDS = re.compile(
 # --- pure readers ----------------------------------------------------------------------------------
 
 
-def clean_text(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Hostile text made safe to keep: control and format characters gone, whitespace collapsed, cut.
-
-    Format characters include the bidi overrides that can make a title read backwards in a report.
-    """
-    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text[: limit * 4 + 64])
-    collapsed = " ".join(kept.split())
-    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
-
-
 @dataclass(frozen=True, slots=True)
 class Tag:
     """One start tag: its lower-case name, its attributes (entities decoded), and where it ends."""
@@ -94,9 +90,15 @@ _ANY_TAG = re.compile(r"<(?:!--|([A-Za-z][A-Za-z0-9:-]*))")
 MAX_TOKENS = 20_000
 """Tags and comments looked at in one page: enough for any real page, a bound for a crafted one."""
 _ATTR = re.compile(r"""([^\s"'=<>/`]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_SIGNAL_TAGS = frozenset({"input", "form", "meta"})
+_SIGNAL_TAGS = frozenset({"input", "form", "meta", "script"})
 RAW_TEXT = frozenset({"script", "style", "title", "textarea", "xmp"})
 """Elements whose content is text, not markup: a ``<title>`` inside a script is not a title."""
+HIDDEN = frozenset({"script", "style", "title", "noscript", "template"})
+"""Elements whose content a visitor (with script on) does not see as page text."""
+VISIBLE_LIMIT = 10_000
+"""Visible characters counted at most: enough to tell a page of text from a blank one."""
+SCRIPT_LIMIT = 64 * 1024
+"""Characters of one inline script searched for a redirect."""
 
 
 @cache
@@ -168,7 +170,7 @@ def extract_title(page: str, limit: int = TITLE_LIMIT) -> str:
         if tag.name == "title":
             close = _closing("title").search(page, tag.end)
             raw = page[tag.end : close.start() if close else len(page)]
-            return clean_text(html.unescape(raw[: limit * 8]), limit)
+            return clean(html.unescape(raw[: limit * 8]), limit)
     return ""
 
 
@@ -179,11 +181,15 @@ class PageSignals:
     login_form: bool = False
     refresh: str | None = None
     """Where a ``<meta http-equiv="refresh">`` sends the visitor, as written (maybe relative)."""
+    scripts: int = 0
+    """``<script>`` elements, inline or not."""
+    script_redirect: str | None = None
+    """The first literal redirect in an inline script (``script_redirect``), as written."""
 
 
 def page_signals(page: str) -> PageSignals:
-    """Password inputs, login forms and meta refresh, in one pass over the page's tags."""
-    login, refresh = False, None
+    """Password inputs, login forms, meta refresh and scripts, in one pass over the page's tags."""
+    login, refresh, scripts, redirect = False, None, 0, None
     for tag in start_tags(page, _SIGNAL_TAGS):
         attr = tag.attrs.get
         if tag.name == "input":
@@ -192,9 +198,84 @@ def page_signals(page: str) -> PageSignals:
             login = login or any(_LOGIN_WORDS.search(attr(n, "")) for n in ("action", "id", "name", "class"))
         elif tag.name == "meta" and refresh is None and attr("http-equiv", "").strip().lower() == "refresh":
             refresh = _refresh_url(attr("content", ""))
-        if login and refresh is not None:
+        elif tag.name == "script":
+            scripts += 1
+            if redirect is None and "src" not in tag.attrs:
+                close = _closing("script").search(page, tag.end, tag.end + SCRIPT_LIMIT)
+                redirect = script_redirect(page[tag.end : close.start() if close else tag.end + SCRIPT_LIMIT])
+    return PageSignals(login, refresh, scripts, redirect)
+
+
+# A string literal: what a redirect's target must be for us to read it without running anything.
+_JS_STRING = r"""(["'])((?:[^"'\\\r\n]|\\/){1,2048})\1"""
+# ``location`` itself, or a property of window/self/top/parent/document: not ``foo.location``.
+_JS_LOCATION = (
+    r"(?<![\w$.])(?<!var )(?<!let )(?<!const )(?:(?:window|self|top|parent|document)\s*\.\s*)?location"
+)
+_JS_ASSIGN = re.compile(
+    _JS_LOCATION + r"(?:\s*\.\s*href)?\s*=(?!=)\s*" + _JS_STRING + r"(?=\s*(?:[;,)}\r\n]|$))"
+)
+_JS_CALL = re.compile(_JS_LOCATION + r"\s*\.\s*(?:replace|assign)\s*\(\s*" + _JS_STRING + r"\s*\)")
+
+
+def script_redirect(script: str) -> str | None:
+    """Where a script sends the visitor when that is a literal: ``location.href = "/x"``,
+    ``window.location = 'https://y/'``, ``location.replace("...")`` or ``location.assign("...")``.
+
+    Only a whole string literal counts (``"/s?q=" + q`` does not); ``\\/`` is read as ``/``. The
+    first such redirect in the text, as written (maybe relative); None when there is none.
+    """
+    found = [m for m in (_JS_ASSIGN.search(script), _JS_CALL.search(script)) if m is not None]
+    if not found:
+        return None
+    target = min(found, key=lambda m: m.start()).group(2).replace("\\/", "/").strip()
+    return target or None
+
+
+_MARKUP = re.compile(r"<(?:!--|[A-Za-z/!?])")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:-]*")
+
+
+def visible_text(page: str, limit: int = VISIBLE_LIMIT) -> int:
+    """How many characters of text a visitor would see: outside tags and comments, and outside the
+    ``HIDDEN`` elements (scripts, styles, the title, ``noscript``, templates); entities decoded,
+    whitespace and invisible characters not counted. Stops counting at ``limit``.
+
+    Forward-only like ``start_tags``: a crafted page cannot make it slow.
+    """
+    count = pos = tokens = 0
+    while pos < len(page) and count < limit and tokens < MAX_TOKENS:
+        markup = _MARKUP.search(page, pos)
+        end = len(page) if markup is None else markup.start()
+        count += _seen(page[pos : min(end, pos + limit * 8)])
+        if markup is None:
             break
-    return PageSignals(login, refresh)
+        tokens += 1
+        if page.startswith("<!--", end):
+            comment_end = page.find("-->", end + 4)
+            pos = len(page) if comment_end < 0 else comment_end + 3
+            continue
+        gt = page.find(">", end + 1)
+        if gt < 0:
+            break
+        pos = gt + 1
+        name = _NAME.match(page, end + 1)
+        if name is None or name.group(0).lower() not in RAW_TEXT | HIDDEN:
+            continue
+        tag = name.group(0).lower()
+        close = _closing(tag).search(page, pos)
+        stop = len(page) if close is None else close.start()
+        if tag not in HIDDEN:  # textarea, xmp: raw text, but shown
+            count += _seen(page[pos : min(stop, pos + limit * 8)])
+        after = -1 if close is None else page.find(">", close.end())
+        pos = len(page) if after < 0 else after + 1
+    return min(count, limit)
+
+
+def _seen(text: str) -> int:
+    if not text or text.isspace():
+        return 0
+    return sum(1 for ch in html.unescape(text) if unicodedata.category(ch)[0] not in "CZ")
 
 
 def _refresh_url(content: str) -> str | None:
@@ -288,13 +369,13 @@ def tls_facts(der: bytes) -> TlsFacts:
         issuer=_name_text(cert.issuer.rfc4514_string),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        names=tuple(clean_text(n, TEXT_LIMIT) for n in names[:100]),
+        names=tuple(clean(n, TEXT_LIMIT) for n in names[:100]),
     )
 
 
 def _name_text(render: Callable[[], str]) -> str:
     try:
-        return clean_text(render(), 512)
+        return clean(render(), 512)
     except ValueError:
         return "(unreadable name)"
 
@@ -375,6 +456,8 @@ class _Chain:
         self.login = False
         self.protected = False
         self.tls: TlsFacts | None = None
+        self.visible: int | None = None
+        self.script_redirect = ""
 
     def facts(self) -> WebFacts:
         return WebFacts(
@@ -389,6 +472,8 @@ class _Chain:
             login_form=self.login,
             redirects_to_protected=self.protected,
             tls=self.tls,
+            visible_text=self.visible,
+            script_redirect=self.script_redirect,
         )
 
 
@@ -478,7 +563,7 @@ class WebProber:
             if chain.notes:
                 notes.append(f"{scheme}: " + "; ".join(chain.notes))
         if parked_ns is not None:
-            notes.append(f"name server {clean_text(parked_ns, 100)} parks domains")
+            notes.append(f"name server {clean(parked_ns, 100)} parks domains")
         if results:
             return Outcome(Status.OK, tuple(results), "; ".join(notes))
         # Nobody answered: a timeout says more than a refusal, a refusal more than garbage.
@@ -492,7 +577,7 @@ class WebProber:
         try:
             chain = _Chain(httpx.URL(f"{scheme}://{domain}/"))
         except httpx.InvalidURL:
-            return _Failure(Status.ERROR, f"{clean_text(domain, 100)!r} is not a usable host name")
+            return _Failure(Status.ERROR, f"{clean(domain, 100)!r} is not a usable host name")
         url = chain.url
         seen = {_key(url)}
         while True:
@@ -509,13 +594,8 @@ class WebProber:
             chain.notes.extend(page.notes)
             if page.tls is not None and chain.tls is None:
                 chain.tls = page.tls
-            if page.text:
-                chain.title = extract_title(page.text) or chain.title
-                scan = page_signals(page.text)
-                chain.login = chain.login or scan.login_form
-                chain.parked = chain.parked or parking_marker(page.text) is not None
-                if page.location is None and scan.refresh is not None:
-                    page.location = scan.refresh
+            if page.location is None:
+                self._read_page(chain, url, page, protected)
             if page.location is None:
                 return chain
 
@@ -523,12 +603,12 @@ class WebProber:
                 target = url.join(page.location.strip())
                 host = target.raw_host.decode("ascii").lower().rstrip(".")
             except (httpx.InvalidURL, UnicodeError, ValueError):
-                chain.notes.append(f"unusable redirect {clean_text(page.location, 200)!r}")
+                chain.notes.append(f"unusable redirect {clean(page.location, 200)!r}")
                 return chain
             chain.hops.append(_url_text(target))
             chain.final = target
             if target.scheme not in ("http", "https"):
-                chain.notes.append(f"redirect to a {clean_text(target.scheme, 20)}: URL, not followed")
+                chain.notes.append(f"redirect to a {clean(target.scheme, 20)}: URL, not followed")
                 return chain
             if on_protected(host, protected):
                 # The question is answered, and our own site need not hear from us.
@@ -551,6 +631,39 @@ class WebProber:
                 addresses = found
             url = target
 
+    def _read_page(self, chain: _Chain, url: httpx.URL, page: _Page, protected: Collection[str]) -> None:
+        """What a fetched page (not an HTTP redirect) says; sets ``page.location`` when it sends the
+        visitor on: a meta refresh, or a literal script redirect on a page with nothing else to show."""
+        title = extract_title(page.text)
+        chain.title = title or chain.title
+        scan = page_signals(page.text)
+        chain.login = chain.login or scan.login_form
+        chain.parked = chain.parked or parking_marker(page.text) is not None
+        chain.visible = visible_text(page.text)
+        empty = not title and chain.visible == 0
+        if scan.refresh is not None:
+            page.location = scan.refresh
+        elif scan.script_redirect is not None:
+            try:
+                target = url.join(scan.script_redirect)
+                host = target.raw_host.decode("ascii").lower().rstrip(".")
+            except (httpx.InvalidURL, UnicodeError, ValueError):
+                chain.notes.append(f"unusable script redirect {clean(scan.script_redirect, 200)!r}")
+                target = None
+            if target is not None:
+                chain.script_redirect = _url_text(target)
+                if empty:
+                    page.location = scan.script_redirect  # what a browser would do next: follow it
+                    return
+                if target.scheme in ("http", "https"):
+                    # Not followed (the page has content of its own), but where it points counts.
+                    chain.protected = chain.protected or on_protected(host, protected)
+                    chain.parked = chain.parked or parking_host(host)
+        if empty and scan.scripts and page.location is None:
+            # Nothing to read and nowhere it sends us: the script builds the page. Parking landers do.
+            chain.parked = True
+            chain.notes.append("a page of script only, with no text or title: read as a parking lander")
+
     async def _addresses(self, host: str) -> list[str] | str:
         """The addresses to use for a redirect's host, or why there are none."""
         literal = host[1:-1] if host.startswith("[") else host
@@ -558,11 +671,11 @@ class WebProber:
             candidates: Sequence[str] = (str(ipaddress.ip_address(literal)),)
         except ValueError:
             if not _HOST.match(host):
-                return f"redirect to an unusable host name {clean_text(host, 100)!r}"
+                return f"redirect to an unusable host name {clean(host, 100)!r}"
             outcome = await self.resolve(host)
             if not outcome.ok or not outcome.value:
                 why = outcome.detail or outcome.status.value
-                return f"redirect to {host}, which does not resolve ({clean_text(why, 80)})"
+                return f"redirect to {host}, which does not resolve ({clean(why, 80)})"
             candidates = outcome.value
         usable = [a for a in candidates if self.allow_private or is_public(a)]
         if not usable:
@@ -605,7 +718,7 @@ class WebProber:
                 reason = _verify_failure(exc)
                 if reason is not None and client is not self._plain and self._plain is not None:
                     # Verification failed: note it, and look at what is served anyway.
-                    notes.append(f"certificate verification failed: {clean_text(reason, DETAIL_LIMIT)}")
+                    notes.append(f"certificate verification failed: {clean(reason, DETAIL_LIMIT)}")
                     client = self._plain
                     continue
                 return _connect_failure(exc)
@@ -614,9 +727,9 @@ class WebProber:
             except (TimeoutError, httpx.TimeoutException):
                 return _Failure(Status.TIMEOUT, f"no answer within {self.timeout:g}s")
             except httpx.RemoteProtocolError as exc:
-                return _Failure(Status.ERROR, f"not HTTP: {clean_text(str(exc), DETAIL_LIMIT)}")
+                return _Failure(Status.ERROR, f"not HTTP: {clean(str(exc), DETAIL_LIMIT)}")
             except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-                why = clean_text(str(exc) or type(exc).__name__, DETAIL_LIMIT)
+                why = clean(str(exc) or type(exc).__name__, DETAIL_LIMIT)
                 return _Failure(Status.REFUSED, f"connection lost: {why}")
 
     async def _read(
@@ -630,7 +743,7 @@ class WebProber:
     ) -> _Page:
         response = await client.send(request, stream=True)
         try:
-            page = _Page(response.status_code, clean_text(response.headers.get("server", ""), TEXT_LIMIT))
+            page = _Page(response.status_code, clean(response.headers.get("server", ""), TEXT_LIMIT))
             page.notes.extend(notes)
             if want_tls and request.url.scheme == "https":
                 page.tls = _peer_certificate(response)
@@ -709,9 +822,9 @@ def _connect_failure(exc: httpx.ConnectError) -> _Failure:
         if isinstance(cause, ConnectionRefusedError):
             return _Failure(Status.REFUSED, "connection refused", connected=False)
         if isinstance(cause, ssl.SSLError):
-            why = clean_text(cause.reason or str(cause), DETAIL_LIMIT)
+            why = clean(cause.reason or str(cause), DETAIL_LIMIT)
             return _Failure(Status.ERROR, f"TLS handshake failed: {why}")
-    why = clean_text(str(exc) or "connection failed", DETAIL_LIMIT)
+    why = clean(str(exc) or "connection failed", DETAIL_LIMIT)
     return _Failure(Status.REFUSED, f"cannot connect: {why}", connected=False)
 
 
@@ -720,4 +833,4 @@ def _key(url: httpx.URL) -> tuple[str, bytes, int | None, bytes]:
 
 
 def _url_text(url: httpx.URL, limit: int = URL_LIMIT) -> str:
-    return clean_text(str(url.copy_with(fragment=None)), limit)
+    return clean(str(url.copy_with(fragment=None)), limit)

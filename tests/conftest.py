@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.dns",
     "tests.fixtures.registry",
     "tests.fixtures.probes",
+    "tests.fixtures.postfix",
     "tests.fixtures.store",
     "tests.fixtures.report",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from lookalike.cli.app import EXIT_ERROR, app, out
+from lookalike.cli.app import EXIT_ERROR, app, out, print_error
 from lookalike.errors import LookalikeError
 
 __all__ = ["app", "main"]
@@ -29,11 +29,11 @@ def main() -> None:
     try:
         app()
     except LookalikeError as exc:
-        print(f"lookalike: error: {exc}", file=sys.stderr)
+        print_error(str(exc))
         sys.exit(EXIT_ERROR)
     except BaseExceptionGroup as group:  # a task group wraps what its tasks raised
         user_error = next((e for e in group.exceptions if isinstance(e, LookalikeError)), None)
         if user_error is None:
             raise
-        print(f"lookalike: error: {user_error}", file=sys.stderr)
+        print_error(str(user_error))
         sys.exit(EXIT_ERROR)

@@ -1,6 +1,8 @@
 """The typer application object and the small parsing helpers every command shares.
 
 The CLI maps options onto library calls and owns the terminal; it holds no logic of its own.
+Whatever it prints that came from outside goes through ``text.shown`` (JSON through
+``text.escape_json``): no control character reaches a terminal.
 Exit codes: 0 done; 1 a ``--fail-on`` condition was met; 2 a user error (one line on stderr);
 130 interrupted.
 """
@@ -19,6 +21,7 @@ from rich.console import Console
 from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.names import Name, parse_many, read_names_file
+from lookalike.text import shown
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -36,9 +39,11 @@ app = typer.Typer(
 
 # Not a terminal (cron mail, a pipe): 120 columns rather than rich's 80, so tables keep whole names.
 _WIDTH = None if os.environ.get("COLUMNS") else 120
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH)
+out = Console(highlight=False, emoji=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH)
 """Standard output: results."""
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _WIDTH)
+err = Console(
+    stderr=True, highlight=False, emoji=False, soft_wrap=True, width=None if sys.stderr.isatty() else _WIDTH
+)
 """Standard error: progress, summaries, errors."""
 
 
@@ -51,9 +56,15 @@ def _root() -> None:
     """
 
 
+def print_error(message: str) -> None:
+    """One line on stderr. The message may quote outside text: it is shown as one line with every
+    control character marked (``text.shown``)."""
+    print(f"lookalike: error: {shown(message)}", file=sys.stderr)
+
+
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one line to stderr and exit."""
-    print(f"lookalike: error: {message}", file=sys.stderr)
+    print_error(message)
     raise typer.Exit(code)
 
 

@@ -22,9 +22,9 @@ import typer
 from lookalike import permute
 from lookalike.cli.app import app, fail, protected_names
 from lookalike.errors import LookalikeError
-from lookalike.export import safe_cell
 from lookalike.model import Candidate
 from lookalike.permute import GenerateOptions
+from lookalike.text import csv_cell
 
 CSV_COLUMNS = ("domain", "unicode", "protected", "techniques", "plausibility", "apex", "registrable", "note")
 
@@ -153,7 +153,7 @@ def csv_lines(candidates: Iterable[Candidate]) -> Iterable[str]:
     def row(values: Sequence[object]) -> str:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([safe_cell(v) for v in values])
+        writer.writerow([csv_cell(v) for v in values])
         return buf.getvalue().rstrip("\n")
 
     yield row(CSV_COLUMNS)

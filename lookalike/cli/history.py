@@ -1,8 +1,9 @@
 """Commands that read and curate the scan database: ``history``, ``diff``, ``triage``, ``prune``.
 
-Thin: each maps its options onto ``lookalike.store`` and ``lookalike.diff`` calls and prints. Read-only
+Thin: each maps its options onto ``lookalike.store`` and ``lookalike.changes`` calls and prints. Read-only
 commands never create a database; a missing one is an error (exit 2). Text from the outside world
-(registrar names, notes) goes through ``alerts.clean`` and is never read as rich markup.
+(registrar names, notes, names read from the database) goes through ``text.shown`` and is never read
+as rich markup.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from typing import Annotated
 
 import typer
 
-from lookalike import diff as diffing
-from lookalike.alerts import alert_payload, alert_text, clean, display_name
+from lookalike import changes
+from lookalike.alerts import alert_payload, alert_text, display_name
 from lookalike.cli.app import app, fail
 from lookalike.errors import LookalikeError
-from lookalike.model import Changes, ScanInfo, ScanResult, Triage, TriageMark
+from lookalike.model import ScanInfo, Triage, TriageMark
 from lookalike.names import parse
+from lookalike.saved import open_store
 from lookalike.store import Store, default_db_path
-
-FLAP_WINDOW = 4
-"""Scans looked at to decide that a name flaps (``diff.flapping``'s default window)."""
+from lookalike.text import escape_json, shown
 
 DbOption = Annotated[
     Path | None,
@@ -48,7 +48,8 @@ def _user_errors() -> Iterator[None]:
 
 
 def _open(db: Path | None, *, create: bool = False) -> Store:
-    return Store.open(db if db is not None else default_db_path(), create=create)
+    """The history database; only ``triage`` creates one (``saved.open_store`` never does)."""
+    return Store.open(db if db is not None else default_db_path(), create=True) if create else open_store(db)
 
 
 def _when(value: datetime | None) -> str:
@@ -86,7 +87,7 @@ def history(
 def _print_scans(store: Store, limit: int) -> None:
     infos = store.scans(limit=limit)
     if not infos:
-        typer.echo(f"no scans in {store.path}")
+        typer.echo(f"no scans in {shown(str(store.path))}")
         return
     typer.echo(
         f"{'id':>6}  {'started (UTC)':16}  {'finished':16}  {'state':11}  "
@@ -101,7 +102,7 @@ def _print_scans(store: Store, limit: int) -> None:
         else:
             counts = store.counts(info.id)
             exists, unknown, absent = counts["exists"], counts["unknown"], counts["absent"]
-        protected = ", ".join(p.domain for p in info.protected) or "-"
+        protected = shown(", ".join(p.domain for p in info.protected)) or "-"
         typer.echo(
             f"{info.id:>6}  {_when(info.started):16}  {_when(info.finished):16}  {_state(info):11}  "
             f"{exists:>7,}  {unknown:>7,}  {absent:>9,}  {protected}"
@@ -122,8 +123,8 @@ def _print_domain(store: Store, domain: str) -> None:
 
 
 def _mark_text(mark: TriageMark) -> str:
-    text = f"{mark.state.value} (by {clean(mark.who, 60)}, {_when(mark.when)} UTC)"
-    return f"{text}: {clean(mark.note)}" if mark.note else text
+    text = f"{mark.state.value} (by {shown(mark.who, 60)}, {_when(mark.when)} UTC)"
+    return f"{text}: {shown(mark.note, 300)}" if mark.note else text
 
 
 # --- diff ---------------------------------------------------------------------------------------
@@ -132,31 +133,6 @@ def _mark_text(mark: TriageMark) -> str:
 class DiffFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
-
-
-def changes_between(store: Store, previous_id: int | None, current_id: int) -> tuple[Changes, ScanResult]:
-    """The changes from one stored scan to another, with what the store knows applied: the
-    triage marks, the names that flapped over the last scans, and the later scan's absent names."""
-    current = store.load_scan(current_id)
-    previous = store.load_scan(previous_id) if previous_id is not None else None
-    window = [
-        info.id
-        for info in store.scans(limit=FLAP_WINDOW * 4)
-        if info.id is not None and info.id <= current_id and _state(info) == "complete"
-    ][:FLAP_WINDOW]
-    if current_id not in window:
-        window = [current_id, *window[: FLAP_WINDOW - 1]]
-    flaps = diffing.flapping(store.existence_history(window), window=FLAP_WINDOW)
-    # Only the previous scan's findings can be gone: ask about those, not the million absent names.
-    before = [(f.candidate.domain, f.candidate.protected) for f in previous.findings] if previous else []
-    changes = diffing.compare(
-        previous,
-        current,
-        triage=store.triage(),
-        flapping=flaps,
-        absent=store.absent(current_id, among=before),
-    )
-    return changes, current
 
 
 @app.command("diff")
@@ -179,23 +155,29 @@ def diff_command(
 ) -> None:
     """Show what changed between two scans: new, escalated, changed and gone lookalikes.
 
-    Triaged names appear only when a fact about them changed; names that flap are left out.
+    By default the latest complete scan is compared with the complete scan before it of the same
+    domains and settings, as the scan itself compared them. Triaged names appear only when a fact
+    about them changed; names that flap are left out.
     """
     with _user_errors(), _open(db) as store:
         if to_id is None:
             to_id = store.latest_scan()
             if to_id is None:
                 raise LookalikeError(f"{store.path} holds no complete scan yet")
+        current = store.load_scan(to_id)
         if from_id is None:
-            from_id = store.latest_scan(before=to_id)
+            from_id = changes.previous_id(store, current.info)
             if from_id is None:
-                raise LookalikeError(f"scan {to_id} is the first complete scan: there is nothing to compare")
-        changes, current = changes_between(store, from_id, to_id)
+                raise LookalikeError(
+                    f"scan {to_id} is the first complete scan of its domains and settings: "
+                    "there is nothing to compare"
+                )
+        found = changes.between(store, current, from_id)
     if output is DiffFormat.JSON:
-        payload = alert_payload(changes, scan=current.info, report=None)
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        payload = alert_payload(found, scan=current.info, report=None)
+        typer.echo(escape_json(json.dumps(payload, indent=2, ensure_ascii=False)))
     else:
-        typer.echo(alert_text(changes, scan=current.info, report=None), nl=False)
+        typer.echo(alert_text(found, scan=current.info, report=None), nl=False)
 
 
 # --- triage -------------------------------------------------------------------------------------
@@ -275,4 +257,4 @@ def prune(
                 vacuum=vacuum,
             )
             path = store.path
-    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {path}")
+    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {shown(str(path))}")

@@ -1,118 +1,42 @@
 """Commands: ``plan``, ``blocklist`` and ``audit``: what to register, what to block, what to fix.
 
-Thin: ``load_scan`` decides where the facts come from (the history database's latest complete scan,
-``--scan ID``, or a scan JSON file with ``--from-json``); the pure functions of ``lookalike.plan`` build
-the answer; ``plan`` alone talks to the network, to confirm with the registry the few names it would
-recommend (absent from the DNS is not available: held names are not delegated). Output goes to
-standard output or, atomically, to ``--output``; notes go to standard error.
+Wiring only: ``lookalike.saved`` loads the scan (the history database's latest complete scan,
+``--scan ID``, or a scan JSON file with ``--from-json``), ``lookalike.advice`` builds the answer
+(the same pipeline the scan runs; ``plan`` alone talks to the network, to confirm with the registry
+the few names it would recommend), ``lookalike.plan`` renders it in the chosen format. Output goes
+to standard output or, atomically, to ``--output``; notes go to standard error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lookalike import config
+from lookalike import advice, saved
 from lookalike import plan as planning
 from lookalike.cli.app import EXIT_INTERRUPTED, app, err, fail
 from lookalike.config import Protected, Settings
 from lookalike.errors import LookalikeError
-from lookalike.model import (
-    BlockEntry,
-    Candidate,
-    Outcome,
-    PlanItem,
-    Registration,
-    ScanResult,
-    TriageMark,
-)
-from lookalike.names import Name, parse
-
-CONFIRM_MARGIN = 0.25
-"""Names asked about beyond ``--top`` (at least 5 more), so the budget is still filled when some of
-the top names turn out to be held."""
-CONFIRM_ALL = 100
-"""With ``--top 0`` (everything), the registry is asked about this many names per protected domain."""
+from lookalike.model import BlockEntry
+from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
+from lookalike.saved import SavedScan
+from lookalike.store import default_db_path
+from lookalike.text import shown
 
 
-class PlanFormat(StrEnum):
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
-
-
-class BlocklistFormat(StrEnum):
-    PLAIN = "plain"
-    POSTFIX_TRANSPORT = "postfix-transport"
-    POSTFIX_ACCESS = "postfix-access"
-    JSON = "json"
-
-
-class AuditFormat(StrEnum):
-    TEXT = "text"
-    ZONE = "zone"
-    JSON = "json"
-
-
-@dataclass(frozen=True, slots=True)
-class ScanSource:
-    """One scan's facts, and what the history database adds to them."""
-
-    result: ScanResult
-    label: str
-    """How to name the source in messages: ``scan 7 in /path/db`` or the JSON file's path."""
-    absent: frozenset[tuple[str, str]] | None = None
-    """(domain, protected) the scan found absent; None for a scan JSON file (it lists no absent names)."""
-    triage: Mapping[str, TriageMark] = field(default_factory=dict)
-    db: Path | None = None
-    """The database that exists and may cache registry answers; None when there is none."""
-
-
-def load_scan(*, db: Path | None, scan_id: int | None, from_json: Path | None) -> ScanSource:
-    """The scan to work from: ``from_json``, else ``scan_id`` in ``db``, else ``db``'s latest complete scan.
-    With a JSON file, triage marks come from ``db`` when that database exists."""
-    from lookalike.cli.report import read_scan_json
-    from lookalike.store import Store, default_db_path
-
+def _load(*, db: Path | None, scan_id: int | None, from_json: Path | None, absent: bool = False) -> SavedScan:
+    """The scan to work from: ``from_json`` (triage marks from ``db`` when it exists), else ``scan_id``
+    in ``db``, else ``db``'s latest complete scan."""
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
-    path = db if db is not None else default_db_path()
     if from_json is not None:
-        result = read_scan_json(from_json)
-        if not path.is_file():
-            return ScanSource(result, str(from_json))
-        with Store.open(path, create=False) as store:
-            return ScanSource(result, str(from_json), triage=store.triage(), db=path)
-    with Store.open(path, create=False) as store:
-        if scan_id is None:
-            scan_id = store.latest_scan() or store.latest_scan(finished=False)
-            if scan_id is None:
-                raise LookalikeError(f"{store.path} holds no scans yet; run `lookalike scan` first")
-        result = store.load_scan(scan_id)
-        return ScanSource(
-            result, f"scan {scan_id} in {store.path}", frozenset(store.absent(scan_id)), store.triage(), path
-        )
-
-
-def scan_protected(result: ScanResult) -> list[Name]:
-    """The protected domains a scan covered, in the order it lists them."""
-    domains = [p.domain for p in result.info.protected]
-    domains += [r.domain for r in result.references]
-    domains += [f.candidate.protected for f in result.findings]
-    return [parse(d) for d in dict.fromkeys(domains)]
-
-
-def _owned(settings: Settings, result: ScanResult, extra: Iterable[str]) -> set[str]:
-    owned = {d for ref in result.references for d in ref.owned} | set(settings.owned())
-    return owned | {parse(d).ascii for d in extra}
+        return saved.from_json(from_json, db=db if db is not None else default_db_path())
+    return saved.load(None, db=db, scan_id=scan_id, with_changes=False, with_absent=absent)
 
 
 def _emit(text: str, output: Path | None, what: str) -> None:
@@ -123,7 +47,7 @@ def _emit(text: str, output: Path | None, what: str) -> None:
     from lookalike.outputs import write_atomic
 
     write_atomic(output, text)
-    err.print(f"wrote {what} to {output}", markup=False)
+    err.print(shown(f"wrote {what} to {output}"), markup=False)
 
 
 def _settings(
@@ -146,9 +70,9 @@ def _settings(
     )
 
 
-def _chosen(settings: Settings, source: ScanSource, explicit: bool) -> list[Protected]:
+def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Protected]:
     """The protected domains to plan for: those named (each must be in the scan), else the scan's."""
-    scanned = {n.ascii: n for n in scan_protected(source.result)}
+    scanned = {n.ascii: n for n in advice.protected_of(source.result)}
     if not settings.protected:
         if not scanned:
             raise LookalikeError(f"{source.label} names no protected domain")
@@ -160,71 +84,6 @@ def _chosen(settings: Settings, source: ScanSource, explicit: bool) -> list[Prot
     if not chosen:
         raise LookalikeError(f"none of the configured domains is part of {source.label}")
     return chosen
-
-
-async def confirm(
-    names: Sequence[str], settings: Settings, cache_db: Path | None
-) -> dict[str, Outcome[Registration]]:
-    """Ask the registry (RDAP, else WHOIS) about ``names``; cache definite answers in ``cache_db``."""
-    from lookalike.registry import Registry
-    from lookalike.store import Store
-
-    if not names:
-        return {}
-    with ExitStack() as stack:
-        cache = stack.enter_context(Store.open(cache_db, create=False)) if cache_db is not None else None
-        async with Registry(settings.endpoints, settings.limits, cache=cache) as registry:
-            answers = await asyncio.gather(*(registry.lookup(n) for n in names))
-    return dict(zip(names, answers, strict=True))
-
-
-def build_plan(
-    settings: Settings,
-    source: ScanSource,
-    chosen: Sequence[Protected],
-    *,
-    top: int,
-    presence: Sequence[str],
-) -> tuple[list[PlanItem], int, int]:
-    """The merged plan of every chosen domain (``top`` per domain), with how many generated names the
-    scan did not cover and how many names the registry was asked about."""
-    from lookalike.permute import generate
-
-    ours = {p.name.ascii for p in chosen}
-    per_domain: list[list[Candidate]] = []
-    for protected in chosen:
-        options = config.domain_options(settings, protected)
-        per_domain.append([c for c in generate(protected.name, options) if c.domain not in ours])
-    every = [c for cands in per_domain for c in cands]
-    existence = planning.scan_existence(source.result, every, absent=source.absent)
-    not_scanned = len({c.domain for c in every if c.domain not in existence})
-
-    ask: list[str] = []
-    if settings.registry:
-        budget = top + max(5, round(top * CONFIRM_MARGIN)) if top else CONFIRM_ALL
-        for cands in per_domain:
-            ask += planning.plan_candidates_to_confirm(cands, existence=existence, top=budget)
-        ask = list(dict.fromkeys(ask))
-    availability: Mapping[str, Outcome[Registration]] = {}
-    if ask:
-        err.print(f"asking the registry about {len(ask)} names ...", markup=False)
-        availability = asyncio.run(confirm(ask, settings, source.db))
-
-    items: list[PlanItem] = []
-    for cands in per_domain:
-        items += planning.plan(
-            cands, existence=existence, availability=availability, top=top or None, presence=presence
-        )
-    return planning.rank(_dedupe(items)), not_scanned, len(ask)
-
-
-def _dedupe(items: Iterable[PlanItem]) -> list[PlanItem]:
-    """One item per name when two protected domains share a lookalike: the higher priority wins."""
-    best: dict[str, PlanItem] = {}
-    for item in items:
-        if item.domain not in best or item.priority > best[item.domain].priority:
-            best[item.domain] = item
-    return list(best.values())
 
 
 # --- options shared by the three commands ----------------------------------------------------------
@@ -338,21 +197,32 @@ def plan_command(  # typer passes every option by name
             whois_server=whois_server,
             whois_iana=whois_iana,
         )
-        source = load_scan(db=settings.db, scan_id=scan_id, from_json=from_json)
+        source = _load(db=settings.db, scan_id=scan_id, from_json=from_json, absent=True)
         chosen = _chosen(settings, source, explicit=bool(domains or file))
         for tld in presence or ():
             if not tld.strip(" ."):
                 raise LookalikeError("--presence needs a TLD, like ca or eu")
         budget = settings.plan_top if top is None else top
-        items, not_scanned, _asked = build_plan(
-            settings, source, chosen, top=budget, presence=[t.strip(" .").lower() for t in presence or ()]
+        made = asyncio.run(
+            advice.plan_saved(
+                source.result,
+                settings,
+                chosen,
+                absent=source.absent,
+                top=budget or None,
+                presence=[t.strip(" .").lower() for t in presence or ()],
+                cache_db=source.db,
+                notify=lambda n: err.print(f"asking the registry about {n} names ...", markup=False),
+            )
         )
-        if not_scanned:
+        if made.not_scanned:
             err.print(
-                f"{not_scanned} generated names were not covered by {source.label} (not scanned): left out",
+                f"{made.not_scanned} generated names were not covered by {shown(source.label)} "
+                "(not scanned): left out",
                 markup=False,
             )
-        _emit(planning.render_plan(items, fmt.value), output, f"the plan ({_count(len(items), 'name')})")
+        items = made.items
+        _emit(planning.render_plan(items, fmt), output, f"the plan ({_count(len(items), 'name')})")
     except LookalikeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -387,22 +257,17 @@ def blocklist_command(  # typer passes every option by name
     """Lookalikes that can receive mail and are not yours, for your outbound mail gateway."""
     try:
         settings = _settings(config_path=config_path, db=db)
-        source = load_scan(db=settings.db, scan_id=scan_id, from_json=from_json)
-        protected = scan_protected(source.result)
-        if not protected:
+        source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
+        if not advice.protected_of(source.result):
             raise LookalikeError(f"{source.label} names no protected domain")
-        mine = _owned(settings, source.result, owned or ())
-        entries = planning.blocklist(
-            source.result.findings, protected=protected, triage=source.triage, owned=mine, whole_tld=whole_tld
+        entries = advice.blocklist_for(
+            source.result,
+            triage=source.triage,
+            owned=[*settings.owned(), *advice.owned_of(source.result, owned or ())],
+            whole_tld=whole_tld,
+            also_block=block_tld or (),
         )
-        if block_tld:
-            extra = planning.blocklist([], protected=protected, whole_tld=block_tld)
-            known = {e.domain for e in entries}
-            entries = sorted(
-                [*entries, *(e for e in extra if e.domain not in known)],
-                key=lambda e: (not e.whole_tld, e.domain),
-            )
-        _emit(planning.render_blocklist(entries, fmt.value), output, f"the blocklist ({_summary(entries)})")
+        _emit(planning.render_blocklist(entries, fmt), output, f"the blocklist ({_summary(entries)})")
     except LookalikeError as exc:
         fail(str(exc))
 
@@ -432,29 +297,17 @@ def audit_command(  # typer passes every option by name
     """Check that the lookalikes you hold refuse mail, cannot send it, and redirect home."""
     try:
         settings = _settings(config_path=config_path, db=db)
-        source = load_scan(db=settings.db, scan_id=scan_id, from_json=from_json)
-        mine = _owned(settings, source.result, owned or ())
-        audits = planning.audit(source.result.findings, triage=source.triage, owned=mine)
+        source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
+        audits = advice.audit_for(
+            source.result,
+            triage=source.triage,
+            owned=[*settings.owned(), *advice.owned_of(source.result, owned or ())],
+        )
         bad = sum(1 for a in audits if not a.ok)
         _emit(
-            planning.render_audit(audits, fmt.value),
+            planning.render_audit(audits, fmt),
             output,
             f"the audit ({_count(len(audits), 'name')}, {bad} to fix)",
         )
     except LookalikeError as exc:
         fail(str(exc))
-
-
-__all__ = [
-    "AuditFormat",
-    "BlocklistFormat",
-    "PlanFormat",
-    "ScanSource",
-    "audit_command",
-    "blocklist_command",
-    "build_plan",
-    "confirm",
-    "load_scan",
-    "plan_command",
-    "scan_protected",
-]

@@ -20,6 +20,7 @@ from lookalike.endpoints import Endpoints
 from lookalike.errors import LookalikeError
 from lookalike.rdap import IANA_RDAP_URL, IANA_TLDS_URL, update_data
 from lookalike.registry import ServerAddresses
+from lookalike.text import shown
 
 
 @app.command("update-data")
@@ -61,7 +62,7 @@ def update_data_command(
     except LookalikeError as exc:
         fail(str(exc))
     for line in lines:
-        out.print(line, markup=False)
+        out.print(shown(line), markup=False)
 
 
 async def _update(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from lookalike.cli.app import (
     EXIT_INTERRUPTED,
     app,
     err,
+    fail,
     out,
     protected_names,
     resolvers,
@@ -33,6 +35,10 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.text import escape_json, shown
+
+DEMO_TOOLS = ("aiosmtpd", "trustme")
+"""What the demo universe's mail and TLS servers need: the ``demo`` extra, not a scan's dependency."""
 
 DomainsArg = Annotated[
     list[str] | None, typer.Argument(help="Protected domains (army.mil, mail.example.org ...).")
@@ -261,9 +267,9 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     with progress:
         outcome = job.run(progress=progress.update)
     if not quiet:
-        print_summary(outcome.run, outcome.changes, outcome.written, console=err)
+        print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)
     for line in outcome.alert_notes:
-        err.print(line, markup=False)  # a relay's or webhook's reply is hostile text
+        err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"
@@ -272,7 +278,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     reasons = fail_on_reasons(settings.fail_on, outcome.run, outcome.changes, outcome.triage)
     if reasons:
         if not quiet:
-            err.print(f"--fail-on: {'; '.join(reasons)}", markup=False)
+            err.print(shown(f"--fail-on: {'; '.join(reasons)}"), markup=False)
         raise typer.Exit(EXIT_FINDINGS)
 
 
@@ -329,7 +335,8 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         reference = next(p for p in settings.protected if p.name.ascii == wanted)
     finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference))
     if fmt == "json":
-        out.print(json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False), markup=False)
+        document = json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False)
+        out.print(escape_json(document), markup=False)
     else:
         print_finding(finding, console=out)
 
@@ -362,6 +369,11 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Scan the bundled offline universe (synthetic data, loopback only) and write a report."""
+    for tool in DEMO_TOOLS:
+        try:
+            importlib.import_module(tool)
+        except ImportError:
+            fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
     from lookalike.demo.universe import run_demo
 
     progress = ScanProgress(enabled=not quiet)
@@ -369,4 +381,4 @@ def demo(
     with progress:
         outcome = run_demo(report=report, json_path=json_path, progress=progress.update, status=status)
     if not quiet:
-        print_summary(outcome.run, outcome.changes, outcome.written, console=err)
+        print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)

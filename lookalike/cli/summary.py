@@ -1,6 +1,13 @@
-"""What the terminal shows after a scan or a lookup: a short table and the worst findings."""
+"""What the terminal shows after a scan or a lookup: a short table and the worst findings.
+
+Every string that came from outside (names, reasons, records, banners, titles, registry fields) goes
+through ``text.shown`` on its way to the terminal and into a rich ``Text``, never a markup string:
+no control character or escape sequence reaches the terminal.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich import box
 from rich.console import Console
@@ -8,9 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from lookalike import export
-from lookalike.model import Changes, Existence, Finding, Level, MailRoute, Owner
+from lookalike.model import Changes, Finding, Level, TriageMark
 from lookalike.outputs import Written
+from lookalike.report import summaries
 from lookalike.scan import ScanRun
+from lookalike.text import shown
 
 LEVEL_STYLE = {
     Level.CRITICAL: "bold white on red",
@@ -19,24 +28,20 @@ LEVEL_STYLE = {
     Level.LOW: "cyan",
     Level.INFO: "dim",
 }
-RECEIVES = (MailRoute.MX, MailRoute.IMPLICIT)
 
 
-def receives_mail(finding: Finding) -> bool:
-    facts = finding.evidence.dns.value
-    return facts is not None and facts.mail_route in RECEIVES and not facts.wildcard
-
-
-def catch_all(finding: Finding) -> bool:
-    smtp = export.primary_smtp(finding.evidence.smtp)
-    return smtp is not None and smtp.accepts_any_recipient is True
-
-
-def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, console: Console) -> None:
-    """The per-domain table, the five worst findings, and where the documents went."""
+def print_summary(
+    run: ScanRun,
+    changes: Changes | None,
+    written: Written,
+    *,
+    console: Console,
+    triage: Mapping[str, TriageMark] | None = None,
+) -> None:
+    """The per-domain table (the report's summary counts), the worst findings, and where the
+    documents went."""
     result = run.result
     info = result.info
-    new = {(c.protected, c.domain) for c in changes.new} if changes else set()
     table = Table(
         title=f"lookalike scan{f' #{info.id}' if info.id is not None else ''}",
         title_justify="left",
@@ -47,18 +52,16 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
     table.add_column("protected", no_wrap=True)
     for column in ("generated", "exist", "mail", "catch-all", "3rd party", "unknown", "new"):
         table.add_column(column, justify="right", no_wrap=True)
-    for summary in info.protected:
-        mine = [f for f in result.findings if f.candidate.protected == summary.domain]
-        exist = [f for f in mine if f.evidence.existence is Existence.EXISTS]
+    for summary in summaries(result, changes, triage):
         table.add_row(
-            Text(summary.domain),
-            f"{summary.generated:,}",
-            f"{len(exist):,}",
-            f"{sum(1 for f in exist if receives_mail(f)):,}",
-            f"{sum(1 for f in exist if catch_all(f)):,}",
-            f"{sum(1 for f in exist if f.score.owner is Owner.THIRD_PARTY):,}",
-            f"{sum(1 for f in mine if f.evidence.existence is Existence.UNKNOWN):,}",
-            f"{sum(1 for f in mine if (f.candidate.protected, f.candidate.domain) in new):,}",
+            Text(shown(summary.domain)),
+            "-" if summary.generated is None else f"{summary.generated:,}",
+            f"{summary.exists:,}",
+            f"{summary.can_receive:,}",
+            f"{summary.catch_all:,}",
+            f"{summary.third_party:,}",
+            f"{summary.unknown:,}",
+            f"{summary.new or 0:,}",
         )
     console.print(table)
     worst = [f for f in result.findings if f.score.level.rank <= Level.MEDIUM.rank][:8]
@@ -73,7 +76,7 @@ def print_summary(run: ScanRun, changes: Changes | None, written: Written, *, co
         )
     for label, path in (("report", written.report), ("json", written.json), ("csv", written.csv)):
         if path is not None:
-            console.print(Text(f"{label}: {path}"))
+            console.print(Text(f"{label}: {shown(str(path))}"))
     total = dict(info.timings).get("total")
     if total is not None:
         console.print(Text(f"took {total:.1f} s", style="dim"))
@@ -85,10 +88,15 @@ def _finding_line(finding: Finding) -> Text:
     line.append(f" {level.value.upper():8} ", style=LEVEL_STYLE[level])
     line.append(" ")
     name = finding.candidate.unicode
-    line.append(name if name == finding.candidate.domain else f"{name} ({finding.candidate.domain})")
+    shown_name = (
+        shown(name)
+        if name == finding.candidate.domain
+        else f"{shown(name)} ({shown(finding.candidate.domain)})"
+    )
+    line.append(shown_name)
     reason = finding.score.reasons[0] if finding.score.reasons else ""
     if reason:
-        line.append(f"  {reason}", style="dim")
+        line.append(f"  {shown(reason)}", style="dim")
     return line
 
 
@@ -121,12 +129,12 @@ def print_finding(finding: Finding, *, console: Console) -> None:
     table.add_column()
     for key, value in rows:
         if value:
-            table.add_row(key, Text(value))
+            table.add_row(key, Text(shown(value)))
     console.print(table)
     for reason in finding.score.reasons:
-        console.print(Text(f"  - {reason}"))
+        console.print(Text(f"  - {shown(reason)}"))
     for reason in finding.score.owner_reasons:
-        console.print(Text(f"  ~ {reason}"))
+        console.print(Text(f"  ~ {shown(reason)}"))
 
 
 def _dns_rows(rec: dict[str, object]) -> list[tuple[str, str]]:

@@ -73,6 +73,11 @@ SCRIPT_TITLE_PAGE = """<!doctype html>
 <body><p>Verify your account.</p><script>document.title = "changed by script";</script></body></html>
 """
 
+SCRIPT_ONLY_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><script src="/js/lander.js"></script><script>{script}</script></head>
+<body></body></html>
+"""
+
 NOT_FOUND_PAGE = "<!doctype html><title>No such site</title><p>This server has no site for {host}.</p>\n"
 
 
@@ -126,6 +131,13 @@ class Site:
     @classmethod
     def slow(cls, delay: float = 30.0) -> Site:
         return cls("slow", delay=delay, title="Finally")
+
+    @classmethod
+    def script_only(cls, target: str = "") -> Site:
+        """A parking lander made of script alone: no title, no text; with ``target``, the script's
+        one job is ``window.location.href = target``."""
+        script = f"window.location.href = {_js_string(target)};" if target else "var lander = 1;"
+        return cls("page", body=SCRIPT_ONLY_PAGE.format(script=script).encode("utf-8"))
 
     @classmethod
     def script_title(cls) -> Site:
@@ -364,6 +376,11 @@ class HttpServer:
 
 def _page(template: str, **values: str) -> bytes:
     return template.format(**{k: html.escape(v) for k, v in values.items()}).encode("utf-8")
+
+
+def _js_string(text: str) -> str:
+    """``text`` as a double-quoted JavaScript string that cannot end the script element."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("</", "<\\/") + '"'
 
 
 def _strip_port(host: str) -> str:

@@ -1,8 +1,9 @@
 """A loopback RDAP server (HTTP/1.1, plain text on 127.0.0.1) for the tests and the demo universe.
 
 It serves recorded RDAP documents and misbehaves on request: 404, 429 with ``Retry-After``, 5xx, a
-slow answer, a body that never ends, malformed JSON. Each request is recorded with its arrival time,
-so a test can count what reached the server and how fast.
+slow answer, a body that never ends, malformed JSON, a gzip-compressed body, a gzip bomb (a few hundred
+KiB that inflate to hundreds of MiB), redirects anywhere (``headers = { Location = ... }``). Each
+request is recorded with its arrival time, so a test can count what reached the server and how fast.
 
     async with RdapServer(Path("tests/data/registry/rdap")) as server:
         bootstrap = server.bootstrap_file(["com", "org"], tmp_path / "dns.json")
@@ -17,8 +18,10 @@ optional ``server.toml`` that maps keys to files and behaviours::
     file = "registrar/kestrelsystems.com.json"
 
 A response table takes ``file`` or ``body``, ``status``, ``content_type``, ``retry_after``, ``delay``
-(seconds before answering), ``endless`` (keep sending after the body until the client hangs up) and
-``headers``. A ``sequence`` is served in order, one per request; its last entry then repeats.
+(seconds before answering), ``endless`` (keep sending after the body until the client hangs up),
+``gzip`` (send the body gzip-compressed), ``bomb`` (send, gzip-compressed, that many bytes of white
+space after the body) and ``headers``. A ``sequence`` is served in order, one per request; its last
+entry then repeats.
 ``{{base_url}}`` in a body becomes this server's base URL, and ``substitutions`` add more names.
 
 Nothing here is used by a real scan against the Internet: it exists to be asked, on loopback.
@@ -27,12 +30,15 @@ Nothing here is used by a real scan against the Internet: it exists to be asked,
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import time
 import tomllib
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from pathlib import Path
 from ssl import SSLContext
@@ -40,6 +46,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from lookalike.endpoints import HostPort
+from lookalike.registrytext import read_bounded
 
 MAX_REQUEST_HEAD = 16 * 1024
 
@@ -59,6 +66,11 @@ class RdapResponse:
     endless: bool = False
     """After the body, keep sending filler until the client hangs up."""
     headers: Mapping[str, str] = field(default_factory=dict)
+    gzip: bool = False
+    """Send the body gzip-compressed (``Content-Encoding: gzip``)."""
+    bomb: int = 0
+    """Send the body followed by this many bytes of white space, gzip-compressed: a few hundred KiB on
+    the wire for hundreds of MiB once inflated."""
 
     def payload(self) -> bytes:
         if self.body is None:
@@ -100,7 +112,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
     """The responses a directory describes (see the module docstring)."""
     responses: dict[str, ResponseSpec] = {}
     for path in sorted(directory.glob("*.json")):
-        responses[path.stem.lower()] = RdapResponse(body=path.read_bytes())
+        responses[path.stem.lower()] = RdapResponse(body=read_bounded(path))
     config = directory / "server.toml"
     if config.is_file():
         tables = tomllib.loads(config.read_text("utf-8")).get("responses", {})
@@ -120,7 +132,7 @@ def _key(key: str) -> str:
 def _response(directory: Path, table: Mapping[str, Any]) -> RdapResponse:
     body: bytes | str | None = None
     if "file" in table:
-        body = (directory / str(table["file"])).read_bytes()
+        body = read_bounded(directory / str(table["file"]))
     elif "body" in table:
         body = str(table["body"])
     return RdapResponse(
@@ -131,7 +143,21 @@ def _response(directory: Path, table: Mapping[str, Any]) -> RdapResponse:
         delay=float(table.get("delay", 0.0)),
         endless=bool(table.get("endless", False)),
         headers={str(k): str(v) for k, v in table.get("headers", {}).items()},
+        gzip=bool(table.get("gzip", False)),
+        bomb=int(table.get("bomb", 0)),
     )
+
+
+@lru_cache(maxsize=4)
+def gzip_bomb(prefix: bytes, size: int) -> bytes:
+    """``prefix`` and ``size`` bytes of spaces, gzip-compressed a mebibyte at a time (never held whole)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(prefix)]
+    block = b" " * (1 << 20)
+    for start in range(0, size, len(block)):
+        parts.append(packer.compress(block[: size - start]))
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 
 class RdapServer:
@@ -287,6 +313,12 @@ class RdapServer:
             f"HTTP/1.1 {response.status} {_phrase(response.status)}",
             f"Content-Type: {response.content_type}",
         ]
+        if response.bomb:
+            body = gzip_bomb(body, response.bomb)
+            head.append("Content-Encoding: gzip")
+        elif response.gzip:
+            body = gzip.compress(body)
+            head.append("Content-Encoding: gzip")
         if not response.endless:
             head.append(f"Content-Length: {len(body)}")
         if response.retry_after is not None:

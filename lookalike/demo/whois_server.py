@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from lookalike.endpoints import HostPort
+from lookalike.registrytext import read_bounded
 
 MAX_QUERY = 1024
 
@@ -72,7 +73,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
     """The responses a directory describes (see the module docstring)."""
     responses: dict[str, ResponseSpec] = {}
     for path in sorted(directory.glob("*.txt")):
-        responses[path.stem.lower()] = WhoisResponse(body=path.read_bytes())
+        responses[path.stem.lower()] = WhoisResponse(body=read_bounded(path))
     config = directory / "server.toml"
     if config.is_file():
         tables = tomllib.loads(config.read_text("utf-8")).get("responses", {})
@@ -87,7 +88,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
 def _response(directory: Path, table: Mapping[str, Any]) -> WhoisResponse:
     body: str | bytes = b""
     if "file" in table:
-        body = (directory / str(table["file"])).read_bytes()
+        body = read_bounded(directory / str(table["file"]))
     elif "body" in table:
         body = str(table["body"])
     return WhoisResponse(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -395,3 +396,42 @@ def test_report_rerenders_a_scan_json(cli: Cli) -> None:
     plan = json.loads((cli.tmp / "scan.json").read_text("utf-8"))["plan"]
     assert plan, "the scan confirmed no plan"
     assert plan[0]["domain"] in html  # the plan survives the round trip through the JSON
+
+
+GENERATED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+
+
+def test_report_db_shows_what_the_scan_reported(cli: Cli, world: Universe) -> None:
+    """`report --db` renders a stored scan as the scan wrote it: the same changes (compared with the
+    previous scan of the same settings, flapping names left out), counts and plan."""
+    for state in ("previous", "now", "previous"):  # kestrelsystems-login.com comes, goes ...
+        world.set_state(state)
+        assert cli.scan("--smtp").returncode == 0
+    world.set_state("now")
+    assert cli.scan("--technique", "tld-typo").returncode == 0  # other settings: not the comparison
+    scan = cli.scan("--smtp", "--report", "scan.html", "--json", "scan.json")  # ... and comes back
+    assert scan.returncode == 0, scan.stderr
+    db = str(cli.tmp / "history.db")
+    for args in (("--output", "again.html"), ("--format", "json", "--output", "again.json")):
+        proc = cli.run("report", "--db", db, *args)
+        assert proc.returncode == 0, proc.stderr
+
+    by_scan = json.loads((cli.tmp / "scan.json").read_text("utf-8"))
+    again = json.loads((cli.tmp / "again.json").read_text("utf-8"))
+    assert again["changes"] == by_scan["changes"]
+    assert by_scan["changes"]["previous_id"] == 3  # the scan of the same settings, not scan 4
+    assert "kestrelsystems-login.com" in by_scan["changes"]["suppressed"]  # flapping
+    assert by_scan["changes"]["changed"] or by_scan["changes"]["escalated"]
+    assert again["plan"] == by_scan["plan"]
+    assert by_scan["plan"], "the scan made no plan"
+    assert again["scan"] == by_scan["scan"]  # counts per protected domain, key, settings
+    assert _keyed(again["findings"]) == _keyed(by_scan["findings"])
+
+    def page(name: str) -> str:
+        return GENERATED.sub("(time)", (cli.tmp / name).read_text("utf-8"))
+
+    assert page("again.html") == page("scan.html")
+
+
+def _keyed(findings: list[dict[str, object]]) -> dict[tuple[object, object], dict[str, object]]:
+    return {(f["domain"], f["protected"]): f for f in findings}

@@ -140,12 +140,18 @@ async def test_iana_referral_is_asked_once_per_tld(
     whois_iana: WhoisServer, whois_registry: WhoisServer, registry_limits: Limits
 ) -> None:
     endpoints = Endpoints(whois_iana=whois_iana.address)
-    whois = WhoisClient(endpoints, registry_limits)
+    # IANA's referral names a loopback server: an answer's choice, so only with allow_private.
+    refused = await WhoisClient(endpoints, registry_limits).lookup("kestrel-systeme.de")
+    assert refused.status is Status.SKIPPED
+    assert "IANA's WHOIS referral for .de" in refused.detail
+    assert "use --allow-private" in refused.detail
+    assert whois_registry.count("kestrel-systeme.de") == 0  # refused before any connection
+    whois = WhoisClient(endpoints, registry_limits, allow_private=True)
     first = await whois.lookup("kestrel-systeme.de")
     second = await whois.lookup("kestrelsysteme.de")
     assert first.status is Status.OK
     assert second.status is Status.ABSENT
-    assert [q.query for q in whois_iana.queries] == ["de"]
+    assert [q.query for q in whois_iana.queries] == ["de", "de"]  # once per client, once per TLD
     assert whois_registry.count("kestrel-systeme.de") == 1
     skipped = await whois.lookup("kestrel.kestrel")
     assert skipped.status is Status.SKIPPED
@@ -183,14 +189,21 @@ async def test_referral_host_names_go_through_the_given_resolver(
     # The registrar is known only by name and port 43, which nothing listens on here: the referral is
     # resolved through `resolve` (never the system), the connection is refused, the registry's answer stays.
     endpoints = Endpoints(whois_servers=MappingProxyType({"com": whois_registry.address}), whois_iana=None)
-    outcome = await WhoisClient(endpoints, registry_limits, resolve=resolve).lookup("kestrelsystems.com")
+    client = WhoisClient(endpoints, registry_limits, resolve=resolve, allow_private=True)
+    outcome = await client.lookup("kestrelsystems.com")
     assert asked == [REGISTRAR_WHOIS]
     assert outcome.status is Status.OK
     assert outcome.value is not None
     assert outcome.value.registrant is None
     assert f"referral {REGISTRAR_WHOIS}:43: refused" in outcome.detail
 
-    without = await WhoisClient(endpoints, registry_limits).lookup("kestrelsystems.com")
+    # Without allow_private the referral's loopback address is refused before any connection.
+    guarded = await WhoisClient(endpoints, registry_limits, resolve=resolve).lookup("kestrelsystems.com")
+    assert guarded.status is Status.OK
+    assert f"referral {REGISTRAR_WHOIS}:43: skipped" in guarded.detail
+    assert "private address (whois.harrier-domains.example is at 127.0.0.1)" in guarded.detail
+
+    without = await WhoisClient(endpoints, registry_limits, allow_private=True).lookup("kestrelsystems.com")
     assert without.status is Status.OK
     assert "no resolver" in without.detail
 

@@ -240,24 +240,70 @@ async def test_one_connection_per_host_at_a_time(smtp_server: SmtpServer) -> Non
     no_data(smtp_server)
 
 
-async def test_the_per_host_limit_holds_back_only_that_host() -> None:
-    async with SmtpServer({"127.0.27.1": "hang", "127.0.27.2": "hang"}) as server:
-        limits = Limits(probe_timeout=0.4, probe_concurrency=8)
-        p = SmtpProber(port=server.port, helo="x.invalid", limits=limits, allow_private=True)
+async def test_the_per_host_limit_holds_back_only_that_host(smtp_server: SmtpServer) -> None:
+    p = prober(smtp_server, limits=Limits(probe_timeout=2.0, probe_concurrency=8))
+    hang = asyncio.create_task(p.probe("a.invalid", one_mx("hang")))
+    queued = asyncio.create_task(p.probe("b.invalid", one_mx("hang")))  # waits behind the first
+    other = await p.probe("c.invalid", one_mx("accept-all"))  # another host: not held back
+    assert other.value is not None
+    assert other.value[0].accepts_any_recipient is True
+    assert not hang.done()
+    assert not queued.done()
+    first, second = await asyncio.gather(hang, queued)
+    assert first.status is Status.TIMEOUT
+    assert second.status is Status.TIMEOUT
+    assert smtp_server.max_concurrent[SMTP_HOSTS["hang"]] == 1
 
-        async def both(first: str, second: str) -> float:
-            started = time.monotonic()
-            await asyncio.gather(
-                p.probe("a.invalid", mx_facts(("mx", (first,)))),
-                p.probe("b.invalid", mx_facts(("mx", (second,)))),
-            )
-            return time.monotonic() - started
 
-        two_hosts = await both("127.0.27.1", "127.0.27.2")  # side by side: one timeout
-        one_host = await both("127.0.27.1", "127.0.27.1")  # one after the other: two timeouts
-    assert one_host >= 0.8
-    assert one_host > 1.5 * two_hosts
-    assert server.max_concurrent["127.0.27.1"] == 1
+async def test_a_stalling_host_costs_the_scan_one_timeout(smtp_server: SmtpServer) -> None:
+    """Six names sharing a mail host that stalls after its banner: one connection, one timeout."""
+    p = prober(smtp_server, limits=Limits(probe_timeout=0.5, probe_concurrency=8))
+    dns = one_mx("hang")
+    outcomes = await asyncio.gather(*(p.probe(f"n{i}.{DOMAIN}", dns) for i in range(6)))
+    assert [o.status for o in outcomes] == [Status.TIMEOUT] * 6
+    assert smtp_server.connections[SMTP_HOSTS["hang"]] == 1
+    first, *later = sorted(outcomes, key=lambda o: "earlier in the scan" in o.detail)
+    assert "no answer within 0.5s" in first.detail
+    for outcome in later:
+        assert outcome.detail == (
+            "mx.hang.invalid [127.0.25.5]: this host stalled earlier in the scan "
+            "(no answer within 0.5s): not asked again"
+        )
+        assert outcome.value == ()  # nothing was said this time
+    # Later names are unknown at once; a new scan (a new prober) asks again.
+    again = await prober(smtp_server).probe(DOMAIN, dns)
+    assert again.status is Status.TIMEOUT
+    assert "earlier" not in again.detail
+    assert smtp_server.connections[SMTP_HOSTS["hang"]] == 2
+
+
+async def test_a_dropping_host_is_remembered_and_a_busy_one_is_not(smtp_server: SmtpServer) -> None:
+    p = prober(smtp_server)
+    for name in ("a", "b", "c"):
+        dropped = await p.probe(f"{name}.{DOMAIN}", one_mx("drop"))
+        busy = await p.probe(f"{name}.{DOMAIN}", one_mx("banner-421"))
+        assert dropped.status is Status.REFUSED
+        assert busy.status is Status.REFUSED
+    assert dropped.detail == (
+        "mx.drop.invalid [127.0.25.6]: this host broke off the dialogue earlier in the scan "
+        "(closed the connection): not asked again"
+    )
+    assert smtp_server.connections[SMTP_HOSTS["drop"]] == 1
+    # "421 busy" asks us to come back: each name asks again.
+    assert smtp_server.connections[SMTP_HOSTS["banner-421"]] == 3
+
+
+async def test_a_remembered_host_does_not_stop_the_next_mx(smtp_server: SmtpServer) -> None:
+    p = prober(smtp_server)
+    dns = mx_facts(("mx1.invalid", (SMTP_HOSTS["drop"],)), ("mx2.invalid", (SMTP_HOSTS["accept-all"],)))
+    for name in ("a", "b"):
+        outcome = await p.probe(f"{name}.{DOMAIN}", dns)
+        assert outcome.status is Status.OK
+        assert outcome.value is not None
+        assert outcome.value[-1].accepts_any_recipient is True
+    assert "earlier in the scan" in outcome.detail
+    assert smtp_server.connections[SMTP_HOSTS["drop"]] == 1
+    assert smtp_server.connections[SMTP_HOSTS["accept-all"]] == 2
 
 
 async def test_global_limit_bounds_connections(probe_ca: object) -> None:

@@ -186,7 +186,7 @@ def test_history_reads_hostile_notes_as_text(db: Path) -> None:
     note = "[bold red]x[/] \x1b[2J <script>"
     assert run("triage", "kestrel.ml", "--as", "watch", "--note", note, "--db", str(db)).exit_code == 0
     text = run("history", "kestrel.ml", "--db", str(db)).stdout
-    assert "[bold red]x[/] [2J <script>" in text
+    assert "[bold red]x[/] ⟨U+001B⟩[2J <script>" in text
     assert "\x1b" not in text
 
 

@@ -312,7 +312,7 @@ async def test_hostile_headers_stay_printable() -> None:
     headers = (("Server", "evil\x9b[2J\xadserver"),)  # C1 CSI and a soft hyphen (a format char)
     async with HttpServer({"a.example": Site("page", headers=headers)}, addresses=(WEB_ADDRESS,)) as srv:
         facts = https_of(await probe(srv, "a.example"))
-    assert facts.server == "evil [2J server"
+    assert facts.server == "evil [2Jserver"  # CSI a space, the soft hyphen removed (text.clean)
 
 
 @pytest.fixture
@@ -338,3 +338,71 @@ async def test_many_probes_share_one_prober(many_sites: HttpServer) -> None:
 def test_a_user_agent_that_could_inject_is_refused() -> None:
     with pytest.raises(LookalikeError, match="user agent"):
         WebProber(limits=FAST, resolve=resolve, user_agent="x\r\nX-Evil: 1")
+
+
+async def test_a_script_only_lander_is_parked_and_shows_nothing() -> None:
+    async with HttpServer({"a.example": Site.script_only()}, addresses=(WEB_ADDRESS,)) as srv:
+        outcome = await probe(srv, "a.example")
+    facts = https_of(outcome)
+    assert (facts.status, facts.title, facts.visible_text) == (200, "", 0)
+    assert facts.parked
+    assert not facts.has_content
+    assert facts.script_redirect == ""
+    assert "a page of script only, with no text or title: read as a parking lander" in outcome.detail
+
+
+async def test_a_script_redirect_to_the_protected_domain_counts_like_an_http_one() -> None:
+    target = f"https://www.{PROTECTED}/welcome"
+    async with HttpServer({"a.example": Site.script_only(target)}, addresses=(WEB_ADDRESS,)) as srv:
+        facts = https_of(await probe(srv, "a.example"))
+        hosts = {r.host for r in srv.requests}
+    assert facts.redirects_to_protected
+    assert facts.script_redirect == target
+    assert facts.redirects == (target,)
+    assert facts.final_url == target
+    assert not facts.parked  # a one-line redirect in script is a redirect, like a 301
+    assert hosts == {"a.example"}  # our own site never heard from the probe
+
+
+async def test_a_script_redirect_on_a_blank_page_is_followed() -> None:
+    lander = "https://kestrelsystems.net/lander?d=a.example"  # resolve() knows kestrelsystems.net
+    sites = {"a.example": Site.script_only(lander), "kestrelsystems.net": Site.parked()}
+    async with HttpServer(sites, addresses=(WEB_ADDRESS,)) as srv:
+        facts = https_of(await probe(srv, "a.example"))
+        fetched = [(r.scheme, r.host, r.path) for r in srv.requests]
+    # Each scheme's chain: the blank page, then the lander its script sends a browser to.
+    assert fetched.count(("https", "kestrelsystems.net", "/lander?d=a.example")) == 2
+    assert {("https", "a.example", "/"), ("http", "a.example", "/")} < set(fetched)
+    assert facts.redirects == (lander,)
+    assert facts.script_redirect == lander
+    assert facts.final_url == lander
+    assert facts.title == "kestrelsystems.net"
+    assert facts.visible_text is not None and facts.visible_text > 0  # the lander it reached has text
+    assert facts.parked
+
+
+async def test_a_script_redirect_on_a_page_with_content_is_recorded_not_followed() -> None:
+    body = (
+        "<html><head><title>Kestrel Systems</title></head><body><p>Did you mean kestrelsystems.com?</p>"
+        f"<script>setTimeout(function () {{ window.location = 'https://{PROTECTED}/'; }}, 5000);</script>"
+        "</body></html>"
+    )
+    async with HttpServer({"a.example": Site.page(body=body.encode())}, addresses=(WEB_ADDRESS,)) as srv:
+        facts = https_of(await probe(srv, "a.example"))
+        requests = len([r for r in srv.requests if r.scheme == "https"])
+    assert requests == 1
+    assert facts.script_redirect == f"https://{PROTECTED}/"
+    assert facts.redirects_to_protected  # where it points counts, as for an HTTP redirect
+    assert facts.redirects == ()
+    assert facts.title == "Kestrel Systems"
+    assert facts.visible_text == len("Didyoumeankestrelsystems.com?")
+    assert not facts.parked
+
+
+async def test_a_blank_page_has_no_content_of_its_own() -> None:
+    sites = {"a.example": Site.page(body=b"<!doctype html><html><head></head><body>\n</body></html>")}
+    async with HttpServer(sites, addresses=(WEB_ADDRESS,)) as srv:
+        facts = https_of(await probe(srv, "a.example"))
+    assert (facts.status, facts.title, facts.visible_text) == (200, "", 0)
+    assert not facts.has_content
+    assert not facts.parked  # no script either: nothing says lander, it is just empty

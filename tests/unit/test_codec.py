@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -32,11 +33,13 @@ from lookalike.model import (
     ScanResult,
     Score,
     SmtpFacts,
+    SmtpVerdict,
     Status,
     Technique,
     TlsFacts,
     WebFacts,
 )
+from lookalike.text import csv_cell
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -87,6 +90,9 @@ def full_finding() -> Finding:
         accepts_any_recipient=True,
         code=250,
         transcript=("< 220 mx ESMTP", "> EHLO x"),
+        verdict=SmtpVerdict.CATCH_ALL,
+        enhanced_code="2.1.5",
+        reason='accepted a made-up recipient (250 2.1.5): "250 2.1.5 Ok"',
     )
     web = WebFacts(
         url="https://kestrel.ml/",
@@ -95,6 +101,8 @@ def full_finding() -> Finding:
         redirects=("https://kestrel.ml/",),
         title="Sign in",
         login_form=True,
+        visible_text=42,
+        script_redirect="https://kestrel.ml/login",
         tls=TlsFacts(
             subject="CN=kestrel.ml", issuer="CN=CA", not_before=NOW, not_after=NOW, names=("kestrel.ml",)
         ),
@@ -176,9 +184,12 @@ def test_scan_document_carries_the_plan_and_the_changes() -> None:
     changes = Changes(
         2, 3, new=(Change("kestrel.ml", "kestrel.mil", ChangeKind.NEW, ("MX: mx.kestrel.ml",)),)
     )
-    doc = json.loads(export.dumps(ScanResult(info), plan=plan, changes=changes))
-    assert export.load_advice(doc) == (plan, changes)
-    assert export.load_advice(json.loads(export.dumps(ScanResult(info)))) == ((), None)
+    doc = json.loads(export.dumps(ScanResult(replace(info, plan=plan)), changes=changes))
+    assert "plan" not in doc["scan"]  # the plan is the document's own field, not repeated
+    assert export.load_document(doc).info.plan == plan
+    assert export.load_changes(doc) == changes
+    empty = json.loads(export.dumps(ScanResult(info)))
+    assert (export.load_document(empty).info.plan, export.load_changes(empty)) == ((), None)
 
 
 def test_load_document_refuses_other_json() -> None:
@@ -192,7 +203,7 @@ def test_load_document_refuses_other_json() -> None:
     "hostile", ["=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "\t=1", "\r=1", "|x", "%x"]
 )
 def test_csv_cells_cannot_start_a_formula(hostile: str) -> None:
-    assert export.safe_cell(hostile).startswith("'")
+    assert csv_cell(hostile).startswith("'")
 
 
 def test_csv_export_is_formula_safe() -> None:

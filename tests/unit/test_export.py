@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lookalike import export
 from lookalike.errors import LookalikeError
 from lookalike.model import Level
+from lookalike.text import csv_cell
 from tests import factories as fx
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%", "＝", "＋", "－", "＠")
@@ -81,7 +82,7 @@ def test_every_documented_finding_field_exists() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_no_cell_starts_a_formula(text: str) -> None:
-    cell = export.safe_cell(text)
+    cell = csv_cell(text)
     assert cell == text or cell == "'" + text
     if cell[:1] != "'":
         assert not cell.lstrip(" \u00a0\u3000").startswith(FORMULA)
@@ -94,15 +95,15 @@ def test_no_cell_starts_a_formula(text: str) -> None:
      '=HYPERLINK("http://evil.example/","x")', "%0A=1", "|calc"],
 )  # fmt: skip
 def test_formula_payloads_are_quoted(value: str) -> None:
-    assert export.safe_cell(value) == "'" + value
+    assert csv_cell(value) == "'" + value
 
 
-def test_safe_cell_types() -> None:
-    assert export.safe_cell(None) == ""
-    assert export.safe_cell(True) == "true"
-    assert export.safe_cell(0.5) == "0.5"
-    assert export.safe_cell(fx.NOW) == "2026-11-27T08:00:00+00:00"
-    assert export.safe_cell("kestrel.com") == "kestrel.com"
+def test_csv_cell_types() -> None:
+    assert csv_cell(None) == ""
+    assert csv_cell(True) == "true"
+    assert csv_cell(0.5) == "0.5"
+    assert csv_cell(fx.NOW) == "2026-11-27T08:00:00+00:00"
+    assert csv_cell("kestrel.com") == "kestrel.com"
 
 
 def test_csv_with_hostile_values_reads_back_inert() -> None:

@@ -331,15 +331,15 @@ def plan_items(draw: st.DrawFn) -> list[PlanItem]:
 def test_rank_properties(items: list[PlanItem], top: int | None) -> None:
     ranked = plan.rank(items, top=top)
     assert [i.rank for i in ranked] == list(range(1, len(ranked) + 1))
-    recommended = [i for i in ranked if plan._GROUP[i.availability] == 0]
-    groups = [plan._GROUP[i.availability] for i in ranked]
+    recommended = [i for i in ranked if plan.TIER[i.availability] == 0]
+    groups = [plan.TIER[i.availability] for i in ranked]
     assert groups == sorted(groups)  # recommended, then held, then restricted
     priorities = [i.priority for i in recommended]
     assert priorities == sorted(priorities, reverse=True)
     if top is None:
         assert len(ranked) == len(items)
     else:
-        assert len(recommended) == min(top, sum(1 for i in items if plan._GROUP[i.availability] == 0))
+        assert len(recommended) == min(top, sum(1 for i in items if plan.TIER[i.availability] == 0))
         assert len(ranked) - len(recommended) <= top
         if recommended and len(recommended) == top:
             assert all(i.priority >= recommended[-1].priority for i in ranked if i not in recommended)
@@ -439,15 +439,6 @@ def test_render_plan_text() -> None:
         plan.render_plan([], "xml")
 
 
-@given(st.text())
-def test_clean_leaves_one_printable_line(text: str) -> None:
-    cleaned = plan._clean(text, 50)
-    assert len(cleaned) <= 50
-    assert "\n" not in cleaned
-    assert "\r" not in cleaned
-    assert all(ch.isprintable() or ch == " " for ch in cleaned if ch != "…") or cleaned == ""
-
-
 POOL = [
     cand("kestrelsystems.co", Technique.TLD_TYPO, 0.9),
     cand("kestrelsytems.com", Technique.TRANSPOSITION, 0.8),
@@ -487,5 +478,5 @@ def test_plan_properties(
     # The same facts always give the same plan; and the budget is never exceeded.
     assert plan.plan(POOL, existence=existence, availability=availability, top=top) == items
     if top is not None:
-        assert sum(1 for i in items if plan._GROUP[i.availability] == 0) <= top
-        assert sum(1 for i in items if plan._GROUP[i.availability] > 0) <= top
+        assert sum(1 for i in items if plan.TIER[i.availability] == 0) <= top
+        assert sum(1 for i in items if plan.TIER[i.availability] > 0) <= top

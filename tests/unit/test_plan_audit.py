@@ -23,6 +23,7 @@ from lookalike.model import (
     TriageMark,
     WebFacts,
 )
+from lookalike.plan import hygiene
 from tests import factories as f
 
 OURS = Score(Level.INFO, 0, (), Owner.OURS, ("same registrant organisation as kestrelsystems.com",))
@@ -293,7 +294,7 @@ MECHANISMS = st.sampled_from(
 def test_spf_passes_only_when_nothing_is_authorised(terms: list[tuple[str, str]]) -> None:
     record = "v=spf1 " + " ".join(q + m for q, m in terms) + " -all"
     authorises = any(q in ("", "+") for q, _ in terms)
-    assert (plan._spf_problem(record) is None) == (not authorises)
+    assert (hygiene._spf_problem(record) is None) == (not authorises)
 
 
 def test_dns_status_outcomes_of_the_audit() -> None:

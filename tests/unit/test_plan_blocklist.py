@@ -189,7 +189,7 @@ def test_render_json() -> None:
     ],
 )
 def test_renderers_refuse_what_is_not_a_name(entry: BlockEntry) -> None:
-    for fmt in plan.BLOCKLIST_FORMATS:
+    for fmt in plan.BlocklistFormat:
         with pytest.raises(ValueError, match="refusing"):
             plan.render_blocklist([entry], fmt)
     with pytest.raises(ValueError, match="unknown blocklist format"):

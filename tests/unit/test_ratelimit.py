@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lookalike.ratelimit import PerKeyLimits, TokenBucket
+import pytest
+
+from lookalike.ratelimit import MAX_DEFER, PerKeyLimits, TokenBucket
 
 
 async def test_rate_is_respected() -> None:
@@ -41,3 +43,26 @@ def test_per_key_limits_are_per_key() -> None:
     assert limits.semaphore("a") is limits.semaphore("a")
     assert limits.semaphore("a") is not limits.semaphore("b")
     assert limits.bucket("a") is not limits.bucket("b")
+
+
+def test_no_server_defers_us_for_days() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=1.0, burst=1.0, clock=lambda: now[0])
+    bucket.defer(9_999_999)
+    assert bucket.wait() == pytest.approx(MAX_DEFER)
+    bucket.defer(float("inf"))
+    bucket.defer(float("nan"))
+    assert bucket.wait() == pytest.approx(MAX_DEFER)
+    now[0] += 100
+    assert bucket.wait() == pytest.approx(MAX_DEFER - 100)
+
+
+async def test_acquire_gives_up_at_once_past_a_deadline() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=1.0, burst=1.0, clock=lambda: now[0])
+    bucket.defer(60)
+    async with asyncio.timeout(30):  # it must not sleep toward the deadline (60 s away)
+        assert await bucket.acquire(deadline=5.0) is False
+    assert bucket.wait() == pytest.approx(60)  # and it took nothing
+    fresh = TokenBucket(rate=1.0, burst=1.0)
+    assert await fresh.acquire(deadline=time.monotonic() + 5) is True

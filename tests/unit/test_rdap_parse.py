@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lookalike.errors import LookalikeError
@@ -162,6 +162,80 @@ def test_domain_objects_always_parse(events: list[dict[str, str]], statuses: lis
     result = parse_rdap({"objectClassName": "domain", "events": events, "status": statuses}, "x")
     for when in (result.created, result.expires, result.updated):
         assert when is None or when.tzinfo is not None
+
+
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+separators = st.text(alphabet="-_ .,;:/|", max_size=4)
+vcard = st.lists(
+    st.tuples(
+        st.sampled_from(["fn", "org", "email", "tel", "adr", "version"]) | st.text(max_size=5),
+        st.dictionaries(st.sampled_from(["type", "cc"]), any_json, max_size=2) | any_json,
+        st.text(max_size=5),
+        any_json,
+    ).map(list),
+    max_size=6,
+)
+entity = st.fixed_dictionaries(
+    {"roles": st.lists(st.sampled_from(["registrar", "registrant", "abuse", "technical"]) | any_json)},
+    optional={
+        "vcardArray": st.tuples(st.just("vcard"), vcard).map(list) | any_json,
+        "handle": any_json,
+        "publicIds": any_json,
+        "entities": st.lists(any_json, max_size=3),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_json)
+def test_any_json_raises_only_value_error(data: Any) -> None:
+    """Whatever JSON a server sends, the reader gives a registration or a ValueError (issue 14)."""
+    try:
+        parse_rdap(data, "x")
+    except ValueError:
+        return
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(separators | st.text(max_size=12), max_size=5),
+    st.lists(entity, max_size=4),
+    st.lists(st.fixed_dictionaries({"ldhName": any_json}) | any_json, max_size=3),
+    st.lists(st.fixed_dictionaries({"eventAction": any_json, "eventDate": any_json}), max_size=4),
+)
+def test_domain_objects_with_hostile_parts_parse(
+    statuses: list[str], entities: list[dict[str, Any]], nameservers: list[Any], events: list[Any]
+) -> None:
+    """Statuses made of separators ("-", RDAP's ["-"]), entities with broken jCards, odd name servers
+    and events: always a registration, never an exception."""
+    data = {
+        "objectClassName": "domain", "status": statuses, "entities": entities,
+        "nameservers": nameservers, "events": events,
+    }  # fmt: skip
+    result = parse_rdap(data, "x")
+    assert all(s.strip("-_ .,;:/|") for s in result.status)
+
+
+def test_cz_style_events_and_a_registrar_known_by_its_handle() -> None:
+    data = {
+        "objectClassName": "domain",
+        "ldhName": "kestrel.cz",
+        "status": ["-", "active"],
+        "events": [
+            {"eventAction": "registration", "eventDate": "2001-02-03T04:05:06Z"},
+            {"eventAction": "last update", "eventDate": "2024-05-06T07:08:09+02:00"},
+            {"eventAction": "last update of RDAP database", "eventDate": "2025-01-01T00:00:00Z"},
+        ],
+        "entities": [{"objectClassName": "entity", "handle": "REG-HARRIER", "roles": ["registrar"]}],
+    }
+    result = parse_rdap(data, "x")
+    assert result.registrar == "REG-HARRIER"
+    assert result.updated == datetime(2024, 5, 6, 5, 8, 9, tzinfo=UTC)
+    assert result.status == ("ok",)
 
 
 def test_shipped_bootstrap() -> None:

@@ -29,7 +29,8 @@ from lookalike.model import (
     Triage,
     TriageMark,
 )
-from lookalike.report import build_view, clean, glyphs, json_for_script, render
+from lookalike.report import build_view, glyphs, json_for_script, render
+from lookalike.report.view import display
 from tests import factories as fx
 from tests.fixtures.report import BigReport
 
@@ -165,10 +166,10 @@ def test_json_for_script_escapes() -> None:
 
 
 def test_clean_shows_controls_and_cuts() -> None:
-    assert clean("a\x00b\x1bc\u202ed\n\te") == "a⟨U+0000⟩b⟨U+001B⟩c⟨U+202E⟩d\n\te"
-    assert clean("x" * 50, 10) == "x" * 10 + "…"
-    assert clean(None) == ""
-    assert clean("y" * 5000, 2000).endswith("(cut at 2,000 characters)")
+    assert display("a\x00b\x1bc\u202ed\n\te") == "a⟨U+0000⟩b⟨U+001B⟩c⟨U+202E⟩d\n\te"
+    assert display("x" * 50, 10) == "x" * 10 + "…"
+    assert display(None) == ""
+    assert display("y" * 5000, 2000).endswith("(cut at 2,000 characters)")
 
 
 def test_confusables_are_highlighted_with_code_points() -> None:

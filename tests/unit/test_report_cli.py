@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lookalike import export
+from lookalike import advice, export, saved
 from lookalike.cli import app
-from lookalike.cli.report import ReportFormat, is_synthetic, load_inputs, read_scan_json
+from lookalike.cli.report import ReportFormat
 from lookalike.errors import LookalikeError
 from lookalike.model import MailRoute, ScanResult
+from lookalike.saved import is_synthetic
 from tests import factories as fx
 
 
@@ -49,7 +50,7 @@ def test_exports_each_format(fmt: ReportFormat, scan_json: Path, tmp_path: Path)
     code, out, _ = run(str(scan_json), "--format", fmt.value, "--output", str(target))
     assert code == 0
     assert out.strip() == str(target)
-    result = read_scan_json(scan_json)
+    result = saved.from_json(scan_json).result
     assert target.read_text("utf-8") == export.export(result, fmt.value)
 
 
@@ -127,11 +128,12 @@ def test_synthetic_setting_shows_the_banner(tmp_path: Path) -> None:
 
 
 def test_json_source_recomputes_audit_and_blocklist(scan_json: Path) -> None:
-    inputs = load_inputs(scan_json)
+    inputs = saved.load(scan_json)
     assert inputs.name == "weekly"
     assert inputs.changes is None
-    assert [a.domain for a in inputs.audit] == ["kestrelsystems.co"]  # the lookalike that is ours
-    blocked = {b.domain for b in inputs.blocklist}
+    audit = advice.audit_for(inputs.result, triage=inputs.triage)
+    assert [a.domain for a in audit] == ["kestrelsystems.co"]  # the lookalike that is ours
+    blocked = {b.domain for b in advice.blocklist_for(inputs.result, triage=inputs.triage)}
     assert "kestrelsytems.com" in blocked  # a third party's catch-all
     assert "kestrelsystems.co" not in blocked
 
@@ -151,7 +153,7 @@ def test_renders_a_stored_scan_with_its_changes(tmp_path: Path) -> None:
             for finding in result.findings:
                 store.record(scan_id, finding)
             store.finish_scan(scan_id, replace(info, finished=info.started.replace(hour=9)))
-    inputs = load_inputs(None, db=db)
+    inputs = saved.load(None, db=db)
     assert inputs.name == "lookalike-scan-2"
     assert inputs.changes is not None
     assert [c.domain for c in inputs.changes.new] == ["kestrelsytems.com"]
@@ -166,7 +168,7 @@ def test_renders_a_stored_scan_with_its_changes(tmp_path: Path) -> None:
 
 
 def test_read_scan_json_round_trips(scan_json: Path) -> None:
-    result = read_scan_json(scan_json)
+    result = saved.from_json(scan_json).result
     assert isinstance(result, ScanResult)
     assert len(result.findings) == len(fx.sample_findings())
     assert result.findings[0].evidence.dns.value is not None
@@ -175,7 +177,7 @@ def test_read_scan_json_round_trips(scan_json: Path) -> None:
 
 def test_read_scan_json_errors_are_lookalike_errors(tmp_path: Path) -> None:
     with pytest.raises(LookalikeError, match="cannot read"):
-        read_scan_json(tmp_path / "missing.json")
+        saved.from_json(tmp_path / "missing.json")
     (tmp_path / "a.json").write_text(json.dumps({"tool": "other"}), "utf-8")
     with pytest.raises(LookalikeError, match="not a lookalike scan JSON document"):
-        read_scan_json(tmp_path / "a.json")
+        saved.from_json(tmp_path / "a.json")

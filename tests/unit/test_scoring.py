@@ -13,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lookalike import scoring
-from lookalike.model import Candidate, Evidence, Existence, Level, MailRoute, Owner, Reference, Status
+from lookalike.model import (
+    Candidate,
+    Evidence,
+    Existence,
+    Level,
+    MailRoute,
+    Outcome,
+    Owner,
+    Reference,
+    SmtpVerdict,
+    Status,
+)
 from lookalike.scoring import LEVELS, WEIGHTS, level_for, ownership, score
 from tests import factories as fx
 
@@ -507,3 +518,53 @@ def test_every_weight_is_documented(document: str) -> None:
     if document == "docs/report.md":
         for minimum, level in LEVELS:
             assert re.search(rf"\|\s*{level.value}\s*\|\s*{minimum}\b", doc), level
+
+
+@pytest.mark.parametrize(
+    ("verdict", "code", "enhanced", "says", "never"),
+    [
+        (
+            SmtpVerdict.NOT_SERVED,
+            454,
+            "4.7.1",
+            "does not serve this name (relay denied, 454 4.7.1)",
+            "not ruled out",
+        ),
+        (
+            SmtpVerdict.NOT_SERVED,
+            554,
+            "5.7.1",
+            "does not serve this name (relay denied, 554 5.7.1)",
+            "rejects",
+        ),
+        (SmtpVerdict.REFUSED, 554, "5.7.1", "for a reason other than the address (554 5.7.1)", "rejects"),
+        (SmtpVerdict.HELO_REFUSED, 450, "4.7.1", "refused our HELO name", "deferred the test recipient"),
+        (SmtpVerdict.HELO_REFUSED, 554, "5.7.1", "refused our HELO name", "rejects"),
+        (SmtpVerdict.DEFERRED, 450, "4.2.0", "deferred the test recipient (450 4.2.0)", "rejects"),
+    ],
+)
+def test_an_unknown_mail_answer_says_why(
+    verdict: SmtpVerdict, code: int, enhanced: str, says: str, never: str
+) -> None:
+    facts = replace(fx.smtp_facts(accepts=None, code=code), verdict=verdict, enhanced_code=enhanced)
+    ev = replace(fx.evidence(mail=MailRoute.MX), smtp=Outcome(Status.OK, (facts,)))
+    (reason,) = [r for r in scored(ev).reasons if "mail server answers" in r]
+    assert says in reason
+    assert never not in reason
+    assert reason.endswith("(+10)")
+
+
+@pytest.mark.parametrize(
+    ("title", "visible", "live"),
+    [
+        ("", 0, False),  # a blank page, or one made of script only: nothing of its own
+        ("", None, True),  # measured before visible text was: as it was read then
+        ("Welcome", 0, True),
+        ("", 120, True),
+    ],
+)
+def test_live_site_credit_needs_something_to_show(title: str, visible: int | None, live: bool) -> None:
+    page = replace(fx.web_facts(title=title), visible_text=visible)
+    ev = replace(fx.evidence(mail=MailRoute.NONE), web=Outcome(Status.OK, (page,)))
+    reasons = scored(ev).reasons
+    assert any("live website with content of its own" in r for r in reasons) is live

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from lookalike.model import TlsFacts
 from lookalike.web import (
-    clean_text,
     decode_body,
     extract_title,
     has_login_form,
@@ -26,9 +25,11 @@ from lookalike.web import (
     parking_host,
     parking_marker,
     parking_nameserver,
+    script_redirect,
     start_tags,
     tls_facts,
     tls_notes,
+    visible_text,
 )
 
 
@@ -51,7 +52,7 @@ from lookalike.web import (
         ("", ""),
         ("<title></title>", ""),
         ("<title>bell\x07 and\x1b[31m escape</title>", "bell and [31m escape"),
-        ("<title>left\u202eright</title>", "left right"),  # a bidi override is not kept
+        ("<title>left\u202eright</title>", "leftright"),  # a bidi override is not kept (text.clean)
         ("<!-- never closed <title>x</title>", ""),
     ],
 )
@@ -72,14 +73,6 @@ def test_title_is_always_plain_printable_text(text: str) -> None:
     assert all(unicodedata.category(ch)[0] != "C" for ch in title)
     assert title == title.strip()
     assert "  " not in title
-
-
-@given(st.text(max_size=500), st.integers(1, 100))
-def test_clean_text_properties(text: str, limit: int) -> None:
-    cleaned = clean_text(text, limit)
-    assert len(cleaned) <= limit
-    assert all(unicodedata.category(ch)[0] not in "CZ" or ch == " " for ch in cleaned)
-    assert clean_text(cleaned, limit) == cleaned
 
 
 @pytest.mark.parametrize(
@@ -139,6 +132,74 @@ def test_page_signals_in_one_pass() -> None:
     assert page_signals(page).refresh == "/next"
 
 
+@pytest.mark.parametrize(
+    ("script", "target"),
+    [
+        ('window.location.href = "https://sedo.com/search?d=x";', "https://sedo.com/search?d=x"),
+        ("location='/lander'", "/lander"),
+        ('window.location="https://www.kestrelsystems.com/"', "https://www.kestrelsystems.com/"),
+        ("document.location.href = 'http://a.example/'\n", "http://a.example/"),
+        ("top.location.href='https:\\/\\/b.example\\/x'", "https://b.example/x"),  # JSON-style escapes
+        ('self . location . replace( "https://c.example/" )', "https://c.example/"),
+        ("window.location.assign('/next')", "/next"),
+        ('if (x) { location.href = "/a"; } else { location.href = "/b"; }', "/a"),
+        ('setTimeout(function(){ window.location.href = "/later"; }, 3000);', "/later"),
+        ('location.href = "/s?q=" + encodeURIComponent(q);', None),  # not a whole literal
+        ("location.href = target;", None),
+        ('if (location.href == "/a") {}', None),
+        ('var location = "/not-the-browser";', None),
+        ('map.location = "/x";', None),
+        ('mylocation = "/x";', None),
+        ('location.hash = "#top";', None),
+        ('location.href = "";', None),
+        ('location.href = "a\\"b";', None),  # an escape we do not read
+        ("var lander = 1;", None),
+        ("", None),
+    ],
+)
+def test_script_redirect(script: str, target: str | None) -> None:
+    assert script_redirect(script) == target
+
+
+@pytest.mark.parametrize(
+    ("page", "count"),
+    [
+        ("<p>Hello &amp; welcome</p>", 13),
+        ("<html><head><title>T</title><script>location='/x'</script></head><body></body></html>", 0),
+        ("<noscript>Please enable JavaScript</noscript><script src=a.js></script>", 0),
+        ("<style>p { color: red }</style><template><p>later</p></template>", 0),
+        ("<!-- <p>commented</p> --> &nbsp; <br/> \u200b\u202e", 0),
+        ("<textarea>typed</textarea>", 5),
+        ("<!doctype html><?xml x?><p>a</p><p>b</p>", 2),
+        ("text before <b>bold</b> and after", 22),
+        ("1 < 2 and 3 > 2", 9),
+        ("<p>unclosed <script>never closed", 8),
+        ("<script>x</script >visible", 7),
+        ("", 0),
+    ],
+)
+def test_visible_text(page: str, count: int) -> None:
+    assert visible_text(page) == count
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="<&"), max_size=300))
+def test_visible_text_of_plain_text_counts_what_shows(text: str) -> None:
+    shown = sum(1 for ch in text if unicodedata.category(ch)[0] not in "CZ")
+    assert visible_text(text) == shown
+    assert visible_text(text, limit=5) == min(shown, 5)
+
+
+def test_page_signals_counts_scripts_and_reads_the_first_redirect() -> None:
+    page = (
+        '<script src="/a.js"></script><script>var x = 1;</script>'
+        "<script>location.replace('/first')</script><script>location='/second'</script>"
+    )
+    signals = page_signals(page)
+    assert signals.scripts == 4
+    assert signals.script_redirect == "/first"
+    assert page_signals('<script src="x.js">location="/ignored"</script>').script_redirect is None
+
+
 N = 512 * 1024
 
 
@@ -155,15 +216,24 @@ N = 512 * 1024
         "<a" + "<" * N + ">",
         "</" * (N // 2),
         "<a " + "x=" * (N // 2) + ">",
+        "<script>" + "location=" * (N // 9),
+        "<script>" + 'location="' + "a" * N,
+        "<script>location.replace(" + " " * N,
+        "&" * N,
+        "<textarea>" + "&#" * (N // 2),
     ],
-    ids=["lt", "tags", "open-tags", "comments", "scripts", "inputs", "title", "nested", "close", "attrs"],
-)
+    ids=[
+        "lt", "tags", "open-tags", "comments", "scripts", "inputs", "title", "nested", "close", "attrs",
+        "assignments", "long-string", "call", "ampersands", "entities",
+    ],
+)  # fmt: skip
 def test_hostile_pages_are_read_in_bounded_time(page: str) -> None:
     # Linear and capped: a crafted 512 KiB page must not stall the event loop for long.
     started = time.process_time()
     page_signals(page)
     extract_title(page)
     parking_marker(page)
+    visible_text(page)
     assert time.process_time() - started < 2.0
 
 

@@ -1,0 +1,133 @@
+"""The report rendered: the view-model through jinja2 into one self-contained HTML file.
+
+``render`` builds the view (``view.build_view``), the script's data (``cards.script_data``) and
+fills ``templates/report.html.j2`` with the package's own script and style inlined, allowed by hash
+in a Content-Security-Policy (``csp_for``); ``json_for_script`` makes the data safe inside a
+``<script type="application/json">`` block.
+
+Must not compute what is shown (the view-model does), mark anything from a scan safe, or load
+anything from outside the file it writes: autoescaping is on for every template.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from importlib import resources
+
+import jinja2
+from markupsafe import Markup
+
+from lookalike.model import BlockEntry, Changes, HygieneAudit, Level, PlanItem, ScanResult, TriageMark
+from lookalike.report.cards import script_data
+from lookalike.report.view import (
+    MAX_RAW,
+    MAX_SHORT,
+    OWNER_LABELS,
+    PAGE_SIZE,
+    ROUTE_LABELS,
+    build_view,
+    date,
+    date_time,
+    display,
+    glyphs,
+    unicode_of,
+)
+from lookalike.scoring import LEVELS
+
+
+def json_for_script(data: object) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>``, ``&`` or line separators."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("lookalike").joinpath("templates", name).read_text("utf-8")
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def csp_for(script: str, style: str) -> str:
+    """The Content-Security-Policy allowing exactly this inline script and style, nothing else."""
+    return (
+        f"default-src 'none'; script-src '{_sha256(script)}'; style-src '{_sha256(style)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("lookalike", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["t"] = display
+    env.filters["date"] = date
+    env.filters["datetime"] = date_time
+    env.filters["glyphs"] = glyphs
+    env.filters["glyphs_of"] = lambda domain: glyphs(unicode_of(str(domain)))
+    env.globals["route_label"] = lambda value: ROUTE_LABELS.get(str(value), str(value))
+    env.globals["owner_label"] = lambda value: OWNER_LABELS.get(str(value), str(value))
+    env.globals["MAX_RAW"] = MAX_RAW
+    env.globals["MAX_SHORT"] = MAX_SHORT
+    return env
+
+
+def render(
+    result: ScanResult,
+    *,
+    changes: Changes | None = None,
+    triage: Mapping[str, TriageMark] = {},  # read only: never mutated
+    plan: Sequence[PlanItem] = (),
+    audit: Sequence[HygieneAudit] = (),
+    blocklist: Sequence[BlockEntry] = (),
+    synthetic: bool = False,
+    generated_at: datetime | None = None,
+) -> str:
+    """The report as one self-contained HTML document."""
+    view = build_view(
+        result,
+        changes=changes,
+        triage=triage,
+        plan=plan,
+        audit=audit,
+        blocklist=blocklist,
+        synthetic=synthetic,
+        generated_at=generated_at,
+    )
+    from lookalike import __version__
+
+    script, style = _asset("report.js"), _asset("report.css")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        view=view,
+        version=__version__,
+        csp=csp_for(script, style),
+        script=Markup(script),  # the package's own file, not data
+        style=Markup(style),
+        data=Markup(json_for_script(script_data(view))),  # escaped for a script block above
+        levels=list(Level),
+        page_size=PAGE_SIZE,
+        thresholds=[(level.value, minimum) for minimum, level in LEVELS],
+    )

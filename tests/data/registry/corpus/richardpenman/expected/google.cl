@@ -1,0 +1,1 @@
+{"domain_name": "google.cl", "expiration_date": "2019-11-20 14:48:02+00:00", "updated_date": null, "registrar": "MarkMonitor Inc.", "registrar_url": "https://markmonitor.com/", "creation_date": "2002-10-22 17:48:23+00:00", "status": null}

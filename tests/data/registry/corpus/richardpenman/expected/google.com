@@ -1,0 +1,1 @@
+{"domain_name": "GOOGLE.COM", "expiration_date": "2011-09-14 00:00:00+00:00", "updated_date": "2006-04-10 00:00:00+00:00", "registrar": "MARKMONITOR INC.", "registrar_url": null, "creation_date": "1997-09-15 00:00:00+00:00", "status": ["clientDeleteProhibited", "clientTransferProhibited", "clientUpdateProhibited"]}

@@ -1,0 +1,1 @@
+{"domain_name": "IMDB.COM", "expiration_date": "2016-01-04 00:00:00+00:00", "updated_date": "2008-03-28 00:00:00+00:00", "registrar": "NETWORK SOLUTIONS, LLC.", "registrar_url": null, "creation_date": "1996-01-05 00:00:00+00:00", "status": "clientTransferProhibited"}

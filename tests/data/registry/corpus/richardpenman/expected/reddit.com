@@ -1,0 +1,1 @@
+{"domain_name": "REDDIT.COM", "expiration_date": "2009-04-29 00:00:00+00:00", "updated_date": "2008-06-04 00:00:00+00:00", "registrar": "DOMAINBANK", "registrar_url": null, "creation_date": "2005-04-29 00:00:00+00:00", "status": ["clientDeleteProhibited", "clientTransferProhibited", "clientUpdateProhibited"]}

@@ -1,0 +1,1 @@
+{"domain_name": "URLOWL.COM", "expiration_date": "2018-02-21 19:24:57+00:00", "updated_date": "2017-03-31 07:36:34+00:00", "registrar": "DYNADOT, LLC", "registrar_url": "http://www.dynadot.com", "creation_date": "2013-02-21 19:24:57+00:00", "status": "clientTransferProhibited https://icann.org/epp#clientTransferProhibited"}

@@ -1,0 +1,1 @@
+{"domain_name": "YANDEX.RU", "expiration_date": "2018-09-30 21:00:00+00:00", "updated_date": null, "registrar": "RU-CENTER-RU", "registrar_url": null, "creation_date": "1997-09-23 09:45:07+00:00", "status": "REGISTERED, DELEGATED, VERIFIED"}
