@@ -56,7 +56,8 @@ class GenerateOptions:
     depth: int = 1
     """2: also combinations of two techniques, at most ``combo_budget`` per protected name."""
     keyboards: tuple[str, ...] = ("qwerty",)
-    """Keyboard layouts for neighbour-key slips: qwerty, qwertz, azerty (several at once)."""
+    """The keyboard layouts whose neighbour-key slips rank first: qwerty, qwertz, azerty (several at
+    once). The other layouts' slips are made too, ranked lower (``rank.OTHER_LAYOUT``)."""
     keywords: tuple[str, ...] = ()
     """Extra keywords (from the user's file) on top of the built-in list."""
     limit: int | None = None
