@@ -19,6 +19,11 @@ from lookalike.errors import LookalikeError
 TLDS = "tlds-alpha-by-domain.txt"
 RDAP_BOOTSTRAP = "rdap-dns.json"
 WHOIS_PHRASES = "whois.toml"
+CT_LOG_LIST = "ct-log-list.json"
+CT_LOG_LIST_SIG = "ct-log-list.sig"
+CT_LOG_LIST_KEY = "ct-log-list-key.pem"
+CT_LOG_LIST_URL = "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json"
+"""Chrome's list of every CT log (v3); its signature is at the same URL ending ``.sig``."""
 
 
 def user_data_dir() -> Path:

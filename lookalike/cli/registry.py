@@ -1,6 +1,7 @@
-"""``lookalike update-data``: refresh IANA's RDAP bootstrap and TLD list.
+"""``lookalike update-data``: refresh IANA's RDAP bootstrap and TLD list, and the CT log list.
 
-Thin: maps options onto ``lookalike.rdap.update_data`` and prints what was written. The servers' names
+Thin: maps options onto ``lookalike.rdap.update_data`` and ``lookalike.feeds.loglist.update_log_list``
+and prints what was written. The servers' names
 are resolved with lookalike's own DNS client (``--resolver``, else resolv.conf's nameservers), never
 the system resolver.
 """
@@ -15,7 +16,7 @@ import httpx
 import typer
 
 from lookalike.cli.app import app, fail, out, resolvers
-from lookalike.datafiles import user_data_dir
+from lookalike.datafiles import CT_LOG_LIST_URL, user_data_dir
 from lookalike.endpoints import Endpoints
 from lookalike.errors import LookalikeError
 from lookalike.rdap import IANA_RDAP_URL, IANA_TLDS_URL, update_data
@@ -25,12 +26,21 @@ from lookalike.text import shown
 
 @app.command("update-data")
 def update_data_command(
+    *,
     rdap_url: Annotated[
         str, typer.Option("--rdap-url", metavar="URL", help="Where to fetch the RDAP bootstrap (RFC 9224).")
     ] = IANA_RDAP_URL,
     tlds_url: Annotated[
         str, typer.Option("--tlds-url", metavar="URL", help="Where to fetch the list of TLDs.")
     ] = IANA_TLDS_URL,
+    ct_log_list_url: Annotated[
+        str,
+        typer.Option(
+            "--ct-log-list-url",
+            metavar="URL",
+            help="Where to fetch the CT log list (its signature: the same URL ending .sig); '' skips it.",
+        ),
+    ] = CT_LOG_LIST_URL,
     dest: Annotated[
         Path | None,
         typer.Option(
@@ -51,14 +61,17 @@ def update_data_command(
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Per download.")] = 60.0,
 ) -> None:
-    """Refresh the RDAP bootstrap and the TLD list from IANA (or the URLs given).
+    """Refresh the RDAP bootstrap and the TLD list from IANA, and the CT log list (or the URLs given).
 
-    Both are checked before anything is written, then installed atomically; lookalike prefers them.
+    Each is checked before anything is written (the log list's signature with Google's key), then
+    installed atomically; lookalike prefers them.
     """
     target = dest if dest is not None else user_data_dir()
     try:
         resolve = ServerAddresses(resolvers(resolver or ()), timeout=min(timeout, 10.0))
-        lines = asyncio.run(_update(rdap_url, tlds_url, target, resolve, timeout))
+        lines = asyncio.run(
+            _update(rdap_url, tlds_url, ct_log_list_url, dest=target, resolve=resolve, timeout=timeout)
+        )
     except LookalikeError as exc:
         fail(str(exc))
     for line in lines:
@@ -66,7 +79,7 @@ def update_data_command(
 
 
 async def _update(
-    rdap_url: str, tlds_url: str, dest: Path, resolve: ServerAddresses, timeout: float
+    rdap_url: str, tlds_url: str, log_list_url: str, *, dest: Path, resolve: ServerAddresses, timeout: float
 ) -> list[str]:
     async with httpx.AsyncClient(
         timeout=timeout,
@@ -74,6 +87,15 @@ async def _update(
         trust_env=False,  # no proxy from the environment: we say where traffic goes
         headers={"User-Agent": Endpoints().user_agent},
     ) as client:
-        return await update_data(
+        lines = await update_data(
             rdap_url=rdap_url, tlds_url=tlds_url, dest=dest, client=client, resolve=resolve, timeout=timeout
         )
+        if log_list_url:
+            from lookalike.feeds.loglist import update_log_list  # only this command needs it
+
+            lines.append(
+                await update_log_list(
+                    url=log_list_url, dest=dest, client=client, resolve=resolve, timeout=timeout
+                )
+            )
+        return lines

@@ -113,6 +113,8 @@ def test_cli(data_dir: Path, tmp_path: Path) -> None:
             f"{server.base_url}rdap/dns.json",
             "--tlds-url",
             f"{server.base_url}TLD/tlds-alpha-by-domain.txt",
+            "--ct-log-list-url",
+            "",
         ]
         result = runner.invoke(app, ["update-data", *urls])
         assert result.exit_code == 0, result.output
