@@ -134,8 +134,8 @@ _INFO = (
     (Technique.SOUNDALIKE, "a spelling that sounds the same", "youtube.com -> yewtube.com"),
     (
         Technique.KEYWORD,
-        "a keyword before or after the name, or sharing a letter with it",
-        "paypal.com -> paypalogin.com",
+        "a keyword before or after the name",
+        "paypal.com -> paypal-login.com",
     ),
     (
         Technique.WORD_SWAP,
@@ -165,7 +165,7 @@ class _Context:
     """The main label in Unicode (ASCII unless the protected name is an IDN)."""
     kb: Keyboard
     keywords: tuple[tuple[str, float], ...]
-    """(keyword, weight): the built-in ones with theirs, the user's at ``rank.KEYWORD_USER``."""
+    """(keyword, weight): the built-in ones with theirs, the user's others at ``rank.KEYWORD_USER``."""
     enabled: frozenset[Technique]
     boundaries: frozenset[int] = field(default_factory=frozenset)
 
@@ -321,7 +321,7 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
         brand=brand,
         kb=kb,
         keywords=tuple(
-            {**dict(words.builtin_keywords()), **dict.fromkeys(options.keywords, rank.KEYWORD_USER)}.items()
+            {**dict.fromkeys(options.keywords, rank.KEYWORD_USER), **words.keyword_weights()}.items()
         ),
         enabled=enabled,
         boundaries=words.boundaries(brand) if brand.isascii() else frozenset(),

@@ -410,9 +410,9 @@ def combining_marks() -> tuple[tuple[str, float], ...]:
 
 
 def combining_mark(label: str) -> Iterator[Variant]:
-    """A combining mark after one letter: ``army`` -> ``army̲`` (a line below the y), ``ar̈my``.
-    Where the letter and the mark have a precomposed form the name is that form (Unicode NFC, as
-    IDNA2008 requires): the same name a ``diacritic`` makes."""
+    """A combining mark after one letter that has no precomposed form with it: ``army`` -> ``army̲``
+    (a line below the y), ``ar̈my``. Where letter and mark do compose, IDNA2008's NFC turns the pair
+    into one precomposed letter: that name is a ``diacritic``'s, not made again here."""
     n = len(label)
     for i, ch in enumerate(label):
         if not ch.isalpha():
@@ -421,9 +421,8 @@ def combining_mark(label: str) -> Iterator[Variant]:
         position = rank.at(i, n)
         for mark, weight in combining_marks():
             text = head + mark + tail
-            if not unicodedata.is_normalized("NFC", text):
-                text = unicodedata.normalize("NFC", text)
-            yield text, weight * position
+            if unicodedata.is_normalized("NFC", text):
+                yield text, weight * position
 
 
 def has_combining_mark(label: str) -> bool:

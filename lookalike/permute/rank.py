@@ -182,12 +182,11 @@ TYPO_KIND: Mapping[str, float] = {
 
 FUSED = 0.9
 """A keyword, country or TLD joined without a hyphen (``paypallogin``): a little less readable."""
-SHARED_LETTER = 0.9
-"""... sharing the letter where they meet (``paypalogin``)."""
 KEYWORD_OTHER = 0.5
 """A built-in keyword's weight when keywords.txt gives none."""
 KEYWORD_USER = 1.0
-"""The user's own keywords (``--keywords``): chosen for this organisation, so at full weight."""
+"""The user's own keywords (``--keywords``) that are not built in: chosen for this organisation, so at
+full weight (a built-in one keeps its measured weight)."""
 COUNTRY_NAME = 1.0
 """A country's name rather than its code (``amazon-australia``): as common (the documented ones in
 tests/data/lookalikes/ are all names)."""

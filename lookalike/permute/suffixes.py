@@ -182,7 +182,7 @@ def dot_inserted(name: Name) -> Iterator[Slip]:
 def dot_hyphen(name: Name) -> Iterator[Slip]:
     """A dot written as a hyphen or a hyphen as a dot: ``us.army.mil`` -> ``us-army.mil``,
     ``aus.intel.com`` -> ``aus-intel.com``, ``example.co.uk`` -> ``example-co.uk``, ``my-bank.com``
-    -> ``my.bank.com``."""
+    -> ``my.bank.com``; and the dot after a typed ``www``: ``www-example.com``."""
     labels = unicode_labels(name)
     for i in range(len(labels) - 2):
         yield ".".join((*labels[:i], labels[i] + "-" + labels[i + 1], *labels[i + 2 :])), 1.0
@@ -191,23 +191,20 @@ def dot_hyphen(name: Name) -> Iterator[Slip]:
     for i, ch in enumerate(brand):
         if ch == "-":
             yield _join(*left[:-1], brand[:i], brand[i + 1 :], *suffix), 0.8
+    if name.ascii == name.apex:  # the dot after a typed "www" written as a hyphen: www-example.com
+        yield "www-" + ".".join(labels), rank.WWW_DROPPED
 
 
 def tld_fusion(name: Name) -> Iterator[Slip]:
     """The suffix fused into the main label, under the original TLD or a common one:
-    ``army.mil`` -> ``armymil.com``, ``army-mil.com``, ``armymil.mil``; under the other popular TLDs
-    (``paypal-com.info``) lower."""
+    ``army.mil`` -> ``armymil.com``, ``army-mil.com``, ``armymil.mil``."""
     left, suffix = unicode_split(name)
     brand = left[-1]
-    popular = rank.popularity()
-    tlds = dict.fromkeys((suffix[-1], *FUSION_TLDS, *sorted(popular)))
+    tlds = dict.fromkeys((suffix[-1], *FUSION_TLDS))
     for joiner in ("", "-"):
         fused = brand + joiner + joiner.join(suffix)
         for tld in tlds:
-            if tld in FUSION_TLDS or tld == suffix[-1]:
-                weight = 1.0 if tld == "com" else max(0.5, popular.get(tld, 0.0))
-            else:  # paypal-com.info: less common, as the TLD is
-                weight = 0.5 * popular.get(tld, 0.0)
+            weight = 1.0 if tld == "com" else max(0.5, rank.popularity().get(tld, 0.0))
             yield _join(*left[:-1], fused, tld), weight * (1.0 if joiner else rank.FUSED)
 
 

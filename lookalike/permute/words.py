@@ -8,7 +8,7 @@ dictionary: known words where they fit, and whatever is left between them as one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 
 from lookalike.permute import rank, tables
@@ -24,15 +24,22 @@ INNER_S = 0.3
 @cache
 def dictionary() -> frozenset[str]:
     """Known words: data/words.txt and the built-in keywords."""
-    words = (*tables.lines("words.txt"), *(w for w, _ in builtin_keywords()))
+    words = (*tables.lines("words.txt"), *builtin_keywords())
     return frozenset(w for w in words if len(w) >= MIN_WORD)
 
 
 @cache
-def builtin_keywords() -> tuple[tuple[str, float], ...]:
-    """The words phishers add to a brand, with how often they do (data/keywords.txt)."""
+def builtin_keywords() -> tuple[str, ...]:
+    """The words phishers add to a brand (data/keywords.txt)."""
+    return tuple(keyword_weights())
+
+
+@cache
+def keyword_weights() -> Mapping[str, float]:
+    """Each built-in keyword with how often lookalikes use it (data/keywords.txt; default
+    ``rank.KEYWORD_OTHER``)."""
     rows = tables.rows("keywords.txt")
-    return tuple((row[0], float(row[1]) if len(row) > 1 else rank.KEYWORD_OTHER) for row in rows)
+    return {row[0]: float(row[1]) if len(row) > 1 else rank.KEYWORD_OTHER for row in rows}
 
 
 @cache
@@ -154,8 +161,8 @@ def soundalike(label: str) -> Iterator[Variant]:
 
 def keyword(label: str, keywords: Iterable[tuple[str, float]]) -> Iterator[Variant]:
     """A keyword before or after the label, with or without a hyphen (``paypal-login``,
-    ``securepaypal``, ``betterfacebook``), or sharing a letter with it (``paypalogin``). Each keyword
-    comes with its own weight (how often lookalikes use it)."""
+    ``securepaypal``, ``betterfacebook``). Each keyword comes with its own weight (how often
+    lookalikes use it)."""
     for word, weight in keywords:
         if word == label:
             continue
@@ -163,18 +170,16 @@ def keyword(label: str, keywords: Iterable[tuple[str, float]]) -> Iterator[Varia
         yield word + label, weight * rank.FUSED
         yield label + "-" + word, weight
         yield label + word, weight * rank.FUSED
-        if word[0] == label[-1]:
-            yield label + word[1:], weight * rank.FUSED * rank.SHARED_LETTER
-        if word[-1] == label[0]:
-            yield word[:-1] + label, weight * rank.FUSED * rank.SHARED_LETTER
 
 
 def country(label: str) -> Iterator[Variant]:
     """A country or region code or name before or after the label, with or without a hyphen:
-    ``paypal-uk``, ``ukpaypal``, ``amazon-new-zealand``."""
+    ``paypal-uk``, ``ukpaypal``, ``amazon-new-zealand``. Codes that are built-in keywords as well
+    (``my``, ``id``, ``hr``) are the keyword technique's names."""
+    keywords = keyword_weights()
     for code, name in countries():
         for word, factor in ((code, 1.0), (name, rank.COUNTRY_NAME)):
-            if not word or word == label:
+            if not word or word == label or word in keywords:
                 continue
             yield label + "-" + word, factor
             yield word + "-" + label, factor * rank.COUNTRY_BEFORE
