@@ -27,7 +27,9 @@ from typing import Any
 from lookalike import codec
 from lookalike.errors import LookalikeError
 from lookalike.model import (
+    GENERATED,
     Candidate,
+    Certificate,
     Changes,
     DnsFacts,
     Evidence,
@@ -43,6 +45,7 @@ from lookalike.model import (
     ScanInfo,
     ScanResult,
     Score,
+    Sighting,
     SmtpFacts,
     Status,
     Technique,
@@ -118,7 +121,37 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "reasons": list(score.reasons),
         "owner": score.owner.value,
         "owner_reasons": list(score.owner_reasons),
+        **sighting_record(cand),
     }
+
+
+def sighting_record(cand: Candidate) -> dict[str, Any]:
+    """Where the name came from: ``source`` (``generate``, ``ct:<log>``, ``zone:<tld>``,
+    ``list:<file>``), ``seen_at``, the name as the feed showed it (``seen_as``), whether a zone file
+    delegates it (``delegated``) and the ``certificate`` a CT log showed it in (null otherwise)."""
+    sighting = cand.sighting
+    return {
+        "source": cand.source,
+        "seen_at": codec.encode(sighting.seen_at) if sighting is not None else None,
+        "seen_as": sighting.name if sighting is not None else None,
+        "delegated": sighting.delegated if sighting is not None else False,
+        "certificate": codec.encode(sighting.certificate) if sighting is not None else None,
+    }
+
+
+def _load_sighting(rec: Mapping[str, Any]) -> Sighting | None:
+    source = rec.get("source") or GENERATED
+    if source == GENERATED:
+        return None
+    certificate = rec.get("certificate")
+    seen_at = rec.get("seen_at")
+    return Sighting(
+        source=str(source),
+        seen_at=codec.decode(datetime, seen_at) if seen_at else None,
+        name=str(rec.get("seen_as") or ""),
+        certificate=codec.decode(Certificate, certificate) if certificate else None,
+        delegated=bool(rec.get("delegated", False)),
+    )
 
 
 def _load_outcome(obj: Mapping[str, Any] | None, tp: Any, *, many_key: str | None = None) -> Outcome[Any]:
@@ -145,6 +178,7 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
         apex=rec.get("apex", ""),
         registrable=bool(rec.get("registrable", True)),
         note=rec.get("idn_note", ""),
+        sighting=_load_sighting(rec),
     )
     facts = DnsFacts(
         existence=Existence(rec["status"]),
@@ -234,6 +268,7 @@ CSV_COLUMNS = (
     "domain", "unicode", "protected", "techniques", "plausibility", "status", "level", "points",
     "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
+    "source", "seen_at",
 )  # fmt: skip
 
 

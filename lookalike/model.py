@@ -150,6 +150,49 @@ class Holding(StrEnum):
     SCORED = "matches the protected domain"  # scoring judged it ours (``Score.owner``)
 
 
+GENERATED = "generate"
+"""The source of a candidate ``generate`` made (``Candidate.source``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """The certificate a Certificate Transparency log showed a name in (what ``Entry`` carries, as
+    evidence). Everything here was read from the logged TBSCertificate: hostile text."""
+
+    issuer: str
+    """The issuer's distinguished name (``C=US, O=Let's Encrypt, CN=R11``)."""
+    not_before: datetime | None
+    sans: tuple[str, ...]
+    """The certificate's DNS names (subjectAltName, else the subject CN), at most ``MAX_SANS``."""
+    log: str
+    """The log's short name (``argon2026h2``)."""
+    index: int
+    """The entry's index in that log."""
+    not_after: datetime | None = None
+    serial: str = ""
+    precert: bool = False
+
+
+MAX_SANS = 100
+"""Names of one certificate kept as evidence (a certificate may hold thousands)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Where a feed showed a name: the candidate's source and what the feed said about it."""
+
+    source: str
+    """``ct:<log>``, ``zone:<tld>`` or ``list:<file>``."""
+    seen_at: datetime | None = None
+    """When: the log's timestamp for the entry, the zone file's time, when the list was read."""
+    name: str = ""
+    """The name as the feed showed it (``login.paypa1.com``); the candidate is the lookalike in it."""
+    certificate: Certificate | None = None
+    delegated: bool = False
+    """The feed is the zone file of the name's parent and delegates it: the name exists without a DNS
+    question (the scan skips triage for it and records the zone as the existence evidence)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One lookalike name of one protected domain."""
@@ -171,6 +214,13 @@ class Candidate:
     """False when an IDN candidate cannot be registered (IDNA2008, mixed script, TLD policy)."""
     note: str = ""
     """Why an IDN candidate is or is not registrable; empty for ASCII names."""
+    sighting: Sighting | None = None
+    """Where a feed showed the name (CT, a zone file, a list); None for what ``generate`` made."""
+
+    @property
+    def source(self) -> str:
+        """``generate``, or the feed that showed the name (``ct:<log>``, ``zone:<tld>``, ``list:<file>``)."""
+        return self.sighting.source if self.sighting is not None else GENERATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,6 +561,17 @@ class ScanInfo:
     plan: tuple[PlanItem, ...] = ()
     """The defensive-registration plan the scan made, with the registry's answers as they were then:
     kept with the scan, so its report shows the same plan however often it is re-rendered."""
+
+    @property
+    def of_feeds(self) -> bool:
+        """A scan of names feeds showed (``lookalike watch``, ``scan --candidates``), not of what
+        ``generate`` made: it looks at a few names, and each is compared with its own last
+        observation instead of with a previous scan of the same key."""
+        return self.key.startswith(FEED_KEY)
+
+
+FEED_KEY = "feed|"
+"""How the key of a scan of feed matches starts (``ScanInfo.of_feeds``)."""
 
 
 @dataclass(frozen=True, slots=True)
