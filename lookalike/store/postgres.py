@@ -47,6 +47,8 @@ OUR_TABLES: Final = frozenset(
         "counters",
         "triage",
         "registrations",
+        "feed_positions",
+        "feed_hits",
     }
 )
 
