@@ -19,6 +19,7 @@ scheduled scan's business: ``schedule.recheck``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from lookalike import diff
@@ -34,12 +35,17 @@ def previous_id(store: Store, current: ScanInfo) -> int | None:
 
 
 def flap_window(store: Store, scan_id: int) -> list[int]:
-    """The ids of the ``FLAP_WINDOW + 1`` latest scans up to and including ``scan_id``, newest first."""
+    """The ids of the ``FLAP_WINDOW + 1`` latest scans up to and including ``scan_id``, newest first,
+    of the same kind as ``scan_id`` (scans of feed matches and the others are windows of their own:
+    a watcher's many small scans must not push a daily scan's looks out of its window)."""
     wanted = FLAP_WINDOW + 1
     limit = wanted
+    feeds: bool | None = None
     while True:
         infos = store.scans(limit=limit)
-        ids = [i.id for i in infos if i.id is not None and i.id <= scan_id]
+        if feeds is None:
+            feeds = next((i.of_feeds for i in infos if i.id == scan_id), False)
+        ids = [i.id for i in infos if i.id is not None and i.id <= scan_id and i.of_feeds == feeds]
         if len(ids) >= wanted or len(infos) < limit:
             return ids[:wanted]
         limit *= 4
@@ -80,5 +86,36 @@ def between(
 def since_previous(
     store: Store, current: ScanResult, *, triage: Mapping[str, TriageMark] | None = None
 ) -> Changes:
-    """The changes of stored scan ``current`` since the scan it is compared with (``previous_id``)."""
+    """The changes of stored scan ``current`` since the scan it is compared with (``previous_id``);
+    for a scan of feed matches (``ScanInfo.of_feeds``), since each name's last observation
+    (``since_observed``)."""
+    if current.info.of_feeds:
+        return since_observed(store, current, triage=triage)
     return between(store, current, previous_id(store, current.info), triage=triage)
+
+
+def since_observed(
+    store: Store, current: ScanResult, *, triage: Mapping[str, TriageMark] | None = None
+) -> Changes:
+    """The changes of stored scan ``current`` since each of its names was last found by a complete
+    scan (``Store.observed``), whatever scan that was: a feed's names are a handful of a day's
+    certificates or registrations, never the same set twice, so "the previous scan" means nothing
+    for them. A name no scan found before is new; a name found before is changed, escalated or gone
+    by the same rules as any scan's (``diff.compare``); names the scan did not look at say nothing."""
+    if current.info.id is None:
+        raise ValueError("the changes of a scan that is not stored are diff.compare's question")
+    scan_id = current.info.id
+    marks = store.triage() if triage is None else triage
+    keys = {(f.candidate.domain, f.candidate.protected) for f in current.findings}
+    absent = store.absent(scan_id)
+    observed = store.observed(keys | absent, before=scan_id)
+    seen = observed.values()
+    last = dataclasses.replace(
+        current.info,
+        id=max((o.scan_id for o in seen), default=None),
+        started=min((o.started for o in seen), default=current.info.started),
+        plan=(),
+        key="",
+    )
+    before = ScanResult(info=last, findings=tuple(o.finding for o in seen))
+    return diff.compare(before, current, triage=marks, flapping=flapping(store, scan_id), absent=absent)

@@ -63,7 +63,7 @@ FLAP_WINDOW: Final = 4
 real change (``flapping``; ``lookalike.changes`` reads that many scans back from the store)."""
 
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
-NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
+NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned", "seen in ")
 
 _NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX)
 
@@ -439,8 +439,9 @@ def _web_differences(
 
 
 def _summary(finding: Finding) -> list[str]:
-    """What a new lookalike is, in a few lines: where its mail goes and what it serves."""
-    lines: list[str] = []
+    """What a new lookalike is, in a few lines: where a feed showed it, where its mail goes and what
+    it serves."""
+    lines: list[str] = _sighting(finding)
     dns = finding.evidence.dns.value
     if dns is not None:
         if dns.mail_route is MailRoute.MX:
@@ -476,6 +477,22 @@ def _summary(finding: Finding) -> list[str]:
 def _index(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
     """Findings by (protected, domain); the last one wins if a scan holds a name twice."""
     return {(f.candidate.protected, f.candidate.domain): f for f in findings}
+
+
+def _sighting(finding: Finding) -> list[str]:
+    """``seen in ct:argon2026h2: a certificate for login.paypa1.com, entry 123, issued by ...``."""
+    seen = finding.candidate.sighting
+    if seen is None:
+        return []
+    what = seen.name or finding.candidate.domain
+    cert = seen.certificate
+    if cert is not None:
+        kind = "a precertificate" if cert.precert else "a certificate"
+        issuer = _short(cert.issuer)
+        return [f"seen in {seen.source}: {kind} for {_short(what)} (entry {cert.index}), issued by {issuer}"]
+    if seen.delegated:
+        return [f"seen in {seen.source}: {_short(what)} delegated"]
+    return [f"seen in {seen.source}: {_short(what)}"]
 
 
 def _scope(result: ScanResult) -> set[str] | None:

@@ -115,8 +115,9 @@ def open_store(db: Location | None) -> Store:
 
 
 def latest_id(store: Store) -> int:
-    """The latest complete scan; an unfinished or interrupted one only when there is no other."""
-    scan_id = store.latest_scan() or store.latest_scan(finished=False)
+    """The latest complete scan (of what ``generate`` made, when there is one: a watcher's scans of
+    feed matches are chosen by id); an unfinished or interrupted one only when there is no other."""
+    scan_id = store.latest_scan(feeds=False) or store.latest_scan() or store.latest_scan(finished=False)
     if scan_id is None:
         raise LookalikeError(f"{store.label} holds no scans yet; run `lookalike scan` first")
     return scan_id

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -303,7 +303,7 @@ class Scanner:
 
     async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
         """Stage 2 for a name that exists: DNS detail, registration, probes."""
-        dns = await self.resolver.detail(candidate.domain, apex=candidate.apex)
+        dns = delegated_facts(candidate, await self.resolver.detail(candidate.domain, apex=candidate.apex))
         facts = dns.value
         if facts is None or facts.existence is not Existence.EXISTS:
             return Evidence(dns=dns)
@@ -343,6 +343,27 @@ async def _skip(detail: str) -> Outcome[Registration]:
     return skipped(detail)
 
 
+_DELEGATED: Outcome[Existence] = Outcome(Status.OK, Existence.EXISTS, "delegated in its zone file")
+"""Triage's answer for a name a zone file delegates: no question asked."""
+
+
+def delegated_facts(candidate: Candidate, dns: Outcome[DnsFacts]) -> Outcome[DnsFacts]:
+    """The DNS detail of a name, with the zone file as the existence evidence when the name is one a
+    zone file delegates (``Sighting.delegated``) and no DNS question about it was answered: it exists
+    (the registry's zone says so), every question stays a problem, nothing else is guessed. An
+    NXDOMAIN stands: it is newer than the file."""
+    sighting = candidate.sighting
+    if sighting is None or not sighting.delegated or dns.value is not None or not dns.status.unknown:
+        return dns
+    when = f" of {sighting.seen_at:%Y-%m-%d}" if sighting.seen_at is not None else ""
+    unanswered = f"{dns.status.value} ({dns.detail})" if dns.detail else dns.status.value
+    facts = DnsFacts(
+        existence=Existence.EXISTS,
+        problems=tuple(f"{q}: {unanswered}" for q in ("NS", "SOA", "A", "AAAA", "MX", "TXT")),
+    )
+    return Outcome(dns.status, facts, f"delegated in the {sighting.source} zone file{when}; {dns.detail}")
+
+
 async def finding_for(
     scanner: Scanner,
     candidate: Candidate,
@@ -380,22 +401,34 @@ async def _guarded(what: str, work: Awaitable[T]) -> T | _Failed:
         return _Failed(f"internal error: {type(exc).__name__}: {exc}")
 
 
+def _generated(settings: Settings) -> Iterator[Candidate]:
+    for protected in settings.protected:
+        yield from generate(protected.name, domain_options(settings, protected))
+
+
 def _candidates(
     settings: Settings,
     counters: _Counters,
     skip: Collection[tuple[str, str]],
     on_skipped: Callable[[Candidate], None],
+    given: Iterable[Candidate] | None = None,
 ) -> Iterator[Candidate]:
+    """``generate``'s candidates of every protected domain, or the ``given`` ones (a feed's matches),
+    each (domain, protected) once and never a protected name itself."""
     protected_names = {p.name.ascii for p in settings.protected}
-    for protected in settings.protected:
-        for cand in generate(protected.name, domain_options(settings, protected)):
-            if cand.domain in protected_names:
+    seen: set[tuple[str, str]] = set()
+    for cand in _generated(settings) if given is None else given:
+        if cand.domain in protected_names:
+            continue
+        if given is not None:
+            if (cand.domain, cand.protected) in seen or cand.protected not in protected_names:
                 continue
-            counters.bump(counters.generated, cand.protected)
-            if (cand.domain, cand.protected) in skip:
-                on_skipped(cand)
-                continue
-            yield cand
+            seen.add((cand.domain, cand.protected))
+        counters.bump(counters.generated, cand.protected)
+        if (cand.domain, cand.protected) in skip:
+            on_skipped(cand)
+            continue
+        yield cand
 
 
 def validate(settings: Settings) -> None:
@@ -431,10 +464,14 @@ async def run(
     triage_marks: Mapping[str, TriageMark] | None = None,
     now: datetime | None = None,
     preflight: bool = True,
+    candidates: Iterable[Candidate] | None = None,
 ) -> ScanRun:
     """Scan every protected domain of ``settings``. See the module docstring for the stages.
 
     ``preflight`` first checks that some resolver answers at all (``check_resolvers``).
+    ``candidates``: scan these (a feed's matches, each with its ``Sighting``) instead of what
+    ``generate`` makes; each goes through the same stages, and one the feed knows to be delegated
+    (``Sighting.delegated``) skips triage.
 
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
     (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
@@ -476,6 +513,7 @@ async def run(
                 pool=pool,
                 started=started,
                 notify=notify,
+                given=candidates,
             )
             timings["triage and detail"] = time.perf_counter() - t1
 
@@ -535,16 +573,22 @@ async def _triage_and_detail(
     pool: advice.PlanPool,
     started: datetime,
     notify: ProgressCallback,
+    given: Iterable[Candidate] | None = None,
 ) -> None:
-    """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes."""
+    """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes.
+    A name a zone file delegates skips triage (the zone said it exists) and goes to stage 2 directly."""
     pending: dict[str, list[Candidate]] = {}
+    delegated: list[Candidate] = []
 
     def skipped(cand: Candidate) -> None:
         if (cand.domain, cand.protected) in skipped_absent:
             pool.add(cand)
 
     def names() -> Iterator[tuple[str, bool]]:
-        for cand in _candidates(settings, counters, skip, skipped):
+        for cand in _candidates(settings, counters, skip, skipped, given):
+            if cand.sighting is not None and cand.sighting.delegated:
+                delegated.append(cand)
+                continue
             waiting = pending.get(cand.domain)
             if waiting is not None:  # the same name from two protected domains: ask once
                 waiting.append(cand)
@@ -574,10 +618,17 @@ async def _triage_and_detail(
         finally:
             gate.release()
 
+    async def known(group: asyncio.TaskGroup) -> None:
+        while delegated:
+            cand = delegated.pop()
+            await gate.acquire()
+            group.create_task(stage_two(cand, _DELEGATED))
+
     stream = scanner.resolver.triage_many(names())
     try:
         async with contextlib.aclosing(stream), asyncio.TaskGroup() as group:  # type: ignore[type-var]
             async for name, outcome in stream:
+                await known(group)
                 counters.triaged += 1
                 for cand in pending.pop(name, []):
                     if outcome.status is Status.ABSENT:
@@ -591,6 +642,7 @@ async def _triage_and_detail(
                     sink.record_absent(absent_batch)
                     absent_batch = []
                 notify(counters.progress("triage"))
+            await known(group)
     except* LookalikeError as group:
         # The store said no (locked, disk full): one line for the user, not a task group's traceback.
         raise group.exceptions[0] from None

@@ -24,6 +24,8 @@ from lookalike.config import Settings
 from lookalike.endpoints import system_resolvers
 from lookalike.errors import LookalikeError
 from lookalike.model import (
+    FEED_KEY,
+    Candidate,
     Change,
     ChangeKind,
     Changes,
@@ -68,6 +70,26 @@ class JobOutcome:
     """Damaged rows of the history the scan met and left out (``Store.damage``), for the CLI to print."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    """Names feeds showed, scanned as one scan instead of what ``generate`` makes (``lookalike
+    watch``, ``scan --candidates``). Its key starts with ``FEED_KEY`` (``ScanInfo.of_feeds``): its
+    changes are each name's since its last observation, it makes no registration plan, and it writes
+    a report only when one is asked for."""
+
+    candidates: tuple[Candidate, ...]
+    """Each with its ``Sighting`` (source, when, the certificate or the zone)."""
+    hits: tuple[int, ...] = ()
+    """The store's ids of the matches they came from (``Store.pending_hits``): deleted in the
+    transaction that finishes the scan, so a watcher killed before then scans them again."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """The feeds' state, for the scan's details: ``("feed ct:argon2026h2", "untrusted: ...")``."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({c.source for c in self.candidates}))
+
+
 class _StoreSink:
     """Forwards findings to the store under one scan id, as they complete."""
 
@@ -97,20 +119,35 @@ class ScheduledScan:
         resume: bool = False,
         synthetic: bool = False,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        feed: FeedBatch | None = None,
+        db: Store | None = None,
     ) -> None:
+        """``feed``: scan these names instead of generating (see ``FeedBatch``). ``db``: an open
+        store to use as it is, without the scan lock (a watcher's scans of a few names run beside a
+        daily scan; the back end orders their writes)."""
         if resume and not store:
             raise LookalikeError("--resume needs the history database (drop --no-store)")
-        self.settings = settings
+        if resume and feed is not None:
+            raise LookalikeError("--resume finishes a scan of generated names; a list is scanned again")
+        self.settings = dataclasses.replace(settings, plan_top=0) if feed is not None else settings
         self.use_store = store
         self.resume = resume
         self.synthetic = synthetic
         self.now = now
+        self.feed = feed
+        self.db = db
 
     def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
+        candidates = self.feed.candidates if self.feed is not None else None
         if not self.use_store:
-            outcome = self._mark_synthetic(asyncio.run(run(self.settings, progress=progress, now=self.now())))
+            started = self.now()
+            outcome = self._mark(
+                asyncio.run(run(self.settings, progress=progress, now=started, candidates=candidates))
+            )
             changes = diff.compare(None, outcome.result)
             return self._finish(outcome, changes, {})
+        if self.db is not None:
+            return self._run_stored(self.db, progress)
         db_path = self.settings.db or default_db_path()
         with Store.open(db_path) as db, db.scan_lock(wait=0.0):
             job = self._run_stored(db, progress)
@@ -120,7 +157,7 @@ class ScheduledScan:
         settings = self.settings
         validate(settings)  # before anything is asked or written to the history
         asyncio.run(check_resolvers(settings))
-        key = scan_key(settings)
+        key = scan_key(settings) if self.feed is None else FEED_KEY + scan_key(settings)
         started = self.now()
         skip: set[tuple[str, str]] = set()
         skipped_absent: set[tuple[str, str]] = set()
@@ -137,7 +174,7 @@ class ScheduledScan:
                 id=None,
                 started=started,
                 version=__version__,
-                settings=settings_summary(settings, resolvers),
+                settings=settings_summary(settings, resolvers) + self._feed_notes(),
                 resolvers=tuple(str(r) for r in resolvers),
                 key=key,
             )
@@ -156,9 +193,10 @@ class ScheduledScan:
                 triage_marks=triage,
                 now=started,
                 preflight=False,
+                candidates=self.feed.candidates if self.feed is not None else None,
             )
         )
-        outcome = self._mark_synthetic(outcome)
+        outcome = self._mark(outcome)
         if outcome.result.references:  # an interrupt before the references were done keeps the old ones
             db.save_references(scan_id, outcome.result.references)
         if skip:
@@ -185,22 +223,34 @@ class ScheduledScan:
         # Finished only once the documents are written and the alerts sent: a failure before that
         # leaves the scan resumable, and its changes are not silently compared away next time.
         job = self._finish(outcome, changes, triage)
-        db.finish_scan(scan_id, outcome.result.info)
+        db.finish_scan(scan_id, outcome.result.info, hits=self.feed.hits if self.feed is not None else ())
         return job
 
-    def _mark_synthetic(self, outcome: ScanRun) -> ScanRun:
-        """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner."""
-        if not self.synthetic:
-            return outcome
+    def _feed_notes(self) -> tuple[tuple[str, str], ...]:
+        """What a scan of feed matches says about them in its settings: the sources, the feeds' state."""
+        if self.feed is None:
+            return ()
+        return (("source", ", ".join(self.feed.sources) or "none"), *self.feed.notes)
+
+    def _mark(self, outcome: ScanRun) -> ScanRun:
+        """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner;
+        a scan of feed matches names its sources and its key says what it is (``ScanInfo.of_feeds``)."""
         info = outcome.result.info
-        info = dataclasses.replace(info, settings=(*info.settings, ("synthetic", "yes")))
+        if self.feed is not None and not info.of_feeds:
+            info = dataclasses.replace(
+                info, key=FEED_KEY + info.key, settings=(*info.settings, *self._feed_notes())
+            )
+        if self.synthetic:
+            info = dataclasses.replace(info, settings=(*info.settings, ("synthetic", "yes")))
         return dataclasses.replace(outcome, result=dataclasses.replace(outcome.result, info=info))
 
     def _finish(
         self, outcome: ScanRun, changes: Changes | None, triage: Mapping[str, TriageMark]
     ) -> JobOutcome:
         settings = self.settings
-        report_path = settings.report or default_report_path(outcome.result.info.started)
+        report_path = settings.report
+        if report_path is None and self.feed is None:
+            report_path = default_report_path(outcome.result.info.started)
         written = write_outputs(
             outcome,
             report_path=report_path,
@@ -240,6 +290,12 @@ async def recheck(settings: Settings, names: Sequence[str], current: ScanResult)
     if not names:
         return set()
     now_state = {f.candidate.domain: f.evidence.existence for f in current.findings}
+    # A name its zone file delegates exists whether or not its servers answer (scan.delegated_facts).
+    delegated = {
+        f.candidate.domain
+        for f in current.findings
+        if f.candidate.sighting and f.candidate.sighting.delegated
+    }
     resolvers = settings.endpoints.resolvers or system_resolvers()
     confirmed: set[str] = set()
     async with Resolver(resolvers, settings.limits) as resolver:
@@ -251,7 +307,7 @@ async def recheck(settings: Settings, names: Sequence[str], current: ScanResult)
         elif answer.status is Status.ABSENT:
             seen = Existence.ABSENT
         else:
-            seen = Existence.UNKNOWN
+            seen = Existence.EXISTS if name in delegated else Existence.UNKNOWN
         if seen is expected:
             confirmed.add(name)
     return confirmed
@@ -276,14 +332,15 @@ def alertable(changes: Changes, min_level: str) -> Changes:
 
 
 async def send_alerts(
-    settings: Settings, changes: Changes, info: ScanInfo, report: Path | None
+    settings: Settings, changes: Changes, info: ScanInfo, report: Path | None, *, problems: Sequence[str] = ()
 ) -> tuple[str, ...]:
-    """Send the webhook and the mail; return one line per attempt for the CLI to show."""
+    """Send the webhook and the mail; return one line per attempt for the CLI to show. ``problems``:
+    the feeds' (``lookalike watch``), told with the changes or alone."""
     conf = settings.alerts
     report_text = str(report.resolve()) if report is not None else None
     notes: list[str] = []
     if conf.webhook:
-        payload = alerts.alert_payload(changes, scan=info, report=report_text)
+        payload = alerts.alert_payload(changes, scan=info, report=report_text, notes=problems)
         async with httpx.AsyncClient(trust_env=False) as client:
             sent = await alerts.post_webhook(conf.webhook, payload, client=client)
         notes.append(_note("webhook", redact_url(conf.webhook), sent.status, sent.detail))
@@ -293,8 +350,8 @@ async def send_alerts(
             conf.mail_relay,
             sender=conf.mail_from or "lookalike@localhost",
             recipients=conf.mail_to,
-            subject=alerts.alert_subject(changes, scan=info),
-            body=alerts.alert_text(changes, scan=info, report=report_text),
+            subject=alerts.alert_subject(changes, scan=info, notes=problems),
+            body=alerts.alert_text(changes, scan=info, report=report_text, notes=problems),
             starttls=conf.mail_starttls,
             username=conf.mail_username,
             password=password,
