@@ -41,7 +41,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from lookalike.addresses import is_public, private_reason
+from lookalike.addresses import usable
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
@@ -326,23 +326,26 @@ class SmtpProber:
     def _targets(self, domain: str, dns: DnsFacts) -> tuple[list[tuple[str, str]], list[str]]:
         """(host, address) pairs in preference order, each address once, and notes on what was left out."""
         if dns.mail_route is MailRoute.IMPLICIT:
-            hosts = [(domain, dns.a + dns.aaaa)]
+            source, hosts = "an address record", [(domain, dns.a + dns.aaaa)]
         else:
-            hosts = [(mx.host, mx.addresses) for mx in dns.mx if mx.host]
+            source, hosts = "an MX record", [(mx.host, mx.addresses) for mx in dns.mx if mx.host]
         targets: list[tuple[str, str]] = []
         notes: list[str] = []
         seen: set[str] = set()
         for host, addresses in hosts:
-            if not addresses:
-                notes.append(f"{host}: no address")
-            for address in addresses:
-                if address in seen:
-                    continue
-                seen.add(address)
-                if self.allow_private or is_public(address):
+            # The DNS chose these addresses: the one guard for such addresses decides, and its
+            # refusal is what the outcome says.
+            allowed = usable(addresses, host=host, source=source, allow_private=self.allow_private)
+            if allowed.value is None:
+                notes.append(allowed.detail)
+                continue
+            if len(allowed.value) < len(addresses):
+                skipped = [a for a in addresses if a not in allowed.value]
+                notes.append(usable(skipped, host=host, source=source).detail)
+            for address in allowed.value:
+                if address not in seen:
+                    seen.add(address)
                     targets.append((host, address))
-                else:
-                    notes.append(f"{host}: {private_reason(address)}")
         return targets, notes
 
     async def _talk(self, domain: str, host: str, address: str) -> _HostResult:
