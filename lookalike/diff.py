@@ -65,7 +65,7 @@ real change (``flapping``; ``lookalike.changes`` reads that many scans back from
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
 NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
 
-_NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX)
+_NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX, MailRoute.DANGLING_MX)
 
 
 class _Unknowable:
@@ -449,6 +449,10 @@ def _summary(finding: Finding) -> list[str]:
             lines.append("mail route implicit: no MX, mail goes to its address")
         elif dns.mail_route is MailRoute.NULL_MX:
             lines.append("null MX: refuses mail")
+        elif dns.mail_route is MailRoute.DANGLING_MX:
+            lines.append(
+                f"MX without address: {_hosts([_mx_name(mx.host) for mx in dns.mx])} (mail bounces today)"
+            )
         if dns.wildcard:
             lines.append("exists through a wildcard")
     reg = finding.evidence.registration

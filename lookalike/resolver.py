@@ -34,7 +34,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
@@ -786,7 +786,14 @@ class Resolver:
         if dmarc_problem:
             problems.append(dmarc_problem)
 
-        route = _mail_route(mx, mx_records, a, aaaa, a_addrs + aaaa_addrs)
+        route = _mail_route(
+            mx,
+            mx_records,
+            a,
+            aaaa,
+            a_addrs + aaaa_addrs,
+            targets=dict(zip(targets, target_outcomes, strict=True)),
+        )
         mine = _Fingerprint(
             addresses=frozenset(a_addrs + aaaa_addrs),
             target=chain[-1] if chain else "",
@@ -1214,14 +1221,34 @@ def _soa_mname(lookup: _Lookup) -> str:
 
 
 def _mail_route(
-    mx: _Lookup, mx_records: Sequence[tuple[int, str]], a: _Lookup, aaaa: _Lookup, addresses: tuple[str, ...]
+    mx: _Lookup,
+    mx_records: Sequence[tuple[int, str]],
+    a: _Lookup,
+    aaaa: _Lookup,
+    addresses: tuple[str, ...],
+    *,
+    targets: Mapping[str, Outcome[tuple[str, ...]]],
 ) -> MailRoute:
-    """RFC 5321 §5.1 and RFC 7505: explicit MX, a null MX, the implicit MX of an address, or none."""
+    """RFC 5321 §5.1 and RFC 7505: explicit MX, a null MX, the implicit MX of an address, or none.
+
+    ``targets`` holds the address lookup of each MX host that was asked. When every MX host was asked
+    and each answer is definite and empty (NXDOMAIN, or no A and no AAAA with neither question failing:
+    an OK outcome without detail), mail has nowhere to go: ``DANGLING_MX``. An unanswered lookup, or an
+    MX host left unasked, keeps it ``MX``: unknown is not "bounces"."""
     if mx.status.unknown:
         return MailRoute.UNKNOWN
     if mx_records:
         if len(mx_records) == 1 and mx_records[0] == (0, ""):
             return MailRoute.NULL_MX
+        hosts = {host for _, host in mx_records if host}
+        answers = [targets.get(host) for host in hosts]
+        if hosts and all(
+            found is not None
+            and not found.value
+            and (found.status is Status.ABSENT or (found.status is Status.OK and not found.detail))
+            for found in answers
+        ):
+            return MailRoute.DANGLING_MX
         return MailRoute.MX
     if addresses:
         return MailRoute.IMPLICIT

@@ -299,6 +299,8 @@ class SmtpProber:
             return Outcome(Status.SKIPPED, None, "no mail route: no MX and no address")
         if route is MailRoute.UNKNOWN:
             return Outcome(Status.SKIPPED, None, "mail route unknown: the MX question was not answered")
+        if route is MailRoute.DANGLING_MX:
+            return Outcome(Status.SKIPPED, None, "no MX host has an address: mail to it bounces today")
 
         targets, notes = self._targets(domain, dns)
         if not targets:
