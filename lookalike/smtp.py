@@ -64,7 +64,9 @@ GOODBYE_TIMEOUT = 2.0
 QUOTE_LIMIT = 200
 """Characters of a server's reply quoted in a reading's reason."""
 
-_HELO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# RFC 5321 §4.1.2: a domain of letter-digit-hyphen labels, or an address literal.
+_HELO = re.compile(rf"(?=[^\[]{{1,253}}$){_LABEL}(?:\.{_LABEL})*|\[(?:IPv6:)?[0-9A-Fa-f:.]{{2,45}}\]")
 _REPLY = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*))?", re.DOTALL)
 # RFC 3463: class.subject.detail, the subject and detail up to three digits each. RFC 2034 puts it
 # first in the text; qmail writes it last, as "(#5.7.1)".
@@ -98,6 +100,15 @@ class _Closed(Exception):
 
 class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
+
+
+def check_helo(name: str) -> str:
+    """``name`` when it can follow EHLO: a host name or an address literal (``[192.0.2.1]``); raises
+    ``LookalikeError`` otherwise. Whether it resolves is for the servers to find out (README: the HELO
+    name)."""
+    if not _HELO.fullmatch(name):
+        raise LookalikeError(f"the HELO name {name[:100]!r} is not a host name or an address literal")
+    return name
 
 
 def enhanced_code(code: int, text: str) -> str | None:
@@ -276,10 +287,8 @@ class SmtpProber:
     """Probes the mail hosts of lookalikes; one instance per scan shares its concurrency limits."""
 
     def __init__(self, *, port: int = 25, helo: str, limits: Limits, allow_private: bool = False) -> None:
-        if not _HELO.fullmatch(helo):
-            raise LookalikeError(f"the HELO name {helo!r} is not a host name or an address literal")
         self.port = port
-        self.helo = helo
+        self.helo = check_helo(helo)
         self.timeout = limits.probe_timeout
         self.allow_private = allow_private
         self._global = asyncio.Semaphore(max(1, limits.probe_concurrency))
