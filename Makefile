@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS   := unbound chromium postfix systemd
+DEBS   := unbound chromium postfix systemd nginx-light
 
 .PHONY: test demo bench lint typecheck pytest debs venv clean
 

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lookalike.errors import LookalikeError
 from lookalike.model import SmtpVerdict
-from lookalike.smtp import enhanced_code, read_reply
+from lookalike.smtp import check_helo, enhanced_code, read_reply
 
 V = SmtpVerdict
 
@@ -192,3 +193,18 @@ def test_an_address_status_rejects_the_recipient(code: int, sub: int) -> None:
 @given(code=st.integers(200, 299), text=words)
 def test_any_2xx_at_rcpt_is_a_catch_all(code: int, text: str) -> None:
     assert read_reply("RCPT", code, [f"{code} {text}"]).accepts is True
+
+
+@pytest.mark.parametrize(
+    "name", ["probe.kestrel.test", "lookalike.invalid", "localhost", "[192.0.2.1]", "[IPv6:2001:db8::1]"]
+)
+def test_a_helo_name_is_a_host_name_or_an_address_literal(name: str) -> None:
+    assert check_helo(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "bad name", "-x.example", "x-.example", "a..b", "x.", ".x", "[192.0.2.1", "a" * 64 + ".com"]
+)
+def test_any_other_helo_name_is_refused_in_one_line(name: str) -> None:
+    with pytest.raises(LookalikeError, match="is not a host name or an address literal"):
+        check_helo(name)
