@@ -5,10 +5,11 @@ stands for one of issue 13's cases:
 
 * ``kestrelsytems.com``: a third party's catch-all (Postfix's ``catch-all`` listener) whose website
   301s to the protected site (nginx): critical, in the blocklist and in the headline count;
+* ``kestrelsystem.com``: the same with a meta refresh home;
 * ``kestrelsstems.com``: an MX that denies relaying for it (``reject-unknown``: 554 5.7.1): mail
   bounces today;
 * ``kestrelsystms.com``: an MX whose host has no address (``dangling-mx``);
-* ``kestrelsystem.com``: a null MX (``"mx": []``), whose website 301s to its own path; looked up
+* ``kestrlsystems.com``: a null MX (``"mx": []``), whose website 301s to its own path; looked up
   without ``--protected``, it is nobody's (issue 11), not ours;
 * ``kestre1systems.com`` (looked up only): an MX that refuses HELO names in ``.invalid``
   (``helo-reject``): ``helo-refused`` without ``--helo``, a definite answer with one.
@@ -47,11 +48,14 @@ WEB = "127.0.0.1"
 """Where nginx listens: every lookalike's A record."""
 MAIL = {
     "kestrelsytems": "catch-all",
+    "kestrelsystem": "catch-all",
     "kestrelsstems": "reject-unknown",  # not a domain it serves: relay access denied
     "kestre1systems": "helo-reject",
 }
 """Lookalikes whose MX is one of the Postfix listeners."""
-REDIRECTS = {"kestrelsytems.com": f"https://{PROTECTED}/", "kestrelsystem.com": "/home/"}
+REDIRECTS = {"kestrelsytems.com": f"https://{PROTECTED}/", "kestrlsystems.com": "/home/"}
+META_HOME = f'<html><head><meta http-equiv="refresh" content="0; url=https://{PROTECTED}/"></head></html>'
+"""What kestrelsystem.com serves."""
 
 
 def zone_text(mta: Postfix) -> str:
@@ -66,8 +70,8 @@ def zone_text(mta: Postfix) -> str:
         f"mx1.{PROTECTED.split('.', maxsplit=1)[0]} A 192.0.2.25",
         f"kestrelsystms A {WEB}",
         "kestrelsystms MX 10 mail.kestrelsystms.com.",  # a host with no address at all
-        f"kestrelsystem A {WEB}",
-        "kestrelsystem MX 0 .",
+        f"kestrlsystems A {WEB}",
+        "kestrlsystems MX 0 .",
     ]
     for name, listener in MAIL.items():
         lines += [f"{name} A {WEB}", f"{name} MX 10 mx.{name}.com.", f"mx.{name} A {mta.address(listener)}"]
@@ -89,6 +93,9 @@ def world(postfix_mta: Postfix, tmp_path_factory: pytest.TempPathFactory) -> Ite
     (root / "index.html").write_text(
         "<html><head><title>A lookalike</title></head><body><p>Welcome.</p></body></html>", "utf-8"
     )
+    meta = base / "meta"
+    meta.mkdir()
+    (meta / "index.html").write_text(META_HOME, "utf-8")
     redirect_map = "".join(f"    {host} {target};\n" for host, target in REDIRECTS.items())
     zone = dns.zone.from_text(zone_text(postfix_mta), origin="com.", relativize=False)
     with (
@@ -97,6 +104,7 @@ def world(postfix_mta: Postfix, tmp_path_factory: pytest.TempPathFactory) -> Ite
             root,
             address=WEB,
             tls=True,
+            sites={"kestrelsystem.com": meta},
             extra_http=f'  map $host $lookalike_redirect {{\n    default "";\n{redirect_map}  }}',
             extra_server="    if ($lookalike_redirect) { return 301 $lookalike_redirect; }",
         ) as web,
@@ -170,14 +178,15 @@ def scanned(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     return tmp, {f["domain"]: f for f in document["findings"]}
 
 
+@pytest.mark.parametrize(("name", "status"), [("kestrelsytems.com", 301), ("kestrelsystem.com", 200)])
 def test_a_third_party_catch_all_that_redirects_home_is_critical(
-    world: World, scanned: tuple[Path, dict[str, Any]]
+    world: World, scanned: tuple[Path, dict[str, Any]], name: str, status: int
 ) -> None:
     tmp, found = scanned
-    catch_all = found["kestrelsytems.com"]
+    catch_all = found[name]
     assert (catch_all["smtp"]["verdict"], catch_all["smtp"]["accepts_any_recipient"]) == ("catch-all", True)
     assert catch_all["web"]["redirects_to_protected"] is True
-    assert catch_all["web"]["status"] == 301
+    assert catch_all["web"]["status"] == status  # a 301, or a page whose meta refresh sends visitors home
     assert catch_all["owner"] == "third-party"
     assert catch_all["level"] == "critical", catch_all["reasons"]
     assert any("passes for the organisation's own (+10)" in r for r in catch_all["reasons"])
@@ -187,12 +196,12 @@ def test_a_third_party_catch_all_that_redirects_home_is_critical(
 
     blocklist = run(tmp, world, "blocklist", "--from-json", "scan.json", "--no-whole-tld")
     assert blocklist.returncode == 0, blocklist.stderr
-    assert "kestrelsytems.com" in blocklist.stdout.split()
+    assert name in blocklist.stdout.split()
 
     page = html.unescape((tmp / "scan.html").read_text("utf-8"))
     headline = re.search(r'<h2 class="headline">([^<]*)</h2>', page)
     assert headline is not None
-    assert headline.group(1) == "1 lookalike can receive your mail; 1 accepts any recipient"
+    assert headline.group(1) == "2 lookalikes can receive your mail; 2 accept any recipient"
 
 
 def test_mail_that_bounces_today_is_its_own_state(scanned: tuple[Path, dict[str, Any]]) -> None:
@@ -212,7 +221,7 @@ def test_mail_that_bounces_today_is_its_own_state(scanned: tuple[Path, dict[str,
 
 def test_a_null_mx_names_no_host(scanned: tuple[Path, dict[str, Any]]) -> None:
     _, found = scanned
-    null = found["kestrelsystem.com"]
+    null = found["kestrlsystems.com"]
     assert (null["mail_route"], null["mx"]) == ("null-mx", [])
     assert null["mx_records"] == [{"preference": 0, "host": "", "addresses": []}]
 
@@ -221,7 +230,7 @@ def test_lookup_without_protected_redirecting_to_its_own_path_is_not_ours(
     world: World, tmp_path: Path
 ) -> None:
     proc = run(
-        tmp_path, world, "lookup", "kestrelsystem.com", *endpoints(world), "--http", "--format", "json"
+        tmp_path, world, "lookup", "kestrlsystems.com", *endpoints(world), "--http", "--format", "json"
     )
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
