@@ -20,6 +20,8 @@ pytest_plugins = [
     "tests.fixtures.postfix",
     "tests.fixtures.store",
     "tests.fixtures.report",
+    "tests.fixtures.nginx",
+    "tests.fixtures.pages",
 ]
 
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
