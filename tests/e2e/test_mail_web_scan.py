@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +36,10 @@ from lookalike.demo.dns_server import DnsServer
 from lookalike.endpoints import HostPort
 from tests.fixtures.nginx import Nginx, start_nginx
 from tests.fixtures.postfix import Postfix
+from tests.guarded import run_cli
 
 pytestmark = [pytest.mark.postfix, pytest.mark.nginx]
 
-ROOT = Path(__file__).resolve().parents[2]
-GUARD_SITE = ROOT / "tests" / "guardsite"
 PROTECTED = "kestrelsystems.com"
 WEB = "127.0.0.1"
 """Where nginx listens: every lookalike's A record."""
@@ -114,22 +111,7 @@ def world(postfix_mta: Postfix, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def run(tmp: Path, world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(GUARD_SITE), str(ROOT), env.get("PYTHONPATH", "")])
-    env["LOOKALIKE_NETGUARD_LOG"] = str(tmp / "netguard.log")
-    env["LOOKALIKE_DATA_DIR"] = str(tmp / "data")
-    env["COLUMNS"] = "200"
-    proc = subprocess.run(
-        [sys.executable, "-m", "lookalike", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=tmp,
-    )
-    assert not (tmp / "netguard.log").exists(), (tmp / "netguard.log").read_text()
-    return proc
+    return run_cli(tmp, *args)
 
 
 def endpoints(world: World) -> list[str]:
