@@ -179,6 +179,9 @@ def test_a_third_party_catch_all_that_redirects_home_is_critical(
     blocklist = run(tmp, world, "blocklist", "--from-json", "scan.json", "--no-whole-tld")
     assert blocklist.returncode == 0, blocklist.stderr
     assert name in blocklist.stdout.split()
+    audit = run(tmp, world, "audit", "--from-json", "scan.json", "--format", "json")
+    assert audit.returncode == 0, audit.stderr
+    assert name not in audit.stdout  # not listed among the lookalikes the organisation holds
 
     page = html.unescape((tmp / "scan.html").read_text("utf-8"))
     headline = re.search(r'<h2 class="headline">([^<]*)</h2>', page)
