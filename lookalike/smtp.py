@@ -13,7 +13,8 @@ recipient was rejected. The EHLO/HELO and MAIL replies are read the same way, so
 our HELO name (at EHLO, or at RCPT under Postfix's ``smtpd_delay_reject``) is never "rejects".
 
 Must not: send DATA or BDAT (no message body ever leaves here), relay, resolve a name (addresses come
-from ``DnsFacts``), connect to a non-public address unless told ``allow_private``, raise for a
+from ``DnsFacts``), connect to an address ``addresses.usable`` refuses (a non-public one, unless told
+``allow_private``), raise for a
 network failure (an ``Outcome`` says what happened), or let a server's text out as anything but
 trimmed, printable text.
 

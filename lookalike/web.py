@@ -7,7 +7,8 @@ Holds ``WebProber`` (the I/O) and the pure page readers it uses: ``extract_title
 For each candidate it tries ``https://`` then ``http://``, connecting to an address the DNS gave
 (never a name lookup of its own), sending ``Host:`` and, for https, SNI for the candidate. Redirects
 (HTTP 3xx and ``<meta http-equiv=refresh>``) are followed by hand, at most ``max_redirects`` hops,
-each new host resolved with the ``resolve`` it is given and refused when its address is not public.
+each new host passing ``addresses.guard`` (resolved with the ``resolve`` it is given, refused when its
+address is not public, the refusal noted); the start addresses pass ``addresses.usable``.
 A chain stops, without fetching, at the protected domain (the answer is known, and our own site need
 not be probed), at a loop, or at the cap. Bodies are read up to ``max_body`` bytes and then dropped.
 Certificates are not verified by default: we want to see what is served, and record it.
