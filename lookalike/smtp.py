@@ -14,9 +14,8 @@ our HELO name (at EHLO, or at RCPT under Postfix's ``smtpd_delay_reject``) is ne
 
 Must not: send DATA or BDAT (no message body ever leaves here), relay, resolve a name (addresses come
 from ``DnsFacts``), connect to an address ``addresses.usable`` refuses (a non-public one, unless told
-``allow_private``), raise for a
-network failure (an ``Outcome`` says what happened), or let a server's text out as anything but
-trimmed, printable text.
+``allow_private``), raise for a network failure (an ``Outcome`` says what happened), or let a
+server's text out as anything but trimmed, printable text.
 
     one host's dialogue                      its result
     connect refused / reset / closed   ->    REFUSED
