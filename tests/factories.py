@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from lookalike import scoring
 from lookalike.model import (
     Candidate,
+    Certificate,
     Change,
     ChangeKind,
     Changes,
@@ -35,6 +36,7 @@ from lookalike.model import (
     ScanInfo,
     ScanResult,
     Score,
+    Sighting,
     SmtpFacts,
     Status,
     Technique,
@@ -488,6 +490,11 @@ def hostile_finding(payload: str = HOSTILE[0], *, domain: str = "kestre1systems.
     cand = candidate(
         domain, techniques=(Technique.HOMOGLYPH,), plausibility=0.9, note=payload, unicode=payload + domain
     )
+    # A certificate's fields are the issuer's to write, and a list's source names a file.
+    cert = Certificate(
+        issuer=payload, not_before=None, sans=(payload, domain), log=payload, index=1, serial=payload
+    )
+    cand = replace(cand, sighting=Sighting(source=f"list:{payload}", name=payload, certificate=cert))
     return finding(cand, ev)
 
 

@@ -120,6 +120,33 @@ def _name_card(row: Row) -> dict[str, Any]:
     return _card("Name", [["kv", pairs]])
 
 
+def _seen_card(row: Row) -> dict[str, Any] | None:
+    """Where a feed showed the name: the source, when, as what, and the certificate or the zone."""
+    seen = row.finding.candidate.sighting
+    if seen is None:
+        return None
+    pairs: list[list[Any]] = [
+        ["Source", _v(seen.source, 300)],
+        ["Seen", date_time(seen.seen_at) or DASH],
+        ["As", _v(seen.name, 300)],
+    ]
+    if seen.delegated:
+        pairs.append(["Zone", "delegates it: it exists without a DNS question"])
+    cert = seen.certificate
+    if cert is not None:
+        pairs += [
+            [
+                "Log entry",
+                _v(f"{cert.log} #{cert.index:,}" + (" (precertificate)" if cert.precert else ""), 300),
+            ],
+            ["Issuer", _v(cert.issuer, 600)],
+            ["Valid", f"{date(cert.not_before) or '?'} → {date(cert.not_after) or '?'}"],
+            ["Serial", _v(cert.serial, 100)],
+            ["Names", _vs(cert.sans)],
+        ]
+    return _card("Seen in a feed", [["kv", pairs]])
+
+
 def _dns_card(row: Row) -> dict[str, Any]:
     outcome = row.finding.evidence.dns
     dns = outcome.value
@@ -251,9 +278,11 @@ def _web_card(row: Row) -> dict[str, Any]:
 
 def detail_cards(row: Row) -> list[dict[str, Any]]:
     """The evidence behind one row, as the cards the script shows when the row is opened."""
+    seen = _seen_card(row)
     cards = [
         _why_card(row),
         _name_card(row),
+        *([seen] if seen is not None else []),
         _dns_card(row),
         _registration_card(row),
         _smtp_card(row),
@@ -285,6 +314,9 @@ def _search_text(row: Row) -> str:
         parts += [row.triage.state.value, row.triage.note[:MAX_SHORT]]
     if row.change:
         parts.append(row.change.kind.value)
+    seen = f.candidate.sighting
+    if seen is not None:
+        parts += [seen.source, seen.name]
     return " ".join(dict.fromkeys(p for p in parts if p)).casefold()
 
 
@@ -308,6 +340,7 @@ def script_data(view: ReportView) -> dict[str, Any]:
             "registrar",
             "search",
             "catchall",
+            "source",
         ],
         "rows": [
             [
@@ -326,6 +359,7 @@ def script_data(view: ReportView) -> dict[str, Any]:
                 row.registrar.casefold(),
                 _search_text(row),
                 1 if row.catch_all else 0,
+                row.finding.candidate.source,
             ]
             for row in view.rows
         ],

@@ -229,6 +229,8 @@ class ReportView:
     owners: tuple[tuple[str, str], ...]
     duration: str
     counts: Mapping[str, int] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    """Where the findings' names came from (``generate``, ``ct:<log>`` ...), for the source filter."""
 
 
 def _row(
@@ -528,4 +530,5 @@ def build_view(
             "receive": sum(1 for r in rows if r.can_receive and not r.ours),
             "catch_all": sum(1 for r in rows if r.catch_all and not r.ours),
         },
+        sources=tuple(sorted({r.finding.candidate.source for r in rows})),
     )

@@ -76,7 +76,8 @@
     route: document.getElementById("f-route"),
     owner: document.getElementById("f-owner"),
     protectedDomain: document.getElementById("f-protected"),
-    change: document.getElementById("f-change")
+    change: document.getElementById("f-change"),
+    source: document.getElementById("f-source")
   };
 
   function value(el) { return el ? el.value : ""; }
@@ -89,6 +90,7 @@
       owner: value(controls.owner),
       prot: value(controls.protectedDomain),
       change: value(controls.change),
+      source: value(controls.source),
       words: value(controls.q).trim().toLowerCase().split(/\s+/).filter(Boolean)
     };
   }
@@ -101,6 +103,7 @@
     else if (c.route !== "" && row[col.route] !== c.route) { return false; }
     if (c.owner !== "" && row[col.owner] !== c.owner) { return false; }
     if (c.prot !== "" && row[col.protected] !== c.prot) { return false; }
+    if (c.source !== "" && row[col.source] !== c.source) { return false; }
     if (c.change === "any") { if (!row[col.change]) { return false; } }
     else if (c.change !== "" && row[col.change] !== c.change) { return false; }
     for (var i = 0; i < c.words.length; i++) {
@@ -165,7 +168,7 @@
   }
 
   if (controls.q) { controls.q.addEventListener("input", later); }
-  [controls.level, controls.route, controls.owner, controls.protectedDomain, controls.change].forEach(function (el) {
+  [controls.level, controls.route, controls.owner, controls.protectedDomain, controls.change, controls.source].forEach(function (el) {
     if (el) { el.addEventListener("change", refilter); }
   });
   var form = document.getElementById("controls");
