@@ -40,11 +40,16 @@ def universe() -> Iterator[Universe]:
 
 
 @pytest.fixture(scope="module")
-def slow_dns(universe: Universe) -> Iterator[HostPort]:
+def slow_server(universe: Universe) -> Iterator[DnsServer]:
     """The universe's zones behind a server that holds every answer 50 ms: a scan that takes long
     enough to be interrupted, whatever the machine's speed."""
     with in_background(lambda: DnsServer(zones("now"), {"*.": Fault("slow", seconds=0.05)})) as server:
-        yield server.address
+        yield server
+
+
+@pytest.fixture(scope="module")
+def slow_dns(slow_server: DnsServer) -> HostPort:
+    return slow_server.address
 
 
 @pytest.fixture
@@ -277,12 +282,25 @@ def test_bad_input_is_one_line_and_exit_2(cli: Cli, args: list[str], fragment: s
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_dns: HostPort) -> None:
+def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_server: DnsServer) -> None:
+    started = time.monotonic()
     proc = cli.start(
-        "scan", "--config", str(cli.config), "--resolver", str(slow_dns), "--technique", "diacritic",
-        "--no-store", "--json", "partial.json", "--quiet",
+        "scan", "--config", str(cli.config), "--resolver", str(slow_server.address), "--technique",
+        "diacritic", "--no-store", "--json", "partial.json", "--quiet",
     )  # fmt: skip
-    time.sleep(2.5)  # the whole scan would take about a minute
+    # Interrupt once candidates are being triaged, however long the start takes on a loaded machine:
+    # the first question about a candidate (diacritic ones are all IDN, xn--) and ten more have been
+    # answered. The whole scan would take about a minute.
+    deadline = started + 120
+    asked = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if not asked and any(q.when >= started and q.qname.startswith("xn--") for q in list(slow_server.log)):
+            asked = slow_server.queries
+        if asked and slow_server.queries - slow_server.held >= asked + 10:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the scan ended before it could be interrupted"
+    assert asked, "no candidate was asked about within 120 s"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     cli.check_guard()
