@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from lookalike import changes, export
-from lookalike.datafiles import read_user_file
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_text
 from lookalike.model import Changes, PlanItem, ScanInfo, ScanResult, TriageMark
 from lookalike.store import Store, default_db_path
 
@@ -75,7 +75,7 @@ def read_document(path: Path) -> Mapping[str, Any]:
     ``export.load_document``'s question). Raises ``LookalikeError`` with one line when it is not JSON."""
     if path.is_dir():
         raise LookalikeError(f"{path} is a directory, not a scan JSON file")
-    text = read_user_file(path, limit=MAX_SCAN_JSON)
+    text = read_text(path, MAX_SCAN_JSON)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
