@@ -139,9 +139,12 @@ def bound_of(cls: type, name: str) -> Bound | None:
 
 
 def check_fields(obj: Any) -> None:
-    """Check every bounded field of dataclass instance ``obj``: the first out of bounds raises
-    ``LookalikeError`` naming the field."""
+    """Check every bounded field of dataclass instance ``obj``, and that every ``bool`` field holds
+    a bool: the first that does not raises ``LookalikeError`` naming the field."""
     for spec in fields(obj):
+        value = getattr(obj, spec.name)
         bound = spec.metadata.get(_KEY)
         if bound is not None:
-            bound.check(spec.name, getattr(obj, spec.name))
+            bound.check(spec.name, value)
+        elif spec.type in ("bool", bool) and not isinstance(value, bool):
+            raise LookalikeError(f"{spec.name} must be true or false, not {_given(value)}")

@@ -113,9 +113,6 @@ class Settings:
     def __post_init__(self) -> None:
         check_fields(self)
         check_options(self.generate)  # depth 3, an unknown keyboard: one line now, not an empty scan
-        for name in ("registry", "smtp", "http", "allow_private"):
-            if not isinstance(getattr(self, name), bool):
-                raise LookalikeError(f"{name} must be true or false, not {getattr(self, name)!r}")
         check_fail_on(self.fail_on)
         if self.alert_min_level not in LEVELS:
             raise LookalikeError(f"min_level {self.alert_min_level!r}: choose from {', '.join(LEVELS)}")
@@ -305,6 +302,9 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
     lim_kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(Limits):
         if f.name in limits_t:
+            if f.type in ("bool", bool):
+                lim_kwargs[f.name] = _typed(limits_t, f.name, bool, where)
+                continue
             kind = (int, float) if f.type in ("float", float) else int
             value = _typed(limits_t, f.name, kind, where)
             lim_kwargs[f.name] = value if kind is int else float(value)
@@ -447,7 +447,8 @@ https_port = 443
 
 [limits]
 # Each is checked when the file is read: a value out of its bounds is a one-line error.
-concurrency = 256              # DNS queries in flight (1 to 65,536)
+concurrency = 4096             # most DNS queries in flight (1 to 65,536): each resolver's window's ceiling
+fixed_window = false           # true: keep `concurrency` in flight instead of adapting to the resolver
 qps = 0                        # queries per second per resolver; 0: no limit
 timeout = 2.0                  # seconds per DNS try (above 0, at most 3,600)
 retries = 2                    # DNS tries after a timeout or SERVFAIL (0 to 10)

@@ -159,8 +159,11 @@ class Limits:
     of bounds raises ``LookalikeError`` naming the field, whoever gave it.
     """
 
-    concurrency: int = bounded(256, count(1, 65_536))
-    """DNS queries in flight at once, over all resolvers."""
+    concurrency: int = bounded(4096, count(1, 65_536))
+    """DNS queries in flight at once, over all resolvers: the ceiling of each resolver's window."""
+    fixed_window: bool = False
+    """Keep every resolver's window at ``concurrency`` instead of adapting it to how the resolver
+    answers (the behaviour before the adaptive window)."""
     qps: float = bounded(0.0, rate())
     """Queries per second per resolver; 0 means no limit beyond ``concurrency``."""
     timeout: float = bounded(2.0, seconds(HOUR))

@@ -243,7 +243,21 @@ class Options:
     ] = None
     concurrency: Annotated[
         int | None,
-        option("--concurrency", help="DNS queries in flight.", group=Group.DNS, sets="limits.concurrency"),
+        option(
+            "--concurrency",
+            help="Most DNS queries in flight (the window's ceiling).",
+            group=Group.DNS,
+            sets="limits.concurrency",
+        ),
+    ] = None
+    fixed_window: Annotated[
+        bool | None,
+        option(
+            "--fixed-window/--adaptive-window",
+            help="Keep --concurrency queries in flight instead of adapting to each resolver.",
+            group=Group.DNS,
+            sets="limits.fixed_window",
+        ),
     ] = None
     qps: Annotated[
         float | None,
