@@ -10,8 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import netguard
+
+# Speed is measured in bench/, never asserted: no property example fails for being slow on a loaded
+# machine (hypothesis's default 200 ms deadline did, on a first example that warmed a cache).
+settings.register_profile("lookalike", deadline=None)
+settings.load_profile("lookalike")
 
 pytest_plugins = [
     "tests.fixtures.dns",
@@ -20,6 +26,8 @@ pytest_plugins = [
     "tests.fixtures.postfix",
     "tests.fixtures.store",
     "tests.fixtures.report",
+    "tests.fixtures.nginx",
+    "tests.fixtures.pages",
 ]
 
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))

@@ -77,7 +77,7 @@ def test_refuses_to_overwrite_its_source(scan_json: Path) -> None:
         (b'{"hello": 1}', "not a lookalike scan JSON document"),
         (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
         (b'{"tool": "lookalike", "schema_version": 99, "findings": []}', "newer than this lookalike reads"),
-        (b'{"tool": "lookalike", "schema_version": 1, "scan": {}, "findings": [{}]}', "damaged"),
+        (b'{"tool": "lookalike", "schema_version": 1, "scan": {}, "findings": [{}]}', "scan.id: missing"),
         (b"[" * 100_000, "not"),
     ],
 )

@@ -129,7 +129,7 @@ def test_lookup_refuses_alike(args: list[str], capsys: pytest.CaptureFixture[str
     assert "must be" in one_line(err)
 
 
-def test_every_bounded_field_has_a_bound_and_the_example_lists_every_limit() -> None:
+def test_every_numeric_field_has_a_bound_and_the_example_lists_every_limit() -> None:
     for cls in (Limits, Endpoints):
         for f in dataclasses.fields(cls):
             if f.type in ("int", "float", int, float):
@@ -140,7 +140,10 @@ def test_every_bounded_field_has_a_bound_and_the_example_lists_every_limit() -> 
     config.from_mapping(example)  # every value the example writes is within its bounds
 
 
-@given(st.sampled_from([f.name for f in dataclasses.fields(Limits)]), st.floats() | st.integers())
+NUMBERS = [f.name for f in dataclasses.fields(Limits) if bounds.bound_of(Limits, f.name) is not None]
+
+
+@given(st.sampled_from(NUMBERS), st.floats() | st.integers())
 def test_the_loader_and_the_library_agree_on_every_number(name: str, value: float) -> None:
     bound = bounds.bound_of(Limits, name)
     assert bound is not None
@@ -213,7 +216,7 @@ def test_deep_nesting_is_one_line(text: str, tmp_path: Path, capsys: pytest.Capt
 def test_a_large_config_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     path = tmp_path / "big.toml"
     path.write_text("# " + "x" * config.MAX_CONFIG + "\n", encoding="utf-8")
-    with pytest.raises(LookalikeError, match="the config file .* is larger than 1,048,576 bytes"):
+    with pytest.raises(LookalikeError, match=r"the config file .* is larger than 1,048,576 bytes"):
         config.load(path)
     with pytest.raises(LookalikeError, match="is larger than"):
         config.load(Path("/dev/zero"))
