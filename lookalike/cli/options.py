@@ -119,6 +119,13 @@ class Spec:
     hint: Any
     opt: Opt
 
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The option's names as declared: ``("--registry/--no-registry",)``, ``("--file", "-f")``."""
+        first = self.opt.info.default  # in ``Annotated``, typer keeps the first name here
+        rest = tuple(self.opt.info.param_decls or ())
+        return (first, *rest) if isinstance(first, str) else rest
+
     def declaration(self, help_text: str | None = None) -> Any:
         """The parameter annotation typer reads: ``Annotated[hint, typer.Option(...)]``."""
         info = self.opt.info

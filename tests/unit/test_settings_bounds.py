@@ -148,7 +148,7 @@ def test_the_loader_and_the_library_agree_on_every_number(name: str, value: floa
     bound = bounds.bound_of(Limits, name)
     assert bound is not None
     try:
-        Limits(**{name: value})
+        Limits(**{name: value})  # type: ignore[arg-type]
         library = True
     except LookalikeError:
         library = False
