@@ -279,10 +279,32 @@ def test_a_dead_resolver_is_one_line_and_exit_2(cli: Cli) -> None:
         (["scan", "kestrel.mil", "--keyboard", "dvorak", "--no-store"], "unknown keyboard"),
         (["lookup", "not a name"], "not a domain name"),
         (["report", "missing.json"], "missing.json"),
+        # Issue 11's bad settings: each hung or passed before; now one line before any question.
+        (["scan", "kestrel.mil", "--timeout", "inf", "--no-store"], "timeout must be a number of seconds"),
+        (["scan", "kestrel.mil", "--qps", "nan", "--no-store"], "qps must be 0 (no limit) or a rate"),
+        (["scan", "--config", "port.toml", "--no-store"], "[endpoints]: smtp_port must be a port number"),
+        (["scan", "--config", "nested.toml", "--no-store"], "nests arrays or tables more than 8 deep"),
+        (["scan", "--file", "/dev/zero", "--no-store"], "/dev/zero is larger than 50,000,000 bytes"),
+        (["report", "typed.json"], "typed.json: findings[0] (kestrel.ml): registration.created: expected a"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli: Cli, args: list[str], fragment: str) -> None:
     (cli.tmp / "empty.txt").write_text("# nothing\n", encoding="utf-8")
+    (cli.tmp / "port.toml").write_text("[endpoints]\nsmtp_port = 99999999\n", encoding="utf-8")
+    (cli.tmp / "nested.toml").write_text("[limits]\nx = " + "[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    document = {
+        "tool": "lookalike",
+        "schema_version": 1,
+        "scan": {"id": 1, "started": "2026-01-01T00:00:00+00:00"},
+    }
+    registration = {"outcome": "ok", "source": "whois", "created": 42}
+    finding = {
+        "domain": "kestrel.ml",
+        "protected": "kestrel.mil",
+        "status": "exists",
+        "registration": registration,
+    }
+    (cli.tmp / "typed.json").write_text(json.dumps({**document, "findings": [finding]}), encoding="utf-8")
     proc = cli.run(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert fragment in proc.stderr
