@@ -15,13 +15,14 @@ Must not: parse what it reads, guess an encoding, or touch the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from lookalike.errors import LookalikeError
 
-__all__ = ["CHUNK", "Source", "read_bytes", "read_text"]
+__all__ = ["CHUNK", "First", "Source", "read_bytes", "read_text"]
 
 CHUNK = 1 << 20
 """Bytes asked for per read: a small file is read in one, a large one never costs twice its limit."""
@@ -39,43 +40,56 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-def _take(handle: _Readable, limit: int) -> bytes:
+First = Callable[[bytes], None]
+"""Called with the first chunk read, before the rest is: it raises ``LookalikeError`` to refuse a
+source that cannot be what it should (a JSON document that does not start with ``{``) at once."""
+
+
+def _take(handle: _Readable, limit: int, first: First | None) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size <= limit:
         chunk = handle.read(min(CHUNK, limit + 1 - size))
         if not chunk:
             break
+        if first is not None and not chunks:
+            first(chunk)
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
 
 
-def read_bytes(source: Source, limit: int, *, what: str = "") -> bytes:
-    """At most ``limit`` bytes of ``source``. ``what`` names it in errors ("the RDAP bootstrap").
+def read_bytes(source: Source, limit: int, *, what: str = "", first: First | None = None) -> bytes:
+    """At most ``limit`` bytes of ``source``. ``what`` names it in errors ("the RDAP bootstrap");
+    ``first`` may refuse it on its first chunk.
 
-    Raises ``LookalikeError`` when it cannot be opened or read, or holds more than ``limit`` bytes.
+    Raises ``LookalikeError`` when it cannot be opened or read, holds more than ``limit`` bytes, or
+    does not fit in memory.
     """
     name = _name(source, what)
     try:
         if isinstance(source, Path | Traversable):
             with source.open("rb") as handle:
-                data = _take(handle, limit)
+                data = _take(handle, limit, first)
         else:
-            data = _take(source, limit)
+            data = _take(source, limit, first)
     except OSError as exc:
         raise LookalikeError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    except MemoryError:
+        raise LookalikeError(f"{name} does not fit in memory; refusing it") from None
     if len(data) > limit:
         raise LookalikeError(f"{name} is larger than {limit:,} bytes; refusing it")
     return data
 
 
-def read_text(source: Source, limit: int, *, what: str = "", encoding: str = "utf-8-sig") -> str:
+def read_text(
+    source: Source, limit: int, *, what: str = "", encoding: str = "utf-8-sig", first: First | None = None
+) -> str:
     """``read_bytes`` decoded (UTF-8 by default, a leading byte-order mark dropped).
 
     Raises ``LookalikeError`` as ``read_bytes`` does, and when the bytes are not text in ``encoding``.
     """
-    data = read_bytes(source, limit, what=what)
+    data = read_bytes(source, limit, what=what, first=first)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

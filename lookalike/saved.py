@@ -77,7 +77,12 @@ def read_document(path: Path) -> Mapping[str, Any]:
     ``export.load_document``'s question). Raises ``LookalikeError`` with one line when it is not JSON."""
     if path.is_dir():
         raise LookalikeError(f"{path} is a directory, not a scan JSON file")
-    text = read_text(path, MAX_SCAN_JSON)
+
+    def an_object(head: bytes) -> None:  # a pipe or /dev/zero is refused on its first chunk
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and head.strip(b" \t\r\n"):
+            raise LookalikeError(f"{path}: not a lookalike scan JSON document (it does not start with {{)")
+
+    text = read_text(path, MAX_SCAN_JSON, first=an_object)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

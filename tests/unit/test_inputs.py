@@ -132,20 +132,39 @@ def test_dev_zero_anywhere_on_the_command_line_is_one_line(
 
 
 @pytest.mark.parametrize("command", ["report", "plan"])
-def test_a_scan_json_from_dev_zero_is_one_line(
+def test_a_scan_json_from_dev_zero_or_too_large_is_one_line(
     command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(saved, "MAX_SCAN_JSON", 4 * CHUNK)  # the real limit is 1 GiB
-    args = ["report", "/dev/zero", "-o", str(tmp_path / "x.html")]
-    if command == "plan":
-        args = ["plan", "--from-json", "/dev/zero", "--no-registry", "--db", str(tmp_path / "x.db")]
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 2
+    def run(source: Path) -> str:
+        args = ["report", str(source), "-o", str(tmp_path / "x.html")]
+        if command == "plan":
+            args = ["plan", "--from-json", str(source), "--no-registry", "--db", str(tmp_path / "x.db")]
+        with pytest.raises(SystemExit) as done:
+            main(args)
+        assert done.value.code == 2
+        return capsys.readouterr().err.strip()
+
+    # /dev/zero is refused on its first chunk: a JSON object starts with {.
+    said = run(Path("/dev/zero"))
     assert (
-        capsys.readouterr().err.strip()
-        == "lookalike: error: /dev/zero is larger than 4,194,304 bytes; refusing it"
+        said == "lookalike: error: /dev/zero: not a lookalike scan JSON document (it does not start with {)"
     )
+    monkeypatch.setattr(saved, "MAX_SCAN_JSON", 4 * CHUNK)  # the real limit is 1 GiB
+    big = tmp_path / "big.json"
+    big.write_bytes(b"{" + b" " * (5 * CHUNK) + b"}")
+    assert run(big) == f"lookalike: error: {big} is larger than 4,194,304 bytes; refusing it"
+
+
+def test_first_refuses_on_the_first_chunk() -> None:
+    seen: list[int] = []
+
+    def refuse(head: bytes) -> None:
+        seen.append(len(head))
+        raise LookalikeError("no")
+
+    with pytest.raises(LookalikeError, match=r"^no$"):
+        read_bytes(Path("/dev/zero"), 1 << 30, first=refuse)
+    assert seen == [CHUNK]
 
 
 def test_resolv_conf_is_read_bounded(tmp_path: Path) -> None:
