@@ -32,6 +32,7 @@ from lookalike.inputs import read_text
 from lookalike.model import Technique
 from lookalike.names import Name, parse
 from lookalike.permute import GenerateOptions, check_options, load_keywords
+from lookalike.store.location import is_url as is_db_url
 
 LEVELS = ("critical", "high", "medium", "low", "info")
 """Alert thresholds ``[alerts] min_level`` accepts."""
@@ -100,8 +101,9 @@ class Settings:
     plan_top: int = bounded(25, count(0, 1_000_000))
     """How many of the most plausible absent candidates per domain to confirm with the registry
     (0: make no plan)."""
-    db: Path | None = None
-    """The SQLite store; None: the default path (``store.default_db_path``)."""
+    db: Path | str | None = None
+    """The history: an SQLite file, or a ``postgresql://`` URL (text); None: the default
+    (``store.default_db_path``)."""
     report: Path | None = None
     json: Path | None = None
     csv: Path | None = None
@@ -343,7 +345,8 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
     for key in ("db", "report", "json", "csv"):
         if key in scan:
-            flags[key] = _path(_typed(scan, key, str, where), base)
+            value = _typed(scan, key, str, where)
+            flags[key] = value if key == "db" and is_db_url(value) else _path(value, base)
     if "fail_on" in scan:
         flags["fail_on"] = check_fail_on(_strings(scan, "fail_on", where))
     if "min_level" in alerts_t:
@@ -430,7 +433,7 @@ smtp = false                   # probe mail servers: banner, STARTTLS, catch-all
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
 plan_top = 25                  # absent candidates per domain to confirm for the plan (0: no plan)
-db = "lookalike.db"            # scan history (SQLite)
+db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"

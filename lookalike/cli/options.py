@@ -165,6 +165,13 @@ def _fail_on(values: Sequence[str], _settings: Settings) -> tuple[str, ...]:
     return config.check_fail_on(values)
 
 
+def _location(text: str, _settings: Settings) -> Path | str:
+    """``--db``: a path, or a ``postgresql://`` URL kept as text (``store.location.parse``)."""
+    from lookalike.store.location import parse
+
+    return parse(text)
+
+
 def _techniques(values: Sequence[str], _settings: Settings) -> Any:
     return config.techniques_from(values, "--technique")
 
@@ -378,13 +385,15 @@ class Options:
         Path | None, option("--csv", help="Write findings as CSV here.", group=Group.OUTPUTS, sets="csv")
     ] = None
     db: Annotated[
-        Path | None,
+        str | None,
         option(
             "--db",
-            metavar="PATH",
-            help="The scan database. Default: $LOOKALIKE_DB, else ~/.local/share/lookalike/lookalike.db.",
+            metavar="PATH|URL",
+            help="The scan database: an SQLite file, or a postgresql:// URL. Default: $LOOKALIKE_DB, else"
+            " ~/.local/share/lookalike/lookalike.db.",
             group=Group.HISTORY,
             sets="db",
+            parse=_location,
         ),
     ] = None
     fail_on: Annotated[

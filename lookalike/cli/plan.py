@@ -21,27 +21,33 @@ from lookalike import advice, saved
 from lookalike import plan as planning
 from lookalike.bounds import Bound
 from lookalike.cli.app import EXIT_INTERRUPTED, ScanIdOpt, app, err, fail
+from lookalike.cli.database import show_damage
 from lookalike.cli.options import ADVICE, PLAN, Options, settings_options
 from lookalike.config import Protected, Settings
 from lookalike.errors import LookalikeError
 from lookalike.model import BlockEntry
 from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.saved import SavedScan
-from lookalike.store import default_db_path
+from lookalike.store import Location, default_db_path
 from lookalike.text import shown
 
 TOP = Bound("a whole number", whole=True, least=1, most=1_000_000, zero="everything")
 """``plan --top``: how many names per protected domain."""
 
 
-def _load(*, db: Path | None, scan_id: int | None, from_json: Path | None, absent: bool = False) -> SavedScan:
+def _load(
+    *, db: Location | None, scan_id: int | None, from_json: Path | None, absent: bool = False
+) -> SavedScan:
     """The scan to work from: ``from_json`` (triage marks from ``db`` when it exists), else ``scan_id``
     in ``db``, else ``db``'s latest complete scan."""
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
     if from_json is not None:
-        return saved.from_json(from_json, db=db if db is not None else default_db_path())
-    return saved.load(None, db=db, scan_id=scan_id, with_changes=False, with_absent=absent)
+        scan = saved.from_json(from_json, db=db if db is not None else default_db_path())
+    else:
+        scan = saved.load(None, db=db, scan_id=scan_id, with_changes=False, with_absent=absent)
+    show_damage(scan)
+    return scan
 
 
 def _emit(text: str, output: Path | None, what: str) -> None:
@@ -75,7 +81,7 @@ def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Prote
 
 ADVICE_HELP = {
     "config_path": "A lookalike.toml: domains, owned names, endpoints, limits, db.",
-    "db": "The scan database (default: the usual one).",
+    "db": "The scan database: a file, or a postgresql:// URL (default: the usual one).",
 }
 """How ``plan``, ``blocklist`` and ``audit`` word the options they share with ``scan``."""
 PLAN_HELP = {

@@ -18,12 +18,15 @@ import typer
 
 from lookalike import config, export
 from lookalike.cli.app import EXIT_FINDINGS, EXIT_INTERRUPTED, app, err, fail, out, protected_names
+from lookalike.cli.database import print_damage
 from lookalike.cli.options import LOOKUP, SCAN, Options, settings_options
 from lookalike.cli.progress import ScanProgress
 from lookalike.cli.summary import print_finding, print_summary
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.store import default_db_path
+from lookalike.store.location import label as location_label
 from lookalike.text import escape_json, shown
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
@@ -58,6 +61,8 @@ def scan(
         print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)
     for line in outcome.alert_notes:
         err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
+    if outcome.damage:
+        print_damage(location_label(settings.db or default_db_path()), outcome.damage)
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"
