@@ -88,8 +88,10 @@ def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> tuple[HostPort, .
     return servers
 
 
-HELO_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]")
-"""What EHLO may name (RFC 5321 4.1.1.1): a host name or an address literal such as ``[192.0.2.1]``."""
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HELO_NAME = re.compile(rf"(?=[^\[]{{1,253}}$){_LABEL}(?:\.{_LABEL})*|\[(?:IPv6:)?[0-9A-Fa-f:.]{{2,45}}\]")
+"""What EHLO may name (RFC 5321 4.1.2): a domain of letter-digit-hyphen labels, or an address literal
+such as ``[192.0.2.1]``."""
 MAX_USER_AGENT = 512
 
 
@@ -124,11 +126,7 @@ class Endpoints:
             servers.append(("whois_iana", self.whois_iana))
         for name, server in servers:
             check_server(name, server)
-        if not isinstance(self.helo_name, str) or not HELO_NAME.fullmatch(self.helo_name):
-            given = _quoted(self.helo_name)
-            raise LookalikeError(
-                f"helo_name must be a host name or an address literal ([192.0.2.1]), not {given}"
-            )
+        check_helo(self.helo_name)
         agent = self.user_agent
         if (
             not isinstance(agent, str)
@@ -136,6 +134,15 @@ class Endpoints:
             or len(agent) > MAX_USER_AGENT
         ):
             raise LookalikeError(f"user_agent must be one line of printable ASCII, not {_quoted(agent)}")
+
+
+def check_helo(name: object) -> str:
+    """``name`` when it can follow EHLO: a host name or an address literal (``[192.0.2.1]``); raises
+    ``LookalikeError`` otherwise. Whether it resolves is for the servers to find out (README: the HELO
+    name). ``--helo``, ``helo_name`` in the config and ``Endpoints(helo_name=...)`` all come here."""
+    if not isinstance(name, str) or not HELO_NAME.fullmatch(name):
+        raise LookalikeError(f"the HELO name {_quoted(name, 100)} is not a host name or an address literal")
+    return name
 
 
 def _quoted(value: object, limit: int = 60) -> str:

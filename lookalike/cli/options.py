@@ -354,6 +354,16 @@ class Options:
             sets="endpoints.smtp_port",
         ),
     ] = None
+    helo: Annotated[
+        str | None,
+        option(
+            "--helo",
+            help="Name the SMTP probe gives in EHLO; one with an address record gets past servers that "
+            "refuse unknown names (default lookalike.invalid).",
+            group=Group.PROBES,
+            sets="endpoints.helo_name",
+        ),
+    ] = None
     http_port: Annotated[
         int | None,
         option(

@@ -23,11 +23,11 @@ BEFORE = {
     "scan": "--file -f --config -c --resolver -r --technique -t --depth --keyboard --keywords --concurrency "
     "--fixed-window --adaptive-window --qps --timeout --retries --registry --no-registry --rdap-bootstrap "
     "--whois-server --whois-iana --smtp --no-smtp --http --no-http --allow-private --no-allow-private "
-    "--smtp-port --http-port --https-port --report --json --csv --db --no-store --resume --fail-on "
+    "--smtp-port --helo --http-port --https-port --report --json --csv --db --no-store --resume --fail-on "
     "--plan-top --quiet -q",
     "lookup": "--protected -p --config -c --resolver -r --timeout --registry --no-registry --rdap-bootstrap "
     "--whois-server --whois-iana --smtp --no-smtp --http --no-http --allow-private --no-allow-private "
-    "--smtp-port --http-port --https-port --format",
+    "--smtp-port --helo --http-port --https-port --format",
     "plan": "--file -f --config -c --db --scan --from-json --top --format --output -o --no-registry "
     "--resolver -r --rdap-bootstrap --whois-server --whois-iana --presence --technique -t --depth --keywords",
     "blocklist": "--config -c --db --scan --from-json --format --output -o --whole-tld --no-whole-tld "
@@ -77,6 +77,7 @@ SAMPLES: dict[str, tuple[Any, Any]] = {
     "http": (True, lambda s: s.http is True),
     "allow_private": (True, lambda s: s.allow_private is True),
     "smtp_port": (2525, lambda s: s.endpoints.smtp_port == 2525),
+    "helo": ("scanner.example.org", lambda s: s.endpoints.helo_name == "scanner.example.org"),
     "http_port": (8080, lambda s: s.endpoints.http_port == 8080),
     "https_port": (8443, lambda s: s.endpoints.https_port == 8443),
     "report": (Path("r.html"), lambda s: s.report == Path("r.html")),
