@@ -6,6 +6,12 @@ is no parallel tree of serialiser classes to keep in step with ``model.py``.
 Rules: dataclasses become objects keyed by field name, enums their value, datetimes ISO 8601 with
 their offset, tuples lists, mappings objects. ``decode`` is the inverse and ignores unknown keys, so
 a newer file still loads in an older lookalike; missing keys take the field's default.
+
+``decode`` is also the schema check: a value that does not fit its type (a number where a string
+belongs, an object where a list belongs, null where nothing is optional, an unknown enum value, a
+date that is not ISO 8601, a missing required field) raises ``DecodeError`` naming where it is
+(``registration.created``) and what was wrong (``expected a date, got 42``); it never coerces (a
+string is not a list of characters).
 """
 
 from __future__ import annotations
@@ -48,10 +54,54 @@ def encode(obj: object) -> JSON:
     raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
+class DecodeError(ValueError):
+    """A value that does not fit its type: ``path`` says where (field names and list indexes from the
+    value ``decode`` was given), ``reason`` what was wrong."""
+
+    def __init__(self, reason: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(reason, path)
+        self.reason = reason
+        self.path = path
+
+    def within(self, step: str | int) -> DecodeError:
+        """The same error one level further out (``step`` is the field or index it was under)."""
+        return DecodeError(self.reason, (step, *self.path))
+
+    @property
+    def where(self) -> str:
+        """The path as one would write it: ``registration.created``, ``hosts[0].port``."""
+        out = ""
+        for step in self.path:
+            out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}" if self.path else self.reason
+
+
+def got(data: object) -> str:
+    """A JSON value as an error names it: ``42``, ``null``, ``an object``, ``'text'`` (capped)."""
+    if data is None:
+        return "null"
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    if isinstance(data, Mapping):
+        return "an object"
+    if isinstance(data, list | tuple):
+        return "a list"
+    text = repr(data)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def field_type(cls: type, name: str) -> Any:
+    """The type hint of field ``name`` of dataclass ``cls`` (resolved, cached)."""
+    return _hints(cls)[name]
+
+
 def decode(tp: type[T] | Any, data: JSON) -> T:
     """Rebuild a value of type ``tp`` (a dataclass, enum, container or union) from ``encode``'s output.
 
-    Raises ``TypeError`` or ``ValueError`` when ``data`` does not fit ``tp``.
+    Raises ``DecodeError`` (a ``ValueError``) naming the field when ``data`` does not fit ``tp``.
     """
     key: Any = tp  # type objects and generic aliases are hashable: decoders are cached per type
     result: T = _decoder(key)(data)
@@ -93,20 +143,19 @@ def _decoder(tp: Any) -> Decoder:
         return _tuple(tp, args)
     if origin in (list, set, frozenset):
         item = _decoder(args[0])
-        kind = origin
-        return lambda data: kind(item(v) for v in data)
+        return functools.partial(_items, origin, item)
     if origin in (dict, Mapping) or tp in (dict, Mapping):
         key, value = (_decoder(a) for a in (args or (Any, Any)))
-        return lambda data: {key(k): value(v) for k, v in data.items()}
+        return functools.partial(_mapping, key, value)
     cls = origin or tp
     if dataclasses.is_dataclass(cls) and isinstance(cls, type):
         return _dataclass(cls, args)
     if isinstance(cls, type) and issubclass(cls, Enum):
-        return cls
+        return functools.partial(_enum, cls)
     if cls is datetime:
         return _datetime
     if cls is Path:
-        return Path
+        return _path
     if cls is float:
         return _float
     if cls in (int, str, bool):
@@ -120,6 +169,49 @@ def _identity(data: Any) -> Any:
     return data
 
 
+def _each(item: Decoder, data: Any) -> Any:
+    """``item`` over the elements of list ``data``, naming the index of one that does not fit."""
+    if not isinstance(data, list | tuple):
+        raise DecodeError(f"expected a list, got {got(data)}")
+    out = []
+    for i, v in enumerate(data):
+        try:
+            out.append(item(v))
+        except DecodeError as exc:
+            raise exc.within(i) from None
+    return out
+
+
+def _items(kind: Callable[[Any], Any], item: Decoder, data: Any) -> Any:
+    return kind(_each(item, data))
+
+
+def _mapping(key: Decoder, value: Decoder, data: Any) -> dict[Any, Any]:
+    if not isinstance(data, Mapping):
+        raise DecodeError(f"expected an object, got {got(data)}")
+    out = {}
+    for k, v in data.items():
+        try:
+            out[key(k)] = value(v)
+        except DecodeError as exc:
+            raise exc.within(str(k)) from None
+    return out
+
+
+def _enum(cls: type[Enum], data: Any) -> Enum:
+    try:
+        return cls(data)
+    except ValueError:
+        values = ", ".join(str(m.value) for m in cls)
+        raise DecodeError(f"expected one of {values}; got {got(data)}") from None
+
+
+def _path(data: Any) -> Path:
+    if not isinstance(data, str):
+        raise DecodeError(f"expected a path, got {got(data)}")
+    return Path(data)
+
+
 def _union(tp: Any, args: tuple[Any, ...]) -> Decoder:
     optional = type(None) in args
     members = [_decoder(a) for a in args if a is not type(None)]
@@ -127,33 +219,36 @@ def _union(tp: Any, args: tuple[Any, ...]) -> Decoder:
     def decode_union(data: Any) -> Any:
         if data is None and optional:
             return None
-        errors = []
+        errors: list[DecodeError] = []
         for member in members:
             try:
                 return member(data)
-            except (TypeError, ValueError, KeyError) as exc:
-                errors.append(str(exc))
-        raise ValueError(f"no member of {tp} fits {data!r}: {errors}")
+            except DecodeError as exc:
+                errors.append(exc)
+        if len(errors) == 1:  # T | None: T's own error, with its path
+            raise errors[0]
+        raise DecodeError(f"expected {_describe(tp)}, got {got(data)}")
 
     return decode_union
 
 
 def _tuple(tp: Any, args: tuple[Any, ...]) -> Decoder:
     if len(args) == 2 and args[1] is Ellipsis:
-        item = _decoder(args[0])
-
-        def decode_items(data: Any) -> tuple[Any, ...]:
-            if not isinstance(data, list | tuple):
-                raise TypeError(f"expected a list for {tp}, got {type(data).__name__}")
-            return tuple(item(v) for v in data)
-
-        return decode_items
+        return functools.partial(_items, tuple, _decoder(args[0]))
     items = [_decoder(a) for a in args]
 
     def decode_fixed(data: Any) -> tuple[Any, ...]:
         if not isinstance(data, list | tuple):
-            raise TypeError(f"expected a list for {tp}, got {type(data).__name__}")
-        return tuple(f(v) for f, v in zip(items, data, strict=True))
+            raise DecodeError(f"expected a list of {len(items)}, got {got(data)}")
+        if len(data) != len(items):
+            raise DecodeError(f"expected a list of {len(items)}, got a list of {len(data)}")
+        out = []
+        for i, (f, v) in enumerate(zip(items, data, strict=True)):
+            try:
+                out.append(f(v))
+            except DecodeError as exc:
+                raise exc.within(i) from None
+        return tuple(out)
 
     return decode_fixed
 
@@ -163,33 +258,73 @@ def _dataclass(cls: type, args: tuple[Any, ...]) -> Decoder:
     bindings = tuple(zip(params, args, strict=False))
     hints = _hints(cls)
     fields = [(f.name, _decoder(_bind(hints[f.name], bindings))) for f in dataclasses.fields(cls)]
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
 
     def decode_dataclass(data: Any) -> Any:
         if not isinstance(data, Mapping):
-            raise TypeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
-        return cls(**{name: field(data[name]) for name, field in fields if name in data})
+            raise DecodeError(f"expected an object, got {got(data)}")
+        values = {}
+        for name, field in fields:
+            if name in data:
+                try:
+                    values[name] = field(data[name])
+                except DecodeError as exc:
+                    raise exc.within(name) from None
+        for name in required:
+            if name not in values:
+                raise DecodeError("missing", (name,))
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:  # a model's own check of its values
+            raise DecodeError(str(exc)) from None
 
     return decode_dataclass
 
 
 def _datetime(data: Any) -> datetime:
-    if not isinstance(data, str):
-        raise TypeError(f"expected an ISO 8601 string, got {data!r}")
-    return datetime.fromisoformat(data)
+    if isinstance(data, str):
+        try:
+            return datetime.fromisoformat(data)
+        except ValueError:
+            pass
+    raise DecodeError(f"expected a date (ISO 8601), got {got(data)}")
 
 
 def _float(data: Any) -> float:
     if isinstance(data, int | float) and not isinstance(data, bool):
         return float(data)
-    raise TypeError(f"expected a number, got {data!r}")
+    raise DecodeError(f"expected a number, got {got(data)}")
+
+
+_NAMES = {int: "a whole number", str: "a string", bool: "true or false"}
 
 
 def _exact(kind: type, data: Any) -> Any:
     if type(data) is kind:
         return data
-    raise TypeError(f"expected {kind.__name__}, got {data!r}")
+    raise DecodeError(f"expected {_NAMES[kind]}, got {got(data)}")
 
 
 def _none(data: Any) -> None:
     if data is not None:
-        raise TypeError(f"expected null, got {data!r}")
+        raise DecodeError(f"expected null, got {got(data)}")
+
+
+def _describe(tp: Any) -> str:
+    """A type as an error names it: "a string or a whole number"."""
+    if get_origin(tp) in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in get_args(tp) if a is not type(None))
+    origin = get_origin(tp) or tp
+    if origin in (list, tuple, set, frozenset):
+        return "a list"
+    if origin in (dict, Mapping) or (isinstance(origin, type) and dataclasses.is_dataclass(origin)):
+        return "an object"
+    if isinstance(origin, type) and issubclass(origin, Enum):
+        return "one of " + ", ".join(str(m.value) for m in origin)
+    return {datetime: "a date", float: "a number", Path: "a path", type(None): "null"}.get(
+        origin, _NAMES.get(origin, str(tp))
+    )

@@ -1,8 +1,16 @@
 """Settings: what to protect, where to ask, how hard, what to do with the results.
 
 ``Settings`` is built from a ``lookalike.toml`` file (``load``) and then from command-line options
-(``override``): a flag the user gives beats the file, the file beats the defaults. ``EXAMPLE`` is the
-commented file ``lookalike init`` writes; a test loads it, so it cannot drift from the loader.
+(``apply``, or ``override`` with keyword arguments): a flag the user gives beats the file, the file
+beats the defaults. ``EXAMPLE`` is the commented file ``lookalike init`` writes; a test loads it, so
+it cannot drift from the loader.
+
+``Settings``, ``Limits``, ``Endpoints`` and ``Alerts`` check themselves when they are built (bounds
+from ``lookalike.bounds``): the file, the command line and a library caller are refused the same
+values with the same line; ``load`` adds the file and the table in front of it.
+
+The file is read through ``inputs`` (at most ``MAX_CONFIG`` bytes) and nests at most ``MAX_NESTING``
+arrays or tables deep: a damaged or hostile file is one line, never a traceback.
 
 No I/O beyond reading the file; no network.
 """
@@ -11,14 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-from lookalike.endpoints import Endpoints, HostPort, Limits
+from lookalike.bounds import bounded, check_fields, count
+from lookalike.endpoints import Endpoints, HostPort, Limits, check_server
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_text
 from lookalike.model import Technique
 from lookalike.names import Name, parse
 from lookalike.permute import GenerateOptions, check_options, load_keywords
@@ -28,6 +38,12 @@ LEVELS = ("critical", "high", "medium", "low", "info")
 """Alert thresholds ``[alerts] min_level`` accepts."""
 FAIL_ON = ("new", "changed", "escalated", "critical", "high", "medium", "unknown")
 """Conditions ``--fail-on`` accepts; any that holds makes the scan exit 1."""
+MAX_CONFIG = 1 << 20
+"""Bytes of ``lookalike.toml`` read; a larger file is refused (the example is 3 kB)."""
+MAX_NESTING = 8
+"""Arrays and tables nested deeper than this in ``lookalike.toml`` are refused (the loader needs 3)."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,12 @@ class Alerts:
     mail_password_env: str | None = None
     """The name of an environment variable holding the relay password (never the password itself)."""
 
+    def __post_init__(self) -> None:
+        if self.webhook and not self.webhook.startswith(("http://", "https://")):
+            raise LookalikeError("webhook must be an http:// or https:// URL")
+        if self.mail_relay is not None:
+            check_server("mail_relay", self.mail_relay)
+
     @property
     def any(self) -> bool:
         return bool(self.webhook or (self.mail_relay and self.mail_to))
@@ -76,8 +98,9 @@ class Settings:
     http: bool = False
     allow_private: bool = False
     """Let the probes connect to private, loopback and other non-public addresses."""
-    plan_top: int = 25
-    """How many of the most plausible absent candidates per domain to confirm with the registry."""
+    plan_top: int = bounded(25, count(0, 1_000_000))
+    """How many of the most plausible absent candidates per domain to confirm with the registry
+    (0: make no plan)."""
     db: Path | str | None = None
     """The history: an SQLite file, or a ``postgresql://`` URL (text); None: the default
     (``store.default_db_path``)."""
@@ -88,6 +111,13 @@ class Settings:
     alerts: Alerts = field(default_factory=Alerts)
     alert_min_level: str = "high"
     """Alert on new or changed findings at or above this level (and on every escalation)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        check_options(self.generate)  # depth 3, an unknown keyboard: one line now, not an empty scan
+        check_fail_on(self.fail_on)
+        if self.alert_min_level not in LEVELS:
+            raise LookalikeError(f"min_level {self.alert_min_level!r}: choose from {', '.join(LEVELS)}")
 
     @property
     def names(self) -> tuple[Name, ...]:
@@ -166,15 +196,49 @@ DOMAIN_KEYS = ("name", "keywords", "techniques", "owned")
 
 
 def load(path: Path) -> Settings:
-    """Read a ``lookalike.toml``. Relative paths in it are relative to the file's directory."""
+    """Read a ``lookalike.toml``. Relative paths in it are relative to the file's directory.
+
+    Raises ``LookalikeError`` (one line) when the file is unreadable, larger than ``MAX_CONFIG``
+    bytes, not TOML, nested deeper than ``MAX_NESTING``, or holds a setting that is not valid.
+    """
     where = str(path)
+    text = read_text(path, MAX_CONFIG, what="the config file")
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise LookalikeError(f"cannot read the config file {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise LookalikeError(f"{path} is not valid TOML: {exc}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise LookalikeError(f"{path} nests arrays or tables more than {MAX_NESTING} deep") from exc
+    if _depth(data) > MAX_NESTING:
+        raise LookalikeError(f"{path} nests arrays or tables more than {MAX_NESTING} deep")
     return from_mapping(data, where=where, base=path.parent)
+
+
+def _depth(data: object) -> int:
+    """How deep arrays and tables nest in parsed TOML (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Sequence[object] = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if depth + 1 <= MAX_NESTING:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _built(where: str, make: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``make(*args, **kwargs)``, with ``where`` (the file and table) in front of the line it
+    refuses with."""
+    try:
+        return make(*args, **kwargs)
+    except LookalikeError as exc:
+        raise LookalikeError(f"{where}: {exc}") from None
 
 
 def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path = Path()) -> Settings:
@@ -253,7 +317,9 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         for k in ALERT_KEYS
         if k in alerts_t and k not in ("mail_to", "mail_starttls")
     }
-    alerts = Alerts(
+    alerts = _built(
+        at,
+        Alerts,
         webhook=text.get("webhook") or None,
         mail_relay=HostPort.parse(text["mail_relay"], 25) if text.get("mail_relay") else None,
         mail_from=text.get("mail_from", ""),
@@ -262,16 +328,13 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         mail_username=text.get("mail_username") or None,
         mail_password_env=text.get("mail_password_env") or None,
     )
-    if alerts.webhook and not alerts.webhook.startswith(("http://", "https://")):
-        raise LookalikeError(f"{at}: webhook must be an http:// or https:// URL")
-
-    generate = GenerateOptions(**gen_kwargs)
-    check_options(generate)  # an unknown keyboard or depth 3: one line now, not an empty scan later
-    settings = Settings(
+    settings = _built(
+        f"{where} [scan]",
+        Settings,
         protected=tuple(protected),
-        generate=generate,
-        endpoints=Endpoints(**ep_kwargs),
-        limits=Limits(**lim_kwargs),
+        generate=GenerateOptions(**gen_kwargs),
+        endpoints=_built(f"{where} [endpoints]", Endpoints, **ep_kwargs),
+        limits=_built(f"{where} [limits]", Limits, **lim_kwargs),
         alerts=alerts,
     )
     flags: dict[str, Any] = {}
@@ -291,7 +354,8 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         if level not in LEVELS:
             raise LookalikeError(f"{at}: min_level {level!r}: choose from {', '.join(LEVELS)}")
         flags["alert_min_level"] = level
-    return dataclasses.replace(settings, **flags)
+    done: Settings = _built(f"{where} [scan]", dataclasses.replace, settings, **flags)
+    return done
 
 
 def check_fail_on(values: Sequence[str]) -> tuple[str, ...]:
@@ -308,25 +372,30 @@ def check_fail_on(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def override(settings: Settings, **changes: Any) -> Settings:
-    """Apply command-line values; ``None`` means "not given" and keeps the file's value.
-
-    Nested fields are addressed with a prefix: ``endpoints__resolvers``, ``limits__timeout``,
-    ``generate__depth``.
-    """
+def apply(settings: Settings, changes: Mapping[str, Any]) -> Settings:
+    """``settings`` with ``changes`` set: keys are field paths (``plan_top``, ``limits.timeout``,
+    ``endpoints.whois_iana``), values are set as given (None too). Each group changed is rebuilt once,
+    so it checks itself once; a value out of bounds raises ``LookalikeError``."""
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
     for key, value in changes.items():
-        if value is None:
-            continue
-        if "__" in key:
-            group, name = key.split("__", 1)
+        group, dot, name = key.partition(".")
+        if dot:
             nested.setdefault(group, {})[name] = value
         else:
             top[key] = value
     for group, values in nested.items():
         top[group] = dataclasses.replace(getattr(settings, group), **values)
     return dataclasses.replace(settings, **top)
+
+
+def override(settings: Settings, **changes: Any) -> Settings:
+    """``apply`` for keyword arguments, where ``None`` means "not given" and keeps the file's value.
+
+    Nested fields are addressed with a prefix: ``endpoints__resolvers``, ``limits__timeout``,
+    ``generate__depth``.
+    """
+    return apply(settings, {k.replace("__", ".", 1): v for k, v in changes.items() if v is not None})
 
 
 def merge_protected(settings: Settings, names: Sequence[Name]) -> Settings:
@@ -363,7 +432,7 @@ registry = true                # RDAP/WHOIS lookups for names that exist
 smtp = false                   # probe mail servers: banner, STARTTLS, catch-all (never sends a message)
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
-plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
+plan_top = 25                  # absent candidates per domain to confirm for the plan (0: no plan)
 db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
@@ -374,20 +443,25 @@ fail_on = ["new"]              # exit 1 when: new, changed, escalated, critical,
 # rdap_bootstrap = "rdap-dns.json"     # default: the IANA snapshot shipped with lookalike
 whois_iana = "whois.iana.org:43"       # where to ask which WHOIS server a TLD has ("" to disable)
 # whois_servers = { ml = "whois.example.ml:43" }
-smtp_port = 25
+smtp_port = 25                         # ports: 1 to 65535
 http_port = 80
 https_port = 443
+# helo_name = "scanner.example.org"    # the name given in EHLO: a host name or [address literal]
 
 [limits]
-concurrency = 4096             # most DNS queries in flight: the ceiling of each resolver's window
+# Each is checked when the file is read: a value out of its bounds is a one-line error.
+concurrency = 4096             # most DNS queries in flight (1 to 65,536): each resolver's window's ceiling
 fixed_window = false           # true: keep `concurrency` in flight instead of adapting to the resolver
 qps = 0                        # queries per second per resolver; 0: no limit
-timeout = 2.0                  # seconds per DNS try
-retries = 2
-registry_per_server = 2        # RDAP/WHOIS questions in flight per server
-registry_qps = 1.0             # ... and per second per server
-probe_concurrency = 32
-probe_timeout = 10.0
+timeout = 2.0                  # seconds per DNS try (above 0, at most 3,600)
+retries = 2                    # DNS tries after a timeout or SERVFAIL (0 to 10)
+registry_per_server = 2        # RDAP/WHOIS questions in flight per server (1 to 100)
+registry_qps = 1.0             # ... and per second per server; 0: no limit
+registry_timeout = 10.0        # seconds per RDAP/WHOIS answer
+registry_deadline = 300.0      # seconds one name's registration lookup may take in all (waits too)
+registry_scan_deadline = 21600.0   # seconds of registration lookups per scan; past it: unknown
+probe_concurrency = 32         # SMTP/HTTP probes in flight (1 to 10,000)
+probe_timeout = 10.0           # seconds per step of an SMTP or HTTP probe
 
 [alerts]
 # webhook = "https://hooks.slack.com/services/..."   # JSON POST with a Slack-compatible "text"

@@ -66,19 +66,3 @@ def install(name: str, data: bytes, dest: Path | None = None) -> Path:
     except OSError as exc:
         raise LookalikeError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
-
-
-def read_user_file(path: Path, *, limit: int) -> str:
-    """A text file the user named (a list of domains, keywords): UTF-8, at most ``limit`` bytes.
-
-    Raises ``LookalikeError`` with one line when it is missing, unreadable, too large or not UTF-8.
-    """
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise LookalikeError(f"{path} is {size:,} bytes; the limit is {limit:,}")
-        return path.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LookalikeError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise LookalikeError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -541,6 +541,17 @@ class Finding:
         ``--fail-on`` levels and the blocklist leave settled lookalikes out."""
         return (mark is not None and mark.state is Triage.BENIGN) or self.ours(mark, owned) is not None
 
+    @property
+    def worst_first(self) -> tuple[int, int, float, str]:
+        """The sort key of every list of findings (the scan's, the stored scan's, the report's): worst
+        first by level, then points, then plausibility, then name."""
+        return (
+            self.score.level.rank,
+            -self.score.points,
+            -self.candidate.plausibility,
+            self.candidate.domain,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TriageMark:

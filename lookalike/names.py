@@ -24,13 +24,16 @@ from pathlib import Path
 import idna
 from publicsuffixlist import PublicSuffixList
 
-from lookalike.datafiles import TLDS, data_path, read_user_file
+from lookalike.datafiles import TLDS, data_path
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_text
 
 MAX_NAME = 253
 MAX_LABEL = 63
 MAX_INPUT_BYTES = 50_000_000
 """A file of protected names larger than this is refused rather than read into memory."""
+MAX_DATA_FILE = 4 << 20
+"""Bytes read of the TLD list (about 10 kB today)."""
 
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -73,7 +76,7 @@ class Name:
 @cache
 def tlds() -> frozenset[str]:
     """Every TLD in the root zone (lower-case ASCII, A-labels for IDN TLDs), from the shipped IANA list."""
-    text = data_path(TLDS).read_text("ascii")
+    text = read_text(data_path(TLDS), MAX_DATA_FILE, what="the TLD list", encoding="ascii")
     return frozenset(
         line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
@@ -252,7 +255,7 @@ def read_names_file(path: Path) -> list[str]:
 
     Raises ``LookalikeError`` when the file is missing, unreadable, too large, not text, or empty.
     """
-    text = read_user_file(path, limit=MAX_INPUT_BYTES)
+    text = read_text(path, MAX_INPUT_BYTES)
     names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     names = [n for n in names if n]
     if not names:

@@ -47,17 +47,18 @@ from lookalike.addresses import guard, is_ip
 from lookalike.datafiles import RDAP_BOOTSTRAP, TLDS, data_path, install
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_bytes
 from lookalike.model import Contact, Outcome, Registration, Status
 from lookalike.ratelimit import PATIENCE, PerKeyLimits
 from lookalike.registrydates import parse_date
 from lookalike.registrytext import (
-    clean_raw,
+    MAX_RAW,
     clean_value,
     merge_registrations,
     normalise_nameserver,
     normalise_status,
-    read_bounded,
 )
+from lookalike.text import clean
 from lookalike.whois import Resolve
 
 IANA_RDAP_URL = "https://data.iana.org/rdap/dns.json"
@@ -102,7 +103,7 @@ class Bootstrap:
         """Read a bootstrap file; ``None`` reads the refreshed copy or the snapshot in the package.
         Raises ``LookalikeError`` when the file is unreadable or not a bootstrap."""
         source = path if path is not None else data_path(RDAP_BOOTSTRAP)
-        raw = read_bounded(source, MAX_BOOTSTRAP, what="the RDAP bootstrap")
+        raw = read_bytes(source, MAX_BOOTSTRAP, what="the RDAP bootstrap")
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError) as exc:
@@ -243,7 +244,7 @@ def parse_rdap(data: Mapping[str, Any], server: str) -> Registration:
         nameservers=nameservers,
         registrant=_contact(registrant, with_phone=False),
         abuse=_contact(abuse, with_phone=True, with_country=False),
-        raw=clean_raw(json.dumps(data, ensure_ascii=False, indent=1, default=str)),
+        raw=clean(json.dumps(data, ensure_ascii=False, indent=1, default=str), MAX_RAW, lines=True),
     )
 
 
@@ -661,7 +662,7 @@ class RdapClient:
             return Outcome(answer.status, None, answer.detail)
         data, text = answer.value
         try:
-            registration = replace(parse_rdap(data, url), raw=clean_raw(text))
+            registration = replace(parse_rdap(data, url), raw=clean(text, MAX_RAW, lines=True))
         except ValueError as exc:
             return Outcome(Status.ERROR, None, f"{url}: {exc}")
         detail = ""
@@ -683,7 +684,7 @@ class RdapClient:
             return None, f"registrar RDAP {shown}: {answer.status.value}: {answer.detail}"
         data, text = answer.value
         try:
-            return replace(parse_rdap(data, url), raw=clean_raw(text)), ""
+            return replace(parse_rdap(data, url), raw=clean(text, MAX_RAW, lines=True)), ""
         except ValueError as exc:
             return None, f"registrar RDAP {shown}: {exc}"
 

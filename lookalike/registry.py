@@ -42,7 +42,11 @@ from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Registration, Status
 from lookalike.ratelimit import PerKeyLimits
 from lookalike.rdap import RDAP_MEDIA_TYPE, Bootstrap, RdapClient
+from lookalike.text import clean
 from lookalike.whois import Resolve, WhoisClient
+
+MAX_DETAIL = 600
+"""Characters kept of an outcome's reason (RDAP's and WHOIS's together)."""
 
 
 class RegistrationCache(Protocol):
@@ -202,6 +206,8 @@ class Registry:
                 return cached
             self._misses += 1
         outcome = await self._within_deadlines(domain)
+        if outcome.detail:  # it may quote a server (a URL, an error it sent): kept through text.clean
+            outcome = replace(outcome, detail=clean(outcome.detail, MAX_DETAIL))
         self._outcomes[outcome.status.value] += 1
         if self._cache is not None and outcome.status in (Status.OK, Status.ABSENT):
             self._cache.put_registration(domain, outcome)

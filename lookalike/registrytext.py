@@ -1,6 +1,7 @@
-"""The text rules both registration protocols share: hostile text made safe, redactions recognised, EPP
-statuses and name servers normalised, a registry's answer merged with its registrar's, and the phrase
-file (``data/whois.toml``) loaded once.
+"""The text rules both registration protocols share: redactions recognised, EPP statuses and name servers
+normalised, a registry's answer merged with its registrar's, and the phrase file (``data/whois.toml``)
+loaded once. Hostile text is kept through ``text.clean`` (one line) and ``text.clean(..., lines=True)``
+(a raw answer): the one character policy every module keeps, not one of the registry's own.
 
 Pure. ``rdap`` and ``whoisparse`` import these; neither protocol has rules of its own for them.
 
@@ -15,46 +16,25 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from importlib.abc import Traversable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from lookalike.datafiles import WHOIS_PHRASES, data_path
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_bytes
 from lookalike.model import Registration
+from lookalike.text import clean
 
 MAX_RAW = 64 * 1024
 """Characters of raw answer kept in ``Registration.raw``."""
 MAX_FIELD = 256
 """Characters kept of any one parsed field."""
 MAX_DATA_FILE = 4 * 1024 * 1024
-"""Bytes read of a data file (the phrase file, an RDAP bootstrap); a larger one is refused."""
+"""Bytes read of the phrase file; a larger one is refused."""
 
-# Hostile text: C0/C1 controls (terminal escapes), zero-width and bidirectional-override characters
-# (which reorder what a reader sees), the BOM and line/paragraph separators.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 """A host name as registries list name servers and WHOIS servers: LDH labels (underscores tolerated)."""
-
-
-def read_bounded(source: Traversable | Path, limit: int = MAX_DATA_FILE, *, what: str = "") -> bytes:
-    """At most ``limit`` bytes of a file, read as they come: a pipe or /dev/zero cannot exhaust memory
-    (``stat`` says 0 bytes there, so the size is checked on what is read, not on what is claimed).
-
-    Raises ``LookalikeError`` (naming the file as ``what``, e.g. "the RDAP bootstrap") when it is
-    unreadable or longer than ``limit``.
-    """
-    name = f"{what} {source}" if what else str(source)
-    try:
-        with source.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise LookalikeError(f"cannot read {name}: {exc.strerror or exc}") from exc
-    if len(data) > limit:
-        raise LookalikeError(f"{name} is larger than {limit:,} bytes; refusing it")
-    return bytes(data)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -94,7 +74,7 @@ def phrases() -> Phrases:
     """The phrase lists, loaded once. Raises ``LookalikeError`` when the data file is broken."""
     source = data_path(WHOIS_PHRASES)
     try:
-        data = tomllib.loads(read_bounded(source).decode("utf-8"))
+        data = tomllib.loads(read_bytes(source, MAX_DATA_FILE, what="the WHOIS phrase file").decode("utf-8"))
         loaded = _phrases(data)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise LookalikeError(f"the WHOIS phrase file {source} is unreadable or incomplete: {exc}") from exc
@@ -144,13 +124,6 @@ def field_key(text: str) -> str:
 # Hostile text
 
 
-def clean_text(text: str, limit: int = MAX_FIELD) -> str:
-    """One line of hostile text made safe to show: invisible characters removed, white space
-    collapsed, capped at ``limit`` characters (an ellipsis marks the cut)."""
-    text = collapse(_INVISIBLE.sub("", text))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def is_redacted(value: str) -> bool:
     """True when ``value`` is a redaction placeholder (``REDACTED FOR PRIVACY``, ``Not Disclosed`` ...)."""
     lowered = collapse(value).lower()
@@ -161,19 +134,9 @@ def clean_value(value: object, limit: int = MAX_FIELD) -> str | None:
     """A field value ready to keep: cleaned text, or None when it is empty, not text, or redacted."""
     if not isinstance(value, str):
         return None
-    text = clean_text(value, limit)
+    text = clean(value, limit)
     if not text or is_redacted(text):
         return None
-    return text
-
-
-def clean_raw(text: str, limit: int = MAX_RAW) -> str:
-    """A whole answer kept for a human: line breaks normalised, invisible characters shown as U+FFFD
-    (so a terminal escape cannot act and a reader sees something was there), capped."""
-    text = text[: limit + 1].replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub(lambda m: "" if m.group() in "\ufeff\u00ad" else "\N{REPLACEMENT CHARACTER}", text)
-    if len(text) > limit:
-        text = text[:limit] + f"\n[... cut at {limit:,} characters]"
     return text
 
 
@@ -201,7 +164,7 @@ def normalise_status(text: str) -> str | None:
     >>> normalise_status("server hold")
     'serverHold'
     """
-    value = clean_text(text, 120)
+    value = clean(text, 120)
     value = _STATUS_CUT.split(value, maxsplit=1)[0].strip(" .,;:-_")
     words = [w for w in re.split(r"[\s_-]+", value) if w]
     if not words or not any(c.isalnum() for c in value):
@@ -237,7 +200,7 @@ def split_statuses(text: str) -> list[str]:
 
 def normalise_nameserver(text: str) -> str | None:
     """A name server host name: lower-case, no trailing dot, valid LDH, not an address; None otherwise."""
-    name = clean_text(text, 300).split(" ")[0].strip().rstrip(".,;").lower()
+    name = clean(text, 300).split(" ")[0].strip().rstrip(".,;").lower()
     if "." not in name or not HOSTNAME.match(name) or re.fullmatch(r"[\d.]+", name):
         return None
     return name
@@ -252,7 +215,7 @@ def merge_registrations(registry: Registration, registrar: Registration) -> Regi
     registrar, dates, status and name servers; the registrar's data wins for the contacts."""
     raw = registry.raw
     if registrar.raw:
-        raw = clean_raw(f"{registry.raw}\n\n--- {registrar.server} ---\n{registrar.raw}")
+        raw = clean(f"{registry.raw}\n\n--- {registrar.server} ---\n{registrar.raw}", MAX_RAW, lines=True)
     return replace(
         registry,
         registrar=registry.registrar or registrar.registrar,

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator,
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Protocol, TypeVar
 
 from lookalike import __version__, advice
@@ -557,7 +558,7 @@ async def run(
     result = ScanResult(
         info=info,
         references=tuple(references[p.name.ascii] for p in settings.protected if p.name.ascii in references),
-        findings=tuple(sorted(sink_findings(sink), key=finding_order)),
+        findings=tuple(sorted(sink_findings(sink), key=attrgetter("worst_first"))),
     )
     notify(counters.progress("done"))
     return advise(result, triage_marks or {})
@@ -664,16 +665,6 @@ def advise(result: ScanResult, triage_marks: Mapping[str, TriageMark]) -> ScanRu
         result=result,
         audit=advice.audit_for(result, triage=triage_marks),
         blocklist=advice.blocklist_for(result, triage=triage_marks),
-    )
-
-
-def finding_order(finding: Finding) -> tuple[int, int, float, str]:
-    """Worst first: level, then points, then plausibility, then name."""
-    return (
-        finding.score.level.rank,
-        -finding.score.points,
-        -finding.candidate.plausibility,
-        finding.candidate.domain,
     )
 
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 
 import httpx
@@ -46,7 +47,6 @@ from lookalike.scan import (
     ScanRun,
     advise,
     check_resolvers,
-    finding_order,
     run,
     scan_key,
     settings_summary,
@@ -205,7 +205,7 @@ class ScheduledScan:
             merged = dataclasses.replace(
                 outcome.result,
                 references=outcome.result.references or stored.references,
-                findings=tuple(sorted(stored.findings, key=finding_order)),
+                findings=tuple(sorted(stored.findings, key=attrgetter("worst_first"))),
                 info=_merge_counts(outcome.result.info, stored, db, scan_id),
             )
             outcome = advise(merged, triage)

@@ -42,8 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lookalike.addresses import usable
-from lookalike.endpoints import Limits
-from lookalike.errors import LookalikeError
+from lookalike.endpoints import Limits, check_helo
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
 from lookalike.ratelimit import PerKeyLimits
 from lookalike.text import clean
@@ -64,9 +63,6 @@ GOODBYE_TIMEOUT = 2.0
 QUOTE_LIMIT = 200
 """Characters of a server's reply quoted in a reading's reason."""
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# RFC 5321 §4.1.2: a domain of letter-digit-hyphen labels, or an address literal.
-_HELO = re.compile(rf"(?=[^\[]{{1,253}}$){_LABEL}(?:\.{_LABEL})*|\[(?:IPv6:)?[0-9A-Fa-f:.]{{2,45}}\]")
 _REPLY = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*))?", re.DOTALL)
 # RFC 3463: class.subject.detail, the subject and detail up to three digits each. RFC 2034 puts it
 # first in the text; qmail writes it last, as "(#5.7.1)".
@@ -100,15 +96,6 @@ class _Closed(Exception):
 
 class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
-
-
-def check_helo(name: str) -> str:
-    """``name`` when it can follow EHLO: a host name or an address literal (``[192.0.2.1]``); raises
-    ``LookalikeError`` otherwise. Whether it resolves is for the servers to find out (README: the HELO
-    name)."""
-    if not _HELO.fullmatch(name):
-        raise LookalikeError(f"the HELO name {name[:100]!r} is not a host name or an address literal")
-    return name
 
 
 def enhanced_code(code: int, text: str) -> str | None:

@@ -8,10 +8,12 @@ line separators that end a line of a map file, or code points that cannot be enc
 
 Two cleaners apply one policy:
 
-``clean(text, limit)``
+``clean(text, limit, lines=False)``
     FOR STORAGE: text lookalike keeps (facts such as a title or a banner line, reasons, outcome
     details, change lines). One line, at most ``limit`` characters; what a reader would not see
-    is gone, what cannot be shown is U+FFFD. Idempotent.
+    is gone, what cannot be shown is U+FFFD. Idempotent. With ``lines`` (a registry's raw answer):
+    TAB and LF kept, CR LF and a lone CR read as LF, white space not collapsed, at most ``limit``
+    characters with a note where it cut.
 ``shown(text, limit, lines=False)``
     FOR DISPLAY: the HTML report, the terminal, alert text, plan, audit and blocklist files. Nothing
     is dropped silently: every character that would act instead of being read is written as
@@ -23,9 +25,9 @@ The policy, by Unicode general category:
 =============================================  ====================  ================================
 class                                          ``clean`` (storage)   ``shown`` (display)
 =============================================  ====================  ================================
-TAB, LF, CR                                    a space               a space; with ``lines``: TAB and
-                                                                     LF kept, CR LF read as LF, a
-                                                                     lone CR marked
+TAB, LF, CR                                    a space; with         a space; with ``lines``: TAB and
+                                               ``lines``: TAB, LF    LF kept, CR LF read as LF, a
+                                               kept, CR read as LF   lone CR marked
 other C0 controls (NUL, BEL, ESC ...), DEL,    a space               marked ``⟨U+001B⟩``
   C1 controls U+0080-U+009F (CSI, NEL ...)
 white space (Zs: NBSP, U+3000 ...)             a space               a space; kept with ``lines``
@@ -153,10 +155,29 @@ def _for_storage(match: re.Match[str]) -> str:
     return " "  # Cc, Zs, Zl, Zp
 
 
-def clean(text: str, limit: int = LINE_LIMIT) -> str:
+def _for_storage_lines(match: re.Match[str]) -> str:
+    ch = match.group()
+    return ch if ch in _LAYOUT else _for_storage(match)
+
+
+def _cut_note(limit: int) -> str:
+    return f" {ELLIPSIS} (cut at {limit:,} characters)" if limit >= 1000 else ELLIPSIS
+
+
+def clean(text: str, limit: int = LINE_LIMIT, *, lines: bool = False) -> str:
     """Outside text as lookalike keeps it: one line of at most ``limit`` characters ("…" marks a cut),
     controls and separators a space, format characters and blank letters removed, code points that
-    cannot be shown U+FFFD, runs of white space one space. See the module docstring."""
+    cannot be shown U+FFFD, runs of white space one space. With ``lines``: TAB and LF kept (CR LF and
+    a lone CR read as LF), white space as it was, at most ``limit`` characters with a note where it
+    cut. See the module docstring."""
+    if lines:
+        note = _cut_note(limit) if len(text) > limit else ""
+        kept = text[: max(0, limit - len(note))]
+        if "\r" in kept:
+            kept = kept.replace("\r\n", "\n").replace("\r", "\n")
+        if not _printable(kept.replace("\n", "").replace("\t", "")):
+            kept = _unprintable().sub(_for_storage_lines, kept)
+        return kept + note
     head = text[: limit * 4 + 64]  # enough for any line of ``limit`` once white space collapses
     if not _printable(head):
         head = head.translate(_SPACES)
@@ -201,8 +222,8 @@ def shown(text: object, limit: int | None = None, *, lines: bool = False) -> str
         raw = raw[:limit]
     if not _printable(raw.replace("\n", "").replace("\t", "")):
         raw = _unprintable().sub(_for_lines, raw)
-    if cut:
-        raw += f" {ELLIPSIS} (cut at {limit:,} characters)" if limit and limit >= 1000 else ELLIPSIS
+    if cut and limit is not None:
+        raw += _cut_note(limit)
     return raw
 
 
@@ -222,7 +243,8 @@ def escape_json(document: str) -> str:
     would mark written as a ``\\uXXXX`` escape: the same data, but nothing in it acts on a terminal,
     and a lone surrogate no longer makes the file unwritable. Outside strings JSON is ASCII, so
     only string contents change."""
-    if document.isascii() or _printable(document.replace("\n", "")):
+    # json.dumps escapes the C0 controls but not DEL (U+007F), which is ASCII.
+    if (document.isascii() and "\x7f" not in document) or _printable(document.replace("\n", "")):
         return document
     return _unprintable().sub(_json_escape, document)
 

@@ -19,10 +19,13 @@ from types import MappingProxyType
 
 from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_text
 
 __all__ = ["TLD_POLICY_FILE", "TldPolicy", "WholeTld", "policy_for", "tld_policy", "whole_tld_slips"]
 
 TLD_POLICY_FILE = "tld-policy.toml"
+MAX_POLICY_FILE = 4 << 20
+"""Bytes read of the TLD policy table (a few kB today)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ _KINDS = ("restricted", "local-presence")
 def _policy_table() -> _PolicyTable:
     path = data_path(TLD_POLICY_FILE)
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = tomllib.loads(read_text(path, MAX_POLICY_FILE, what="the TLD policy table"))
         suffixes: dict[str, TldPolicy] = {}
         for key, entry in data.get("suffix", {}).items():
             suffix = key.lower().strip(".")

@@ -30,7 +30,7 @@ from lookalike.endpoints import Endpoints, HostPort, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Registration, Status
 from lookalike.ratelimit import PerKeyLimits
-from lookalike.registrytext import clean_raw, clean_text, clean_value, decode, merge_registrations
+from lookalike.registrytext import clean_value, decode, merge_registrations
 from lookalike.whoisparse import iana_referral, parse_whois, read_answer, referral, says_rate_limited
 
 MAX_RESPONSE = 256 * 1024
@@ -39,8 +39,8 @@ MAX_REFERRALS = 2
 """Referrals followed after the first server: registry -> registrar -> (one more, for resellers)."""
 
 __all__ = [
-    "MAX_REFERRALS", "MAX_RESPONSE", "Answer", "Resolve", "WhoisClient", "clean_raw", "clean_text",
-    "clean_value", "decode", "parse_whois", "read_answer",
+    "MAX_REFERRALS", "MAX_RESPONSE", "Answer", "Resolve", "WhoisClient", "clean_value", "decode",
+    "parse_whois", "read_answer",
 ]  # fmt: skip
 
 

@@ -56,8 +56,7 @@ from lookalike.registrydates import parse_date, slash_order
 from lookalike.registrytext import (
     HOSTNAME,
     MAX_FIELD,
-    clean_raw,
-    clean_text,
+    MAX_RAW,
     clean_value,
     collapse,
     dedupe,
@@ -68,6 +67,7 @@ from lookalike.registrytext import (
     phrases,
     split_statuses,
 )
+from lookalike.text import clean
 
 MAX_LINES = 20_000
 """Lines of one answer read (the client caps answers at 256 KiB; this bounds the work on any text)."""
@@ -670,8 +670,8 @@ def _quote_phrase(text: str) -> str:
     lines = [line for line in text.split("\n")[:MAX_LINES] if line.strip()]
     for line in lines:
         if says_rate_limited(line):
-            return repr(clean_text(line, 120))
-    return repr(clean_text(lines[0], 120)) if lines else "(empty)"
+            return repr(clean(line, 120))
+    return repr(clean(lines[0], 120)) if lines else "(empty)"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -714,7 +714,7 @@ def read(text: str, server: str, domain: str | None = None) -> Reading:
         nameservers=nameservers,
         registrant=reader.registrant(),
         abuse=abuse,
-        raw=clean_raw(text),
+        raw=clean(text, MAX_RAW, lines=True),
     )
     return Reading(registration, True)
 
@@ -796,7 +796,7 @@ def referral(text: str) -> str | None:
         for pair in found:
             if pair.key != alias:
                 continue
-            target = clean_text(pair.value, 300)
+            target = clean(pair.value, 300)
             if re.match(r"^(?:https?|rwhois)://", target, re.IGNORECASE):
                 continue
             target = re.sub(r"^whois://", "", target, flags=re.IGNORECASE).split("/", 1)[0].strip()
@@ -818,7 +818,7 @@ def iana_referral(text: str) -> str | None:
         for pair in found:
             if pair.key != key:
                 continue
-            target = clean_text(pair.value, 300).lower().rstrip(".")
+            target = clean(pair.value, 300).lower().rstrip(".")
             if target and (HOSTNAME.match(target.split(":")[0]) or _is_hostport(target)):
                 return target
     return None

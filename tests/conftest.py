@@ -10,8 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import netguard
+
+# Speed is measured in bench/, never asserted: no property example fails for being slow on a loaded
+# machine (hypothesis's default 200 ms deadline did, on a first example that warmed a cache).
+settings.register_profile("lookalike", deadline=None)
+settings.load_profile("lookalike")
 
 pytest_plugins = [
     "tests.fixtures.dns",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 
 from lookalike.cli.app import EXIT_ERROR, app, out, print_error
 from lookalike.errors import LookalikeError
@@ -23,11 +24,12 @@ def version() -> None:
     out.print(__version__)
 
 
-def main() -> None:
-    """Entry point. Usage errors are typer's (exit 2); a ``LookalikeError`` becomes one line on
-    stderr and exit 2; long-running commands turn Ctrl-C into exit 130 themselves."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point (``argv``: the arguments, default ``sys.argv[1:]``). Usage errors are typer's
+    (exit 2); a ``LookalikeError`` becomes one line on stderr and exit 2 (``app.Commands``, and here
+    for what is raised outside a command); long-running commands turn Ctrl-C into exit 130."""
     try:
-        app()
+        app(args=list(argv) if argv is not None else None)
     except LookalikeError as exc:
         print_error(str(exc))
         sys.exit(EXIT_ERROR)

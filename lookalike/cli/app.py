@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
+from lookalike.bounds import Bound, count
 from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.names import Name, parse_many, read_names_file
@@ -28,8 +30,29 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
+N = TypeVar("N", int, float)
+
+
+class Commands(TyperGroup):
+    """The command group. A ``LookalikeError`` raised anywhere below it, from checking an option's
+    value to the end of a command, is one line on stderr and exit 2: the app itself (not only
+    ``main``) answers a user's mistake that way, whoever runs it."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LookalikeError as exc:
+            fail(str(exc))
+        except BaseExceptionGroup as group:  # a task group wraps what its tasks raised
+            user_error = next((e for e in group.exceptions if isinstance(e, LookalikeError)), None)
+            if user_error is None:
+                raise
+            fail(str(user_error))
+
+
 app = typer.Typer(
     name="lookalike",
+    cls=Commands,
     help="Find the domains one slip away from yours, and who can receive your mail there.",
     no_args_is_help=True,
     add_completion=False,
@@ -66,6 +89,32 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one line to stderr and exit."""
     print_error(message)
     raise typer.Exit(code)
+
+
+def checked(name: str, bound: Bound) -> Callable[[N | None], N | None]:
+    """A typer ``callback`` that refuses a value outside ``bound`` with one line naming ``name``."""
+
+    def check(value: N | None) -> N | None:
+        if value is not None:
+            bound.check(name, value)
+        return value
+
+    return check
+
+
+SCAN_ID = count(1)
+"""A stored scan's id: what SQLite can hold."""
+ScanIdOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--scan",
+        metavar="ID",
+        help="A stored scan's id (default: the latest).",
+        callback=checked("--scan", SCAN_ID),
+        show_default=False,
+    ),
+]
+"""``--scan ID`` of the commands that read a stored scan (report, plan, blocklist, audit)."""
 
 
 def protected_names(domains: Iterable[str], file: Path | None) -> list[Name]:

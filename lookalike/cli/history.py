@@ -19,7 +19,8 @@ import typer
 
 from lookalike import changes
 from lookalike.alerts import alert_payload, alert_text, display_name
-from lookalike.cli.app import EXIT_ERROR, app, fail
+from lookalike.bounds import Bound
+from lookalike.cli.app import EXIT_ERROR, SCAN_ID, app, checked, fail
 from lookalike.cli.database import open_db
 from lookalike.errors import LookalikeError
 from lookalike.model import ScanInfo, Triage, TriageMark
@@ -27,6 +28,9 @@ from lookalike.names import parse
 from lookalike.store import Store
 from lookalike.store.history import Checkup
 from lookalike.text import escape_json, shown
+
+AGE_DAYS = Bound("a number of days", whole=False, least=0, most=36_500)
+"""``prune --older-than``: from now to a hundred years back."""
 
 DbOption = Annotated[
     str | None,
@@ -76,7 +80,9 @@ def history(
         str | None, typer.Argument(help="A lookalike: show its existence and level in every scan.")
     ] = None,
     db: DbOption = None,
-    limit: Annotated[int, typer.Option(help="Scans to list, newest first.", min=1)] = 50,
+    limit: Annotated[
+        int, typer.Option(help="Scans to list, newest first.", callback=checked("--limit", SCAN_ID))
+    ] = 50,
     check: Annotated[
         bool,
         typer.Option(
@@ -190,12 +196,20 @@ def diff_command(
     from_id: Annotated[
         int | None,
         typer.Option(
-            "--from", metavar="ID", help="The earlier scan. Default: the complete scan before --to."
+            "--from",
+            metavar="ID",
+            help="The earlier scan. Default: the complete scan before --to.",
+            callback=checked("--from", SCAN_ID),
         ),
     ] = None,
     to_id: Annotated[
         int | None,
-        typer.Option("--to", metavar="ID", help="The later scan. Default: the latest complete scan."),
+        typer.Option(
+            "--to",
+            metavar="ID",
+            help="The later scan. Default: the latest complete scan.",
+            callback=checked("--to", SCAN_ID),
+        ),
     ] = None,
     output: Annotated[
         DiffFormat,
@@ -282,11 +296,22 @@ def triage(
 @app.command()
 def prune(
     keep: Annotated[
-        int | None, typer.Option("--keep", metavar="N", help="Keep the N newest complete scans.")
+        int | None,
+        typer.Option(
+            "--keep",
+            metavar="N",
+            help="Keep the N newest complete scans.",
+            callback=checked("--keep", SCAN_ID),
+        ),
     ] = None,
     older_than: Annotated[
         float | None,
-        typer.Option("--older-than", metavar="DAYS", help="Delete scans started more than DAYS ago."),
+        typer.Option(
+            "--older-than",
+            metavar="DAYS",
+            help="Delete scans started more than DAYS ago.",
+            callback=checked("--older-than", AGE_DAYS),
+        ),
     ] = None,
     vacuum: Annotated[
         bool, typer.Option("--vacuum", help="Give the freed space back to the file system.")
@@ -297,14 +322,11 @@ def prune(
 
     With both --keep and --older-than, a scan goes only if neither keeps it.
     """
-    with _user_errors():
-        if older_than is not None and older_than < 0:
-            raise LookalikeError("--older-than must be zero or more days")
-        with _open(db) as store:
-            removed = store.prune(
-                keep=keep,
-                older_than=timedelta(days=older_than) if older_than is not None else None,
-                vacuum=vacuum,
-            )
-            path = store.label
+    with _user_errors(), _open(db) as store:
+        removed = store.prune(
+            keep=keep,
+            older_than=timedelta(days=older_than) if older_than is not None else None,
+            vacuum=vacuum,
+        )
+        path = store.label
     typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {shown(path)}")

@@ -19,8 +19,10 @@ import typer
 
 from lookalike import advice, saved
 from lookalike import plan as planning
-from lookalike.cli.app import EXIT_INTERRUPTED, app, err, fail
+from lookalike.bounds import Bound
+from lookalike.cli.app import EXIT_INTERRUPTED, ScanIdOpt, app, err, fail
 from lookalike.cli.database import show_damage
+from lookalike.cli.options import ADVICE, PLAN, Options, settings_options
 from lookalike.config import Protected, Settings
 from lookalike.errors import LookalikeError
 from lookalike.model import BlockEntry
@@ -28,6 +30,9 @@ from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.saved import SavedScan
 from lookalike.store import Location, default_db_path
 from lookalike.text import shown
+
+TOP = Bound("a whole number", whole=True, least=1, most=1_000_000, zero="everything")
+"""``plan --top``: how many names per protected domain."""
 
 
 def _load(
@@ -56,26 +61,6 @@ def _emit(text: str, output: Path | None, what: str) -> None:
     err.print(shown(f"wrote {what} to {output}"), markup=False)
 
 
-def _settings(
-    *,
-    config_path: Path | None,
-    domains: Sequence[str] = (),
-    file: Path | None = None,
-    db: str | None = None,
-    **options: object,
-) -> Settings:
-    from lookalike.cli.scan import build_settings
-
-    return build_settings(
-        config_path=config_path,
-        domains=domains,
-        file=file,
-        require_domains=False,
-        db=db,
-        **options,  # type: ignore[arg-type]
-    )
-
-
 def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Protected]:
     """The protected domains to plan for: those named (each must be in the scan), else the scan's."""
     scanned = {n.ascii: n for n in advice.protected_of(source.result)}
@@ -94,21 +79,21 @@ def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Prote
 
 # --- options shared by the three commands ----------------------------------------------------------
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        metavar="PATH|URL",
-        help="The scan database: a file, or a postgresql:// URL (default: the usual one).",
-        show_default=False,
-    ),
-]
-ScanOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--scan", metavar="ID", help="A stored scan's id (default: the latest).", min=1, show_default=False
-    ),
-]
+ADVICE_HELP = {
+    "config_path": "A lookalike.toml: domains, owned names, endpoints, limits, db.",
+    "db": "The scan database: a file, or a postgresql:// URL (default: the usual one).",
+}
+"""How ``plan``, ``blocklist`` and ``audit`` word the options they share with ``scan``."""
+PLAN_HELP = {
+    **ADVICE_HELP,
+    "file": "Read protected domains from a file.",
+    "resolver": "Resolver for registry server names.",
+    "registry": "Confirm with RDAP/WHOIS (default); --no-registry: DNS absence only.",
+    "technique": "Techniques the scan used; repeatable.",
+    "depth": "The depth the scan used (1 or 2).",
+    "keyboard": "The keyboard layouts the scan used.",
+    "keywords": "The keywords file the scan used.",
+}
 FromJsonOpt = Annotated[
     Path | None,
     typer.Option(
@@ -121,10 +106,6 @@ OutputOpt = Annotated[
         "--output", "-o", help="Write here instead of standard output ('-' for it).", show_default=False
     ),
 ]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="A lookalike.toml: domains, owned names, endpoints, limits, db."),
-]
 OwnedOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -134,17 +115,14 @@ OwnedOpt = Annotated[
 
 
 @app.command("plan")
+@settings_options(PLAN, help=PLAN_HELP)
 def plan_command(  # typer passes every option by name
     *,
     domains: Annotated[
         list[str] | None, typer.Argument(help="Protected domains of the scan to plan for (default: all).")
     ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="Read protected domains from a file.")
-    ] = None,
-    config_path: ConfigOpt = None,
-    db: DbOpt = None,
-    scan_id: ScanOpt = None,
+    options: Options,
+    scan_id: ScanIdOpt = None,
     from_json: FromJsonOpt = None,
     top: Annotated[
         int | None,
@@ -156,31 +134,9 @@ def plan_command(  # typer passes every option by name
     ] = None,
     fmt: Annotated[PlanFormat, typer.Option("--format", help="text, csv or json.")] = PlanFormat.TEXT,
     output: OutputOpt = None,
-    no_registry: Annotated[
-        bool, typer.Option("--no-registry", help="Do not confirm with RDAP/WHOIS: DNS absence only.")
-    ] = False,
-    resolver: Annotated[
-        list[str] | None, typer.Option("--resolver", "-r", help="Resolver for registry server names.")
-    ] = None,
-    rdap_bootstrap: Annotated[
-        Path | None, typer.Option("--rdap-bootstrap", help="An IANA RDAP bootstrap file (dns.json) to use.")
-    ] = None,
-    whois_server: Annotated[
-        list[str] | None, typer.Option("--whois-server", help="WHOIS server for a TLD: TLD=HOST[:PORT].")
-    ] = None,
-    whois_iana: Annotated[
-        str | None, typer.Option("--whois-iana", help="HOST[:PORT] asked for a TLD's WHOIS server; 'none'.")
-    ] = None,
     presence: Annotated[
         list[str] | None,
         typer.Option("--presence", metavar="TLD", help="A local-presence TLD you qualify for (ca, eu ...)."),
-    ] = None,
-    technique: Annotated[
-        list[str] | None, typer.Option("--technique", "-t", help="Techniques the scan used; repeatable.")
-    ] = None,
-    depth: Annotated[int | None, typer.Option("--depth", help="The depth the scan used (1 or 2).")] = None,
-    keywords: Annotated[
-        Path | None, typer.Option("--keywords", help="The keywords file the scan used.")
     ] = None,
 ) -> None:
     """The defensive-registration plan: absent lookalikes worth registering, most urgent first.
@@ -190,24 +146,11 @@ def plan_command(  # typer passes every option by name
     The top of the plan is confirmed with the registry (RDAP, else WHOIS) unless --no-registry.
     """
     try:
-        if top is not None and top < 0:
-            raise LookalikeError("--top must be 0 (everything) or more")
-        settings = _settings(
-            config_path=config_path,
-            domains=domains or (),
-            file=file,
-            db=db,
-            resolver=resolver,
-            technique=technique,
-            depth=depth,
-            keywords=keywords,
-            registry=False if no_registry else None,
-            rdap_bootstrap=rdap_bootstrap,
-            whois_server=whois_server,
-            whois_iana=whois_iana,
-        )
+        if top is not None:
+            TOP.check("--top", top)
+        settings = options.build(domains or (), require_domains=False)
         source = _load(db=settings.db, scan_id=scan_id, from_json=from_json, absent=True)
-        chosen = _chosen(settings, source, explicit=bool(domains or file))
+        chosen = _chosen(settings, source, explicit=bool(domains or options.file))
         for tld in presence or ():
             if not tld.strip(" ."):
                 raise LookalikeError("--presence needs a TLD, like ca or eu")
@@ -239,11 +182,11 @@ def plan_command(  # typer passes every option by name
 
 
 @app.command("blocklist")
+@settings_options(ADVICE, help=ADVICE_HELP)
 def blocklist_command(  # typer passes every option by name
     *,
-    config_path: ConfigOpt = None,
-    db: DbOpt = None,
-    scan_id: ScanOpt = None,
+    options: Options,
+    scan_id: ScanIdOpt = None,
     from_json: FromJsonOpt = None,
     fmt: Annotated[
         BlocklistFormat,
@@ -265,7 +208,7 @@ def blocklist_command(  # typer passes every option by name
 ) -> None:
     """Lookalikes that can receive mail and are not yours, for your outbound mail gateway."""
     try:
-        settings = _settings(config_path=config_path, db=db)
+        settings = options.build(require_domains=False)
         source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
         if not advice.protected_of(source.result):
             raise LookalikeError(f"{source.label} names no protected domain")
@@ -291,11 +234,11 @@ def _count(n: int, noun: str) -> str:
 
 
 @app.command("audit")
+@settings_options(ADVICE, help=ADVICE_HELP)
 def audit_command(  # typer passes every option by name
     *,
-    config_path: ConfigOpt = None,
-    db: DbOpt = None,
-    scan_id: ScanOpt = None,
+    options: Options,
+    scan_id: ScanIdOpt = None,
     from_json: FromJsonOpt = None,
     fmt: Annotated[
         AuditFormat, typer.Option("--format", help="text, zone (records to publish) or json.")
@@ -305,7 +248,7 @@ def audit_command(  # typer passes every option by name
 ) -> None:
     """Check that the lookalikes you hold refuse mail, cannot send it, and redirect home."""
     try:
-        settings = _settings(config_path=config_path, db=db)
+        settings = options.build(require_domains=False)
         source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
         audits = advice.audit_for(
             source.result,

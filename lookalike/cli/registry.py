@@ -15,7 +15,8 @@ from typing import Annotated
 import httpx
 import typer
 
-from lookalike.cli.app import app, fail, out, resolvers
+from lookalike.bounds import seconds
+from lookalike.cli.app import app, checked, fail, out, resolvers
 from lookalike.datafiles import CT_LOG_LIST_URL, user_data_dir
 from lookalike.endpoints import Endpoints
 from lookalike.errors import LookalikeError
@@ -59,7 +60,12 @@ def update_data_command(
             show_default=False,
         ),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Per download.")] = 60.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", metavar="SECONDS", help="Per download.", callback=checked("--timeout", seconds())
+        ),
+    ] = 60.0,
 ) -> None:
     """Refresh the RDAP bootstrap and the TLD list from IANA, and the CT log list (or the URLs given).
 

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from lookalike import advice, export, report, saved
-from lookalike.cli.app import app, fail, out
+from lookalike.cli.app import ScanIdOpt, app, fail, out
 from lookalike.cli.database import show_damage
 from lookalike.errors import LookalikeError
 from lookalike.saved import SavedScan
@@ -85,16 +85,7 @@ def report_command(
             show_default=False,
         ),
     ] = None,
-    scan_id: Annotated[
-        int | None,
-        typer.Option(
-            "--scan",
-            metavar="ID",
-            help="A stored scan's id (default: the latest).",
-            min=1,
-            show_default=False,
-        ),
-    ] = None,
+    scan_id: ScanIdOpt = None,
 ) -> None:
     """Re-render a saved scan as the HTML report, or export it (JSON, CSV, JSON Lines, CEF)."""
     from lookalike.outputs import write_atomic

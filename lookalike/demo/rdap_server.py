@@ -46,8 +46,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from lookalike.endpoints import HostPort
-from lookalike.registrytext import read_bounded
+from lookalike.inputs import read_bytes
 
+MAX_RECORDING = 4 << 20
+"""Bytes read of one recorded answer (or a fault's body); a larger file is refused."""
 MAX_REQUEST_HEAD = 16 * 1024
 
 
@@ -112,7 +114,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
     """The responses a directory describes (see the module docstring)."""
     responses: dict[str, ResponseSpec] = {}
     for path in sorted(directory.glob("*.json")):
-        responses[path.stem.lower()] = RdapResponse(body=read_bounded(path))
+        responses[path.stem.lower()] = RdapResponse(body=read_bytes(path, MAX_RECORDING))
     config = directory / "server.toml"
     if config.is_file():
         tables = tomllib.loads(config.read_text("utf-8")).get("responses", {})
@@ -132,7 +134,7 @@ def _key(key: str) -> str:
 def _response(directory: Path, table: Mapping[str, Any]) -> RdapResponse:
     body: bytes | str | None = None
     if "file" in table:
-        body = read_bounded(directory / str(table["file"]))
+        body = read_bytes(directory / str(table["file"]), MAX_RECORDING)
     elif "body" in table:
         body = str(table["body"])
     return RdapResponse(

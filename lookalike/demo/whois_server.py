@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from lookalike.endpoints import HostPort
-from lookalike.registrytext import read_bounded
+from lookalike.inputs import read_bytes
 
+MAX_RECORDING = 4 << 20
+"""Bytes read of one recorded answer (or a fault's body); a larger file is refused."""
 MAX_QUERY = 1024
 
 
@@ -73,7 +75,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
     """The responses a directory describes (see the module docstring)."""
     responses: dict[str, ResponseSpec] = {}
     for path in sorted(directory.glob("*.txt")):
-        responses[path.stem.lower()] = WhoisResponse(body=read_bounded(path))
+        responses[path.stem.lower()] = WhoisResponse(body=read_bytes(path, MAX_RECORDING))
     config = directory / "server.toml"
     if config.is_file():
         tables = tomllib.loads(config.read_text("utf-8")).get("responses", {})
@@ -88,7 +90,7 @@ def load_responses(directory: Path) -> dict[str, ResponseSpec]:
 def _response(directory: Path, table: Mapping[str, Any]) -> WhoisResponse:
     body: str | bytes = b""
     if "file" in table:
-        body = read_bounded(directory / str(table["file"]))
+        body = read_bytes(directory / str(table["file"]), MAX_RECORDING)
     elif "body" in table:
         body = str(table["body"])
     return WhoisResponse(

@@ -39,6 +39,7 @@ from lookalike.datafiles import (
 from lookalike.errors import LookalikeError
 from lookalike.feeds.ctwire import log_id as id_of_key
 from lookalike.feeds.notes import origin_of
+from lookalike.inputs import read_bytes
 from lookalike.rdap import download
 from lookalike.whois import Resolve
 
@@ -49,6 +50,8 @@ LOG_LIST, LOG_LIST_SIG, LOG_LIST_KEY, LOG_LIST_URL = (
     CT_LOG_LIST_URL,
 )
 MAX_LIST = 10 << 20
+MAX_KEY = 64 << 10
+"""Bytes read of the log list's signing key (a PEM public key is under 1 kB)."""
 FOLLOWED_STATES = frozenset({"usable", "qualified", "readonly"})
 """States whose logs hold certificates worth reading; ``readonly`` logs take no new ones but may
 still be catching up."""
@@ -186,12 +189,7 @@ def _log(entry: dict[str, Any], operator: str, kind: LogKind, origin: str) -> Lo
 def load(path: Path | None = None) -> list[Log]:
     """The log list at ``path``, else the refreshed copy, else the package's snapshot."""
     source = path if path is not None else data_path(LOG_LIST)
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise LookalikeError(f"cannot read the CT log list {source}: {exc}") from exc
-    if len(data) > MAX_LIST:
-        raise LookalikeError(f"the CT log list {source} is larger than {MAX_LIST:,} bytes")
+    data = read_bytes(source, MAX_LIST, what="the CT log list")
     return parse_log_list(data, str(source))
 
 
@@ -252,7 +250,7 @@ async def update_log_list(
     signature = await download(
         client, signature_url(url), resolve=resolve, timeout=timeout, max_bytes=MAX_LIST
     )
-    key_pem = data_path(LOG_LIST_KEY).read_bytes()
+    key_pem = read_bytes(data_path(LOG_LIST_KEY), MAX_KEY, what="the CT log list key")
     verify_list_signature(data, signature, key_pem)
     logs = parse_log_list(data, url)
     version = json.loads(data).get("version", "?")

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lookalike.datafiles import read_user_file
 from lookalike.errors import LookalikeError
+from lookalike.inputs import read_text
 from lookalike.model import Candidate, Technique
 from lookalike.names import Name
 from lookalike.permute import combos, edits, glyphs, rank, suffixes, words
@@ -261,7 +261,7 @@ def parse_techniques(values: Iterable[str]) -> frozenset[Technique] | None:
 def load_keywords(path: Path) -> tuple[str, ...]:
     """Keywords from a file: one per line, ``#`` comments. Raises ``LookalikeError`` when the file is
     unreadable, empty, too long, or holds something that cannot be part of a host name."""
-    text = read_user_file(path, limit=KEYWORDS_FILE_LIMIT)
+    text = read_text(path, KEYWORDS_FILE_LIMIT)
     found: dict[str, None] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         word = raw.split("#", 1)[0].strip().lower()

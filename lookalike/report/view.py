@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from lookalike.model import (
     BlockEntry,
@@ -461,10 +462,7 @@ def build_view(
     if changes is not None:
         for change in changes.changed + changes.escalated + changes.new:  # later kinds win
             change_by_domain[change.domain] = change
-    findings = sorted(
-        result.findings,
-        key=lambda f: (f.score.level.rank, -f.score.points, -f.candidate.plausibility, f.candidate.domain),
-    )
+    findings = sorted(result.findings, key=attrgetter("worst_first"))
     scanned = result.info.started if result.info.started.tzinfo else result.info.started.replace(tzinfo=UTC)
     owned = [d for ref in result.references for d in ref.owned]
     rows = tuple(

@@ -42,11 +42,16 @@ def universe() -> Iterator[Universe]:
 
 
 @pytest.fixture(scope="module")
-def slow_dns(universe: Universe) -> Iterator[HostPort]:
+def slow_server(universe: Universe) -> Iterator[DnsServer]:
     """The universe's zones behind a server that holds every answer 50 ms: a scan that takes long
     enough to be interrupted, whatever the machine's speed."""
     with in_background(lambda: DnsServer(zones("now"), {"*.": Fault("slow", seconds=0.05)})) as server:
-        yield server.address
+        yield server
+
+
+@pytest.fixture(scope="module")
+def slow_dns(slow_server: DnsServer) -> HostPort:
+    return slow_server.address
 
 
 @pytest.fixture
@@ -276,22 +281,57 @@ def test_a_dead_resolver_is_one_line_and_exit_2(cli: Cli) -> None:
         (["scan", "kestrel.mil", "--keyboard", "dvorak", "--no-store"], "unknown keyboard"),
         (["lookup", "not a name"], "not a domain name"),
         (["report", "missing.json"], "missing.json"),
+        # Issue 11's bad settings: each hung or passed before; now one line before any question.
+        (["scan", "kestrel.mil", "--timeout", "inf", "--no-store"], "timeout must be a number of seconds"),
+        (["scan", "kestrel.mil", "--qps", "nan", "--no-store"], "qps must be 0 (no limit) or a rate"),
+        (["scan", "--config", "port.toml", "--no-store"], "[endpoints]: smtp_port must be a port number"),
+        (["scan", "--config", "nested.toml", "--no-store"], "nests arrays or tables more than 8 deep"),
+        (["scan", "--file", "/dev/zero", "--no-store"], "/dev/zero is larger than 50,000,000 bytes"),
+        (["report", "typed.json"], "typed.json: findings[0] (kestrel.ml): registration.created: expected a"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli: Cli, args: list[str], fragment: str) -> None:
     (cli.tmp / "empty.txt").write_text("# nothing\n", encoding="utf-8")
+    (cli.tmp / "port.toml").write_text("[endpoints]\nsmtp_port = 99999999\n", encoding="utf-8")
+    (cli.tmp / "nested.toml").write_text("[limits]\nx = " + "[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    document = {
+        "tool": "lookalike",
+        "schema_version": 1,
+        "scan": {"id": 1, "started": "2026-01-01T00:00:00+00:00"},
+    }
+    registration = {"outcome": "ok", "source": "whois", "created": 42}
+    finding = {
+        "domain": "kestrel.ml",
+        "protected": "kestrel.mil",
+        "status": "exists",
+        "registration": registration,
+    }
+    (cli.tmp / "typed.json").write_text(json.dumps({**document, "findings": [finding]}), encoding="utf-8")
     proc = cli.run(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert fragment in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_dns: HostPort) -> None:
+def test_ctrl_c_keeps_what_was_found(cli: Cli, slow_server: DnsServer) -> None:
+    started = time.monotonic()
     proc = cli.start(
-        "scan", "--config", str(cli.config), "--resolver", str(slow_dns), "--technique", "diacritic",
-        "--no-store", "--json", "partial.json", "--quiet",
+        "scan", "--config", str(cli.config), "--resolver", str(slow_server.address), "--technique",
+        "diacritic", "--no-store", "--json", "partial.json", "--quiet",
     )  # fmt: skip
-    time.sleep(2.5)  # the whole scan would take about a minute
+    # Interrupt once candidates are being triaged, however long the start takes on a loaded machine:
+    # the first question about a candidate (diacritic ones are all IDN, xn--) and ten more have been
+    # answered. The whole scan would take about a minute.
+    deadline = started + 120
+    asked = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if not asked and any(q.when >= started and q.qname.startswith("xn--") for q in list(slow_server.log)):
+            asked = slow_server.queries
+        if asked and slow_server.queries - slow_server.held >= asked + 10:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the scan ended before it could be interrupted"
+    assert asked, "no candidate was asked about within 120 s"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     cli.check_guard()

@@ -229,7 +229,7 @@ def test_plan_domain_must_be_in_the_scan(scan_json: Path, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--top", "-1"], "--top must be 0 (everything) or more"),
+        (["--top", "-1"], "--top must be 0 (everything) or a whole number from 1 to 1,000,000, not -1"),
         (["--scan", "3", "--from-json", "x.json"], "give either --from-json FILE or --scan ID, not both"),
         (["--from-json", "missing.json"], "cannot read missing.json"),
     ],

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from lookalike.changes import since_previous
-from lookalike.model import FEED_KEY, Certificate, Existence, Level, Sighting
+from lookalike.model import FEED_KEY, Candidate, Certificate, Existence, Level, Sighting
 from lookalike.saved import latest_id
 from lookalike.store import Store
 from lookalike.store.feeds import FeedMoved
 from tests.fixtures.store import T0, finding, scan
 
 
-def _hit(domain: str, index: int = 7) -> object:
+def _hit(domain: str, index: int = 7) -> Candidate:
     cand = finding(domain).candidate
     cert = Certificate(
         issuer="C=ZZ, CN=<b>Test CA</b>",

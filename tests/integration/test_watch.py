@@ -22,7 +22,7 @@ from lookalike.feeds.loglist import LogKind
 from lookalike.match import Matcher
 from lookalike.model import Existence, Finding
 from lookalike.store import Store
-from lookalike.watch import CtFeed, Watcher, ZoneFeed
+from lookalike.watch import CtFeed, Pass, Watcher, ZoneFeed
 from tests.fixtures.store import WebhookServer
 
 CA: list[TestCA] = []
@@ -96,7 +96,7 @@ def test_certificates_in_both_kinds_of_log_are_scanned_stored_diffed_and_alerted
     ):
         servers = (rfc.log_entry("rfc"), tiled.log_entry("tiled"))
         feed = CtFeed(store, matcher, servers, since=0, batch=128)
-        passes = []
+        passes: list[Pass] = []
         watcher = Watcher(settings, store, ct=feed, poll=0.1, on_pass=passes.append)
         watcher.run(once=True)
 
@@ -171,7 +171,7 @@ def test_a_forked_log_is_told_once_and_skipped_never_trusted(
         filler(other, 40, 5)
         other.publish()
         feed = CtFeed(store, matcher, servers)
-        passes = []
+        passes: list[Pass] = []
         watcher = Watcher(settings, store, ct=feed, poll=0.1, on_pass=passes.append)
         watcher.run(once=True)
         (problem,) = passes[0].problems
@@ -186,7 +186,7 @@ def test_a_forked_log_is_told_once_and_skipped_never_trusted(
         assert '"next": 40' in state["ct:forked"].position  # the last verified point, kept
 
         # Another run: still forked, still skipped, but nobody is told twice.
-        again: list = []
+        again: list[Pass] = []
         Watcher(settings, store, ct=CtFeed(store, matcher, servers), poll=0.1, on_pass=again.append).run(
             once=True
         )
@@ -213,18 +213,19 @@ def test_zone_files_feed_the_same_pipeline(
     matcher = Matcher(settings.names)
     with Store.open(settings.db) as store:
         feed = ZoneFeed(store, matcher, current, previous=previous)
-        passes: list = []
+        passes: list[Pass] = []
         Watcher(settings, store, zone=feed, on_pass=passes.append).run(once=True)
         zone = passes[0].zone
+        assert zone is not None
         assert (zone.origin, zone.names, zone.added, zone.removed) == ("com", 52, 2, 1)
-        assert {(h.domain, h.sighting.delegated) for h in zone.hits} == {
+        assert {(h.domain, h.sighting is not None and h.sighting.delegated) for h in zone.hits} == {
             ("kestre1systems.com", True),
             ("kestrelsystem.com", False),
         }
         # The same file again: already read, nothing queued or scanned.
-        again: list = []
+        again: list[Pass] = []
         Watcher(settings, store, zone=feed, on_pass=again.append).run(once=True)
-        assert again[0].zone.already and again[0].scans == ()
+        assert again[0].zone is not None and again[0].zone.already and again[0].scans == ()
 
         # A delegated name whose servers do not answer exists all the same: the zone says so.
         Watcher(settings, store, zone=ZoneFeed(store, matcher, net)).run(once=True)

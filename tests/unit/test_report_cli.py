@@ -75,9 +75,10 @@ def test_refuses_to_overwrite_its_source(scan_json: Path) -> None:
         (None, "cannot read"),
         (b"{not json", "is not JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
         (b'{"hello": 1}', "not a lookalike scan JSON document"),
-        (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
+        (b"\xff\xfe\x00garbage", "does not start with {"),
+        (b'{"a": "\xff\xfe"}', "is not UTF-8 text"),
         (b'{"tool": "lookalike", "schema_version": 99, "findings": []}', "newer than this lookalike reads"),
-        (b'{"tool": "lookalike", "schema_version": 1, "scan": {}, "findings": [{}]}', "damaged"),
+        (b'{"tool": "lookalike", "schema_version": 1, "scan": {}, "findings": [{}]}', "scan.id: missing"),
         (b"[" * 100_000, "not"),
     ],
 )

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lookalike.endpoints import check_helo
 from lookalike.errors import LookalikeError
 from lookalike.model import SmtpVerdict
-from lookalike.smtp import check_helo, enhanced_code, read_reply
+from lookalike.smtp import enhanced_code, read_reply
 
 V = SmtpVerdict
 

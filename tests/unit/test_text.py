@@ -92,6 +92,27 @@ def test_clean_keeps_one_visible_line(text: str, limit: int) -> None:
     kept.encode("utf-8")  # no surrogate survives
 
 
+@settings(max_examples=300)
+@given(st.text(max_size=300), st.integers(1, 2000))
+def test_clean_with_lines_keeps_the_layout_and_nothing_hidden(text: str, limit: int) -> None:
+    kept = clean(text, limit, lines=True)
+    assert len(kept) <= limit
+    assert all(ch in "\t\n" or unicodedata.category(ch) not in NEVER_STORED for ch in kept)
+    assert "\r" not in kept and not BLANK_LETTERS & set(kept)
+    assert clean(kept, limit, lines=True) == kept
+    kept.encode("utf-8")
+    if len(text) <= limit:  # nothing cut: every line is there, in order
+        assert kept.count("\n") == text.replace("\r\n", "\n").count("\n") + text.replace("\r\n", "").count(
+            "\r"
+        )
+
+
+def test_clean_with_lines_reads_a_registry_answer() -> None:
+    raw = "Domain: kestrel.ml\r\nRegistrar:\tOsprey\x1b[2J\u202e Names\rStatus: ok"
+    assert clean(raw, lines=True) == "Domain: kestrel.ml\nRegistrar:\tOsprey [2J Names\nStatus: ok"
+    assert clean("x" * 5000, 2000, lines=True).endswith("x … (cut at 2,000 characters)")
+
+
 @settings(max_examples=400)
 @given(st.text(max_size=300), st.booleans())
 def test_shown_hides_nothing_and_acts_on_nothing(text: str, lines: bool) -> None:
