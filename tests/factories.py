@@ -447,10 +447,31 @@ def sample_findings() -> list[Finding]:
             evidence(mail=MailRoute.MX, wildcard=True),
         ),
         finding(
-            candidate("mail-kestrelsystems.com", techniques=(Technique.KEYWORD,), plausibility=0.35),
+            replace(
+                candidate("mail-kestrelsystems.com", techniques=(Technique.KEYWORD,), plausibility=0.35),
+                sighting=CT_SIGHTING,
+            ),
             evidence(mail=MailRoute.NONE, web=(), created_days_ago=3000),
         ),
     ]
+
+
+CT_SIGHTING = Sighting(
+    source="ct:argon2026h2",
+    seen_at=NOW - timedelta(minutes=3),
+    name="login.mail-kestrelsystems.com",
+    certificate=Certificate(
+        issuer="C=US, O=Let's Encrypt, CN=R11",
+        not_before=NOW - timedelta(minutes=5),
+        sans=("mail-kestrelsystems.com", "login.mail-kestrelsystems.com"),
+        log="argon2026h2",
+        index=1_234_567,
+        not_after=NOW + timedelta(days=90),
+        serial="04:a1:b2",
+        precert=True,
+    ),
+)
+"""Where a feed saw one of the sample findings: a precertificate in a CT log."""
 
 
 def hostile_finding(payload: str = HOSTILE[0], *, domain: str = "kestre1systems.com") -> Finding:
