@@ -46,6 +46,7 @@ from lookalike.scan import (
     check_resolvers,
     finding_order,
     run,
+    run_sync,
     scan_key,
     settings_summary,
     validate,
@@ -105,7 +106,7 @@ class ScheduledScan:
 
     def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
         if not self.use_store:
-            outcome = self._mark_synthetic(asyncio.run(run(self.settings, progress=progress, now=self.now())))
+            outcome = self._mark_synthetic(run_sync(run(self.settings, progress=progress, now=self.now())))
             changes = diff.compare(None, outcome.result)
             return self._finish(outcome, changes, {})
         db_path = self.settings.db or default_db_path()
@@ -140,7 +141,7 @@ class ScheduledScan:
             scan_id = db.begin_scan(info, key=key)
         triage = db.triage()
         sink = Collector(forward=_StoreSink(db, scan_id))
-        outcome = asyncio.run(
+        outcome = run_sync(
             run(
                 settings,
                 sink=sink,
