@@ -22,6 +22,7 @@ from lookalike.errors import LookalikeError
 from lookalike.model import Technique
 from lookalike.names import Name, parse
 from lookalike.permute import GenerateOptions, check_options, load_keywords
+from lookalike.store.location import is_url as is_db_url
 
 LEVELS = ("critical", "high", "medium", "low", "info")
 """Alert thresholds ``[alerts] min_level`` accepts."""
@@ -77,8 +78,9 @@ class Settings:
     """Let the probes connect to private, loopback and other non-public addresses."""
     plan_top: int = 25
     """How many of the most plausible absent candidates per domain to confirm with the registry."""
-    db: Path | None = None
-    """The SQLite store; None: the default path (``store.default_db_path``)."""
+    db: Path | str | None = None
+    """The history: an SQLite file, or a ``postgresql://`` URL (text); None: the default
+    (``store.default_db_path``)."""
     report: Path | None = None
     json: Path | None = None
     csv: Path | None = None
@@ -238,6 +240,9 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
     lim_kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(Limits):
         if f.name in limits_t:
+            if f.type in ("bool", bool):
+                lim_kwargs[f.name] = _typed(limits_t, f.name, bool, where)
+                continue
             kind = (int, float) if f.type in ("float", float) else int
             value = _typed(limits_t, f.name, kind, where)
             lim_kwargs[f.name] = value if kind is int else float(value)
@@ -277,7 +282,8 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
     for key in ("db", "report", "json", "csv"):
         if key in scan:
-            flags[key] = _path(_typed(scan, key, str, where), base)
+            value = _typed(scan, key, str, where)
+            flags[key] = value if key == "db" and is_db_url(value) else _path(value, base)
     if "fail_on" in scan:
         flags["fail_on"] = check_fail_on(_strings(scan, "fail_on", where))
     if "min_level" in alerts_t:
@@ -358,7 +364,7 @@ smtp = false                   # probe mail servers: banner, STARTTLS, catch-all
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
 plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
-db = "lookalike.db"            # scan history (SQLite)
+db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"
@@ -373,7 +379,8 @@ http_port = 80
 https_port = 443
 
 [limits]
-concurrency = 256              # DNS queries in flight
+concurrency = 4096             # most DNS queries in flight: the ceiling of each resolver's window
+fixed_window = false           # true: keep `concurrency` in flight instead of adapting to the resolver
 qps = 0                        # queries per second per resolver; 0: no limit
 timeout = 2.0                  # seconds per DNS try
 retries = 2

@@ -52,6 +52,7 @@ from lookalike.scan import (
     validate,
 )
 from lookalike.store import Store, default_db_path
+from lookalike.store.rows import Damage
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class JobOutcome:
     triage: Mapping[str, TriageMark]
     alert_notes: tuple[str, ...] = ()
     """One line per alert sent or failed, for the CLI to print."""
+    damage: tuple[Damage, ...] = ()
+    """Damaged rows of the history the scan met and left out (``Store.damage``), for the CLI to print."""
 
 
 class _StoreSink:
@@ -111,7 +114,8 @@ class ScheduledScan:
             return self._finish(outcome, changes, {})
         db_path = self.settings.db or default_db_path()
         with Store.open(db_path) as db, db.scan_lock(wait=0.0):
-            return self._run_stored(db, progress)
+            job = self._run_stored(db, progress)
+            return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
 
     def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
         settings = self.settings

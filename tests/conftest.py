@@ -19,7 +19,10 @@ pytest_plugins = [
     "tests.fixtures.probes",
     "tests.fixtures.postfix",
     "tests.fixtures.store",
+    "tests.fixtures.postgres",
     "tests.fixtures.report",
+    "tests.fixtures.nginx",
+    "tests.fixtures.pages",
 ]
 
 ARTIFACTS = Path(os.environ.get("LOOKALIKE_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))

@@ -28,6 +28,7 @@ from lookalike.cli.app import (
     resolvers,
     whois_servers,
 )
+from lookalike.cli.database import print_damage
 from lookalike.cli.progress import ScanProgress
 from lookalike.cli.summary import print_finding, print_summary
 from lookalike.config import Settings
@@ -35,6 +36,10 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.smtp import check_helo
+from lookalike.store import default_db_path
+from lookalike.store.location import label as location_label
+from lookalike.store.location import parse as parse_location
 from lookalike.text import escape_json, shown
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
@@ -59,6 +64,14 @@ TechniqueOpt = Annotated[
     list[str] | None,
     typer.Option("--technique", "-t", help="Only this technique; repeatable (see `techniques`)."),
 ]
+HeloOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--helo",
+        help="Name the SMTP probe gives in EHLO; one with an address record gets past servers that "
+        "refuse unknown names (default lookalike.invalid).",
+    ),
+]
 WhoisOpt = Annotated[
     list[str] | None,
     typer.Option("--whois-server", help="WHOIS server for a TLD: TLD=HOST[:PORT]; repeatable."),
@@ -77,6 +90,7 @@ def build_settings(
     keyboard: Sequence[str] | None = None,
     keywords: Path | None = None,
     concurrency: int | None = None,
+    fixed_window: bool | None = None,
     qps: float | None = None,
     timeout: float | None = None,
     retries: int | None = None,
@@ -90,7 +104,8 @@ def build_settings(
     smtp_port: int | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
-    db: Path | None = None,
+    helo: str | None = None,
+    db: str | None = None,
     report: Path | None = None,
     json_path: Path | None = None,
     csv_path: Path | None = None,
@@ -129,11 +144,13 @@ def build_settings(
         endpoints__smtp_port=smtp_port,
         endpoints__http_port=http_port,
         endpoints__https_port=https_port,
+        endpoints__helo_name=check_helo(helo) if helo is not None else None,
         generate__techniques=config.techniques_from(technique, "--technique") if technique else None,
         generate__depth=depth,
         generate__keyboards=tuple(keyboard) if keyboard else None,
         generate__keywords=load_keywords(keywords) if keywords is not None else None,
         limits__concurrency=concurrency,
+        limits__fixed_window=fixed_window,
         limits__qps=qps,
         limits__timeout=timeout,
         limits__retries=retries,
@@ -141,7 +158,7 @@ def build_settings(
         smtp=smtp,
         http=http,
         allow_private=allow_private,
-        db=db,
+        db=parse_location(db) if db is not None else None,
         report=report,
         json=json_path,
         csv=csv_path,
@@ -171,7 +188,16 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     keywords: Annotated[
         Path | None, typer.Option("--keywords", help="Extra brand keywords, one per line.")
     ] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="DNS queries in flight.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="Most DNS queries in flight (the window's ceiling).")
+    ] = None,
+    fixed_window: Annotated[
+        bool | None,
+        typer.Option(
+            "--fixed-window/--adaptive-window",
+            help="Keep --concurrency queries in flight instead of adapting to each resolver.",
+        ),
+    ] = None,
     qps: Annotated[float | None, typer.Option("--qps", help="Queries/s per resolver (0: no limit).")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per DNS try.")] = None,
     retries: Annotated[
@@ -205,6 +231,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         int | None, typer.Option("--http-port", help="HTTP port to probe (default 80).")
     ] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port (default 443).")] = None,
+    helo: HeloOpt = None,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="HTML report path (default reports/lookalike-<time>.html)."),
@@ -212,7 +239,12 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the scan JSON here.")] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write findings as CSV here.")] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite history (default ~/.local/share/...).")
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="The history: an SQLite file, or a postgresql:// URL (default ~/.local/share/...).",
+        ),
     ] = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Keep no history: no resume, and every run is a first scan.")
@@ -242,6 +274,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         keyboard=keyboard,
         keywords=keywords,
         concurrency=concurrency,
+        fixed_window=fixed_window,
         qps=qps,
         timeout=timeout,
         retries=retries,
@@ -255,6 +288,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        helo=helo,
         db=db,
         report=report,
         json_path=json_path,
@@ -270,6 +304,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)
     for line in outcome.alert_notes:
         err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
+    if outcome.damage:
+        print_damage(location_label(settings.db or default_db_path()), outcome.damage)
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"
@@ -307,6 +343,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
     smtp_port: Annotated[int | None, typer.Option("--smtp-port", help="SMTP port.")] = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port.")] = None,
+    helo: HeloOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Show everything known about one name: DNS, registration and (opt-in) probes."""
@@ -327,6 +364,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        helo=helo,
     )
     reference = None
     if protected is not None:
