@@ -362,8 +362,8 @@ class Store:
             findings=tuple(self.findings(scan_id)),
         )
 
-    def findings(self, scan_id: int) -> Iterator[Finding]:
-        """A stored scan's findings in the order first recorded, read ``READ_BATCH`` at a time (each
+    def findings(self, scan_id: int, *, batch: int = READ_BATCH) -> Iterator[Finding]:
+        """A stored scan's findings in the order first recorded, read ``batch`` at a time (each
         batch in its own short read), so a large scan is never in memory twice: its rows' text and
         its findings. Damaged findings are left out (and reported in ``damage``)."""
         last: object = -1
@@ -372,10 +372,10 @@ class Store:
                 found = tx.execute(
                     f"SELECT {self._columns(FINDING_COLUMNS)} FROM findings"
                     " WHERE scan_id = ? AND id > ? ORDER BY id LIMIT ?",
-                    (scan_id, last, READ_BATCH),
+                    (scan_id, last, batch),
                 ).fetchall()
             yield from self._valid(found, _finding_where, _finding_row)
-            if len(found) < READ_BATCH:
+            if len(found) < batch:
                 return
             last = found[-1][0]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lookalike import export, report
+from lookalike import diff, export, report
 from lookalike.errors import LookalikeError
-from lookalike.model import Change, ChangeKind, Changes, Finding, ScanResult, Score
+from lookalike.model import Change, ChangeKind, Changes, Finding, ScanResult, Score, Triage, TriageMark
 from lookalike.outputs import write_atomic
 from lookalike.registrytext import MAX_RAW
 from lookalike.report import build_view, script_data, script_items, script_json
@@ -167,6 +167,28 @@ def test_changes_are_listed_up_to_a_bound_and_counted_beyond_it() -> None:
     assert f"kestrel{shown:04d}.com" not in html
     assert f"and {250 - shown} more: the findings table’s Change filter shows them all" in html
     assert '<span class="count">250</span>' in html
+
+
+def test_a_previous_scan_is_compared_as_it_is_read() -> None:
+    previous = fx.scan_result([*fx.sample_findings()[:6], *fx.many_findings(40, seed=3)])
+    current = fx.scan_result([*fx.sample_findings()[2:], *fx.many_findings(40, seed=4)])
+    drawn: list[Finding] = []
+
+    def once() -> Iterator[Finding]:
+        if drawn:
+            raise AssertionError("the previous scan was read twice")
+        for finding in previous.findings:
+            drawn.append(finding)
+            yield finding
+
+    marks = {"kestrelsytems.com": TriageMark("kestrelsytems.com", Triage.WATCH, when=fx.NOW)}
+    for absent in (None, {("kestrel00001.ml", "kestrel.ml")}):
+        drawn.clear()
+        streamed = diff.compare_stream(previous.info, once(), current, triage=marks, absent=absent)
+        assert streamed == diff.compare(previous, current, triage=marks, absent=absent)
+        assert streamed.new and streamed.changed and streamed.escalated
+        assert len(drawn) == len(previous.findings)
+    assert diff.compare(None, current) == diff.compare_stream(None, (), current)
 
 
 class Unprintable:
