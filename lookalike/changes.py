@@ -10,7 +10,9 @@ the same changes:
   looks (in the ``FLAP_WINDOW + 1`` scans up to this one, whatever their settings) are flapping and
   left out;
 * the triage marks apply; only the previous scan's findings are looked up among the absent names
-  (a large scan has a million absent names, and only those can be "gone").
+  (a large scan has a million absent names, and only those can be "gone");
+* the previous scan's findings are read from the store as they are compared
+  (``diff.compare_stream``), so a repeat scan never holds two scans' findings at once.
 
 ``diff.compare`` does the comparing (pure); this module gathers its inputs from the store. It must
 not print, write to the store, or ask the network (re-checking a change before alerting is the
@@ -72,14 +74,15 @@ def between(
         raise ValueError("the changes of a scan that is not stored are diff.compare's question")
     scan_id = current.info.id
     marks = store.triage() if triage is None else triage
-    before = store.load_scan(previous) if previous is not None else None
-    among = [(f.candidate.domain, f.candidate.protected) for f in before.findings] if before else []
-    return diff.compare(
-        before,
+    if previous is None:
+        return diff.compare(None, current, triage=marks, flapping=flapping(store, scan_id))
+    return diff.compare_stream(
+        store.scan_info(previous),
+        store.findings(previous),  # read as compared: the previous scan is never whole in memory
         current,
         triage=marks,
         flapping=flapping(store, scan_id),
-        absent=store.absent(scan_id, among=among) if before is not None else None,
+        absent=store.absent(scan_id, among=store.finding_keys(previous)),
     )
 
 

@@ -33,6 +33,7 @@ from lookalike.model import (
     Level,
     MailRoute,
     Registration,
+    ScanInfo,
     ScanResult,
     SmtpFacts,
     Status,
@@ -96,21 +97,43 @@ def compare(
     is not enough); it is still reported gone. ``flapping``: names whose changes are left out.
     Left-out names are listed in ``Changes.suppressed``.
     """
+    if previous is None:
+        return compare_stream(None, (), current, triage=triage, flapping=flapping, absent=absent)
+    return compare_stream(
+        previous.info,
+        _index(previous.findings).values(),  # the last one wins if a scan holds a name twice
+        current,
+        triage=triage,
+        flapping=flapping,
+        absent=absent,
+    )
+
+
+def compare_stream(
+    previous: ScanInfo | None,
+    before: Iterable[Finding],
+    current: ScanResult,
+    *,
+    triage: Mapping[str, TriageMark] | None = None,
+    flapping: Collection[str] = (),
+    absent: Collection[tuple[str, str]] | None = None,
+) -> Changes:
+    """``compare`` with the previous scan given as its description and its findings ``before``,
+    each name at most once, read once as they come (``Store.findings``): a large previous scan is
+    never held whole next to the current one."""
     marks = triage or {}
     flaps = set(flapping)
-    before = _index(previous.findings) if previous is not None else {}
-    after = _index(current.findings)
+    pending = _index(current.findings)
     before_scope = _scope(previous) if previous is not None else None
-    after_scope = _scope(current)
+    after_scope = _scope(current.info)
     now = current.info.started
-    then = previous.info.started if previous is not None else now
+    then = previous.started if previous is not None else now
     absent_now = set(absent) if absent is not None else None
 
     kinds: dict[ChangeKind, list[Change]] = {kind: [] for kind in ChangeKind}
     suppressed: set[str] = set()
-    for key in sorted(before.keys() | after.keys()):
-        protected, domain = key
-        old, new = before.get(key), after.get(key)
+
+    def judge(protected: str, domain: str, old: Finding | None, new: Finding | None) -> None:
         now_ex: Existence | None
         if new is not None:
             now_ex = new.evidence.existence
@@ -132,7 +155,7 @@ def compare(
         )
         if domain in flaps:
             suppressed.add(domain)
-            continue
+            return
         mark = marks.get(domain)
         if mark is not None:
             reportable = change is not None and (
@@ -142,14 +165,20 @@ def compare(
             if not reportable:
                 if new is not None or old is not None:
                     suppressed.add(domain)
-                continue
+                return
             assert change is not None
             change = dataclasses.replace(change, what=(*change.what, _triage_note(mark)))
         if change is not None:
             kinds[change.kind].append(change)
 
+    for old in before:
+        key = (old.candidate.protected, old.candidate.domain)
+        judge(*key, old, pending.pop(key, None))
+    for (protected, domain), new in pending.items():
+        judge(protected, domain, None, new)
+
     return Changes(
-        previous_id=previous.info.id if previous is not None else None,
+        previous_id=previous.id if previous is not None else None,
         current_id=current.info.id,
         new=_sorted(kinds[ChangeKind.NEW]),
         gone=_sorted(kinds[ChangeKind.GONE]),
@@ -505,9 +534,9 @@ def _sighting(finding: Finding) -> list[str]:
     return [f"seen in {seen.source}: {_short(what)}"]
 
 
-def _scope(result: ScanResult) -> set[str] | None:
+def _scope(info: ScanInfo) -> set[str] | None:
     """The protected domains a scan covered; None when its description does not say."""
-    return {p.domain for p in result.info.protected} or None
+    return {p.domain for p in info.protected} or None
 
 
 def _sorted(changes: list[Change]) -> tuple[Change, ...]:

@@ -1,7 +1,11 @@
 """The scan as documents other programs read: scan JSON, CSV, and JSON Lines and CEF for a SIEM.
 
-Pure: builds strings and plain data; writing files is the caller's business. ``export(result, fmt)``
-picks a format by name (``FORMATS``).
+Pure: builds strings and plain data; writing files is the caller's business. Each document comes
+as a stream of pieces, one finding at a time (``json_chunks``, ``csv_chunks``, ``jsonl_chunks``,
+``cef_chunks``; ``chunks(result, fmt)`` picks one by name from ``FORMATS``), so a scan of any size
+is written without its document ever being one string in memory (``outputs.write_atomic`` takes
+the pieces). ``dumps``, ``to_csv``, ``to_jsonl``, ``to_cef`` and ``export`` join them, for callers
+that want the text.
 
 Every value that came from the outside world (a page title, a registrar name, a TXT record) is
 escaped for the format it lands in: JSON by the encoder, CSV cells so no spreadsheet evaluates them
@@ -20,7 +24,8 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -256,10 +261,78 @@ def load_document(data: Mapping[str, Any]) -> ScanResult:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
+def json_chunks(result: ScanResult, *, changes: Changes | None = None) -> Iterator[str]:
+    """The scan JSON document as pieces of text, one finding (and one change) at a time: the same
+    text as ``json.dumps(scan_document(...), indent=2)``, without the document or its text ever
+    being whole in memory."""
+    info = codec.encode(result.info)
+    info.pop("plan", None)
+    document = _Members(
+        [
+            ("schema_version", SCHEMA_VERSION),
+            ("tool", "lookalike"),
+            ("scan", info),
+            ("references", codec.encode(result.references)),
+            ("findings", _Items(finding_record(f) for f in result.findings)),
+            ("plan", codec.encode(result.info.plan)),
+            ("changes", _changes_members(changes) if changes is not None else None),
+        ]
+    )
+    yield from _layout(document, 0)
+    yield "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Items:
+    """A JSON array written an item at a time (each item encoded as it is reached)."""
+
+    items: Iterable[object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """A JSON object written a member at a time."""
+
+    pairs: Iterable[tuple[str, object]]
+
+
+def _changes_members(changes: Changes) -> _Members:
+    """``codec.encode(changes)``, its lists of changes encoded a change at a time."""
+    pairs: list[tuple[str, object]] = []
+    for spec in dataclasses.fields(changes):
+        value = getattr(changes, spec.name)
+        pairs.append((spec.name, _Items(map(codec.encode, value)) if isinstance(value, tuple) else value))
+    return _Members(pairs)
+
+
+def _layout(value: object, depth: int) -> Iterator[str]:
+    """``value`` as ``json.dumps(value, indent=2)`` writes it ``depth`` levels deep in a document
+    (the first line not indented), in pieces: ``_Items`` and ``_Members`` a part at a time. A JSON
+    string never holds a raw line break, so every line break of a piece is the layout's."""
+    if isinstance(value, _Items):
+        yield from _bracketed("[]", ((None, item) for item in value.items), depth)
+    elif isinstance(value, _Members):
+        yield from _bracketed("{}", value.pairs, depth)
+    else:
+        text = escape_json(json.dumps(codec.encode(value), indent=2, ensure_ascii=False))
+        yield text.replace("\n", "\n" + "  " * depth) if depth else text
+
+
+def _bracketed(brackets: str, parts: Iterable[tuple[str | None, object]], depth: int) -> Iterator[str]:
+    """An array (keys None) or an object, a part at a time, ``depth`` levels deep."""
+    pad = "\n" + "  " * (depth + 1)
+    yield brackets[0]
+    empty = True
+    for key, part in parts:
+        yield ("" if empty else ",") + pad + ("" if key is None else json.dumps(key) + ": ")
+        yield from _layout(part, depth + 1)
+        empty = False
+    yield brackets[1] if empty else "\n" + "  " * depth + brackets[1]
+
+
 def dumps(result: ScanResult, *, changes: Changes | None = None) -> str:
-    """The scan JSON document as text."""
-    document = scan_document(result, changes=changes)
-    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    """The scan JSON document as text (``json_chunks`` joined)."""
+    return "".join(json_chunks(result, changes=changes))
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -294,19 +367,26 @@ def csv_row(finding: Finding) -> list[str]:
     return [csv_cell(values.get(col)) for col in CSV_COLUMNS]
 
 
-def to_csv(findings: Iterable[Finding]) -> str:
-    """Findings as CSV with a header row; every cell formula-safe."""
+def csv_chunks(findings: Iterable[Finding]) -> Iterator[str]:
+    """Findings as CSV with a header row, one line (record) at a time; every cell formula-safe."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for finding in findings:
         writer.writerow(csv_row(finding))
-    return buf.getvalue()
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()
 
 
-def to_jsonl(result: ScanResult) -> str:
+def to_csv(findings: Iterable[Finding]) -> str:
+    """Findings as CSV with a header row (``csv_chunks`` joined)."""
+    return "".join(csv_chunks(findings))
+
+
+def jsonl_chunks(result: ScanResult) -> Iterator[str]:
     """One JSON object per line per finding, each carrying the scan's id and time: what SIEMs ingest."""
-    lines = []
     for finding in result.findings:
         rec = finding_record(finding)
         reg = rec.pop("registration")
@@ -320,8 +400,12 @@ def to_jsonl(result: ScanResult) -> str:
             obj.pop("hosts", None)
             obj.pop("probes", None)
             rec[key] = obj
-        lines.append(escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)))
-    return "\n".join(lines) + ("\n" if lines else "")
+        yield escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)) + "\n"
+
+
+def to_jsonl(result: ScanResult) -> str:
+    """The JSON Lines export as text (``jsonl_chunks`` joined)."""
+    return "".join(jsonl_chunks(result))
 
 
 # --- CEF (ArcSight Common Event Format) ---------------------------------------------------------
@@ -427,13 +511,18 @@ def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     return f"CEF:0|{header}|" + " ".join(f"{key}={cef_value(value)}" for key, value in ext)
 
 
-def to_cef(result: ScanResult) -> str:
+def cef_chunks(result: ScanResult) -> Iterator[str]:
     """Every finding as a CEF line, for ArcSight and the many SIEMs that read CEF."""
     from lookalike import __version__
 
     version = result.info.version or __version__
-    lines = [cef_line(f, result.info, version) for f in result.findings]
-    return "\n".join(lines) + ("\n" if lines else "")
+    for finding in result.findings:
+        yield cef_line(finding, result.info, version) + "\n"
+
+
+def to_cef(result: ScanResult) -> str:
+    """The CEF export as text (``cef_chunks`` joined)."""
+    return "".join(cef_chunks(result))
 
 
 FORMATS: tuple[str, ...] = ("json", "csv", "jsonl", "cef")
@@ -442,15 +531,22 @@ EXTENSIONS: Mapping[str, str] = {"json": "json", "csv": "csv", "jsonl": "jsonl",
 """File name extension per format (``html`` is the report, rendered by ``lookalike.report``)."""
 
 
-def export(result: ScanResult, fmt: str) -> str:
-    """The scan in format ``fmt`` (one of ``FORMATS``). Raises ``LookalikeError`` for an unknown name."""
+def chunks(result: ScanResult, fmt: str, *, changes: Changes | None = None) -> Iterator[str]:
+    """The scan in format ``fmt`` (one of ``FORMATS``) as pieces of text, one finding at a time
+    (``changes`` go into the scan JSON only). Raises ``LookalikeError`` for an unknown name, at once."""
     name = fmt.strip().lower()
     if name == "json":
-        return dumps(result)
+        return json_chunks(result, changes=changes)
     if name == "csv":
-        return to_csv(result.findings)
+        return csv_chunks(result.findings)
     if name == "jsonl":
-        return to_jsonl(result)
+        return jsonl_chunks(result)
     if name == "cef":
-        return to_cef(result)
+        return cef_chunks(result)
     raise LookalikeError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def export(result: ScanResult, fmt: str) -> str:
+    """The scan in format ``fmt`` (one of ``FORMATS``) as text. Raises ``LookalikeError`` for an
+    unknown name."""
+    return "".join(chunks(result, fmt))

@@ -23,12 +23,12 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lookalike import __version__, advice
 from lookalike.config import Protected, Settings, domain_options
@@ -683,6 +683,23 @@ async def _plan(
         lookup=scanner.registration if scanner.registry is not None else None,
     )
     return made.items
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)`` for work whose result is large: a scan (``run``) from synchronous code.
+
+    Python 3.11 and 3.12 build the repr of the main task, its result included, when ``asyncio.run``
+    ends: ``signal.getsignal`` turns the SIGINT handler (a partial holding the task) into an enum
+    and formats a ``ValueError`` from its repr. For a scan of 27,000 findings that is a string of
+    50 million characters, some 300 MB for a moment. Here the result travels beside the task.
+    """
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await work)
+
+    asyncio.run(main())
+    return box[0]
 
 
 async def lookup(

@@ -48,6 +48,7 @@ from lookalike.scan import (
     advise,
     check_resolvers,
     run,
+    run_sync,
     scan_key,
     settings_summary,
     validate,
@@ -142,7 +143,7 @@ class ScheduledScan:
         if not self.use_store:
             started = self.now()
             outcome = self._mark(
-                asyncio.run(run(self.settings, progress=progress, now=started, candidates=candidates))
+                run_sync(run(self.settings, progress=progress, now=started, candidates=candidates))
             )
             changes = diff.compare(None, outcome.result)
             return self._finish(outcome, changes, {})
@@ -181,7 +182,7 @@ class ScheduledScan:
             scan_id = db.begin_scan(info, key=key)
         triage = db.triage()
         sink = Collector(forward=_StoreSink(db, scan_id))
-        outcome = asyncio.run(
+        outcome = run_sync(
             run(
                 settings,
                 sink=sink,

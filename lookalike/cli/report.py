@@ -10,6 +10,7 @@ is a user error: one line on stderr, exit 2.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,11 +33,11 @@ class ReportFormat(StrEnum):
     CEF = "cef"
 
 
-def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
-    """The document in ``fmt``: the report with the scan's plan, changes, audit and blocklist, or an
-    export (the scan JSON with its plan and changes)."""
+def render_as(scan: SavedScan, fmt: ReportFormat) -> Iterator[str]:
+    """The document in ``fmt``, in pieces made as they are written: the report with the scan's plan,
+    changes, audit and blocklist, or an export (the scan JSON with its plan and changes)."""
     if fmt is ReportFormat.HTML:
-        return report.render(
+        return report.stream(
             scan.result,
             changes=scan.changes,
             triage=scan.triage,
@@ -45,9 +46,7 @@ def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
             blocklist=advice.blocklist_for(scan.result, triage=scan.triage),
             synthetic=scan.synthetic,
         )
-    if fmt is ReportFormat.JSON:
-        return export.dumps(scan.result, changes=scan.changes)
-    return export.export(scan.result, fmt.value)
+    return export.chunks(scan.result, fmt.value, changes=scan.changes)
 
 
 def default_output(scan: SavedScan, fmt: ReportFormat, directory: Path = Path("reports")) -> Path:
@@ -95,15 +94,15 @@ def report_command(
             raise LookalikeError("give either a scan JSON file or --db/--scan, not both")
         scan = saved.load(source, db=db, scan_id=scan_id)
         show_damage(scan)
-        text = render_as(scan, fmt)
+        pieces = render_as(scan, fmt)
         if output is not None and str(output) == "-":
-            sys.stdout.write(text)
+            sys.stdout.writelines(pieces)
             sys.stdout.flush()
             return
         path = output if output is not None else default_output(scan, fmt)
         if source is not None and path.resolve() == source.resolve():
             raise LookalikeError(f"{path} is the scan being read; give --output another path")
-        written = write_atomic(path, text)
+        written = write_atomic(path, pieces)
     except LookalikeError as exc:
         fail(str(exc))
     out.print(shown(str(written)), markup=False)

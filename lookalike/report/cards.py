@@ -2,7 +2,9 @@
 
 The evidence behind each row travels as data, and the script builds the view with ``textContent``
 when a row is opened (``detail_cards``): 10,000 findings would otherwise be a million hidden DOM
-nodes. ``script_data`` adds, per row, the values the script sorts and filters by.
+nodes. ``script_data`` adds, per row, the values the script sorts and filters by (``sort_values``);
+``script_items`` gives the same document as ``(key, value)`` pieces, a row at a time, for a report
+written as a stream.
 
 Pure: plain data from the view-model; outside text through ``display`` (``text.shown``). It must
 not produce markup (the script never parses data as HTML) nor escape for the script block
@@ -11,7 +13,7 @@ not produce markup (the script never parses data as HTML) nor escape for the scr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lookalike.model import Owner
@@ -320,47 +322,43 @@ def _search_text(row: Row) -> str:
     return " ".join(dict.fromkeys(p for p in parts if p)).casefold()
 
 
+COLUMNS = (
+    "level", "points", "domain", "protected", "route", "smtp", "age", "web", "owner", "triage",
+    "change", "techniques", "registrar", "search", "catchall", "source",
+)  # fmt: skip
+"""What ``sort_values`` lists per row, in order: the script finds each by name."""
+
+
+def sort_values(row: Row) -> list[Any]:
+    """What the script sorts and filters one row by (``COLUMNS``)."""
+    return [
+        row.level.rank,
+        row.finding.score.points,
+        row.finding.candidate.unicode or row.finding.candidate.domain,
+        row.finding.candidate.protected,
+        row.route.value,
+        row.smtp_label,
+        -1 if row.age_days is None else row.age_days,
+        len(row.web_signals),
+        row.owner.value,
+        row.triage.state.value if row.triage else "",
+        row.change.kind.value if row.change else "",
+        ",".join(t.value for t in row.finding.candidate.techniques),
+        row.registrar.casefold(),
+        _search_text(row),
+        1 if row.catch_all else 0,
+        row.finding.candidate.source,
+    ]
+
+
+def script_items(view: ReportView) -> Iterator[tuple[str, Iterator[Any] | list[str]]]:
+    """The script's data as its keys with their values, each list made a row at a time as it is
+    read: what ``script_data`` holds, for a report written as a stream."""
+    yield "columns", list(COLUMNS)
+    yield "rows", (sort_values(row) for row in view.rows)
+    yield "details", (detail_cards(row) for row in view.rows)
+
+
 def script_data(view: ReportView) -> dict[str, Any]:
     """What the script sorts and filters by, per row, in row order, and each row's evidence."""
-    return {
-        "details": [detail_cards(row) for row in view.rows],
-        "columns": [
-            "level",
-            "points",
-            "domain",
-            "protected",
-            "route",
-            "smtp",
-            "age",
-            "web",
-            "owner",
-            "triage",
-            "change",
-            "techniques",
-            "registrar",
-            "search",
-            "catchall",
-            "source",
-        ],
-        "rows": [
-            [
-                row.level.rank,
-                row.finding.score.points,
-                row.finding.candidate.unicode or row.finding.candidate.domain,
-                row.finding.candidate.protected,
-                row.route.value,
-                row.smtp_label,
-                -1 if row.age_days is None else row.age_days,
-                len(row.web_signals),
-                row.owner.value,
-                row.triage.state.value if row.triage else "",
-                row.change.kind.value if row.change else "",
-                ",".join(t.value for t in row.finding.candidate.techniques),
-                row.registrar.casefold(),
-                _search_text(row),
-                1 if row.catch_all else 0,
-                row.finding.candidate.source,
-            ]
-            for row in view.rows
-        ],
-    }
+    return {key: list(values) for key, values in script_items(view)}

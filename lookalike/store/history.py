@@ -70,6 +70,8 @@ from lookalike.store.schema import SCHEMA_VERSION, migrate
 
 BATCH: Final = 50_000
 """Absent names written per chunk while a scan runs."""
+READ_BATCH: Final = 500
+"""Findings read per statement when a scan's findings are read as a stream (``findings``)."""
 
 _EXISTENCE_WORST = {Existence.EXISTS: 0, Existence.UNKNOWN: 1, Existence.ABSENT: 2}
 
@@ -369,15 +371,33 @@ class Store:
             refs = tx.execute(
                 f"SELECT {self._columns(REF_COLUMNS)} FROM refs WHERE scan_id = ? ORDER BY seq", (scan_id,)
             ).fetchall()
-            found = tx.execute(
-                f"SELECT {self._columns(FINDING_COLUMNS)} FROM findings WHERE scan_id = ? ORDER BY id",
-                (scan_id,),
-            ).fetchall()
         return ScanResult(
             info=scan.info,
             references=tuple(self._valid(refs, _ref_where, _ref_row)),
-            findings=tuple(self._valid(found, _finding_where, _finding_row)),
+            findings=tuple(self.findings(scan_id)),
         )
+
+    def findings(self, scan_id: int, *, batch: int = READ_BATCH) -> Iterator[Finding]:
+        """A stored scan's findings in the order first recorded, read ``batch`` at a time (each
+        batch in its own short read), so a large scan is never in memory twice: its rows' text and
+        its findings. Damaged findings are left out (and reported in ``damage``)."""
+        last: object = -1
+        while True:
+            with self._read() as tx:
+                found = tx.execute(
+                    f"SELECT {self._columns(FINDING_COLUMNS)} FROM findings"
+                    " WHERE scan_id = ? AND id > ? ORDER BY id LIMIT ?",
+                    (scan_id, last, batch),
+                ).fetchall()
+            yield from self._valid(found, _finding_where, _finding_row)
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    def finding_keys(self, scan_id: int) -> set[tuple[str, str]]:
+        """The (domain, protected) pairs of a stored scan's findings, without reading the findings."""
+        with self._read() as tx:
+            return names_db.finding_keys(tx, scan_id, self._report)
 
     def save_references(self, scan_id: int, references: Sequence[Reference]) -> None:
         """Replace the scan's references (the protected domains, probed like candidates)."""

@@ -192,6 +192,15 @@ def test_a_scan_round_trips_exactly(store: Store) -> None:
     assert loaded.references == (reference(), reference("kestrel.com"))
 
 
+def test_findings_are_read_in_batches_in_the_order_recorded(store: Store) -> None:
+    findings = [finding(f"kestrel{i}.ml", level=(Level.LOW, Level.HIGH)[i % 2]) for i in range(7)]
+    scan_id = _complete(store, findings, [("kestrel.ml", PROTECTED)], day=0)
+    for batch in (1, 3, 7, 500):
+        assert list(store.findings(scan_id, batch=batch)) == findings
+    assert store.finding_keys(scan_id) == {(f.candidate.domain, PROTECTED) for f in findings}
+    assert store.load_scan(scan_id).findings == tuple(findings)
+
+
 def test_recording_a_name_again_replaces_it_in_place(store: Store) -> None:
     scan_id = _begin(store)
     first, second = finding("a.ml", level=Level.LOW), finding("b.ml")
