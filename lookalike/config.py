@@ -75,6 +75,11 @@ class Settings:
     http: bool = False
     allow_private: bool = False
     """Let the probes connect to private, loopback and other non-public addresses."""
+    screenshot: bool = False
+    """Render each live lookalike and the protected site in headless Chromium and compare them
+    (``--screenshot``; implies ``http``: only a page the web probe found is rendered)."""
+    inline_images: bool = False
+    """Carry the screenshots inside the documents (``data:`` URIs) instead of as files next to them."""
     plan_top: int = 25
     """How many of the most plausible absent candidates per domain to confirm with the registry."""
     db: Path | None = None
@@ -149,7 +154,7 @@ def _path(value: str, base: Path) -> Path:
 
 SCAN_KEYS = (
     "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
-    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on",
+    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on", "screenshot", "inline_images",
 )  # fmt: skip
 ENDPOINT_KEYS = (
     "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
@@ -270,7 +275,7 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         alerts=alerts,
     )
     flags: dict[str, Any] = {}
-    for key in ("registry", "smtp", "http", "allow_private"):
+    for key in ("registry", "smtp", "http", "allow_private", "screenshot", "inline_images"):
         if key in scan:
             flags[key] = _typed(scan, key, bool, where)
     if "plan_top" in scan:
@@ -357,6 +362,8 @@ registry = true                # RDAP/WHOIS lookups for names that exist
 smtp = false                   # probe mail servers: banner, STARTTLS, catch-all (never sends a message)
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
+screenshot = false             # render live lookalikes in Chromium, compare them with yours (implies http)
+inline_images = false          # screenshots inside the report and JSON instead of files in screenshots/
 plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
 db = "lookalike.db"            # scan history (SQLite)
 report = "reports/lookalike.html"
@@ -381,6 +388,8 @@ registry_per_server = 2        # RDAP/WHOIS questions in flight per server
 registry_qps = 1.0             # ... and per second per server
 probe_concurrency = 32
 probe_timeout = 10.0
+screenshot_pages = 4           # pages Chromium renders at once
+screenshot_timeout = 15.0      # seconds per page, then it is a timeout
 
 [alerts]
 # webhook = "https://hooks.slack.com/services/..."   # JSON POST with a Slack-compatible "text"

@@ -125,3 +125,7 @@ class Limits:
     probe_concurrency: int = 32
     """SMTP and HTTP probes in flight at once (one per host at a time)."""
     probe_timeout: float = 10.0
+    screenshot_pages: int = 4
+    """Pages headless Chromium renders at once (``--screenshot``)."""
+    screenshot_timeout: float = 15.0
+    """Seconds one page may take to render, its favicon included: past it the page is a timeout."""
