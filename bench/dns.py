@@ -1,44 +1,69 @@
-"""DNS benchmark: triage rate against loopback unbound, the same across a 30 ms delay proxy, and peak
-memory for a million candidates streamed from a generator. Prints figures to compare, not pass/fail.
+"""DNS benchmark: lookalike against dnstwist on the same loopback resolvers, the triage engine at its
+default settings, resolvers that push back, memory for a million names, and the window's traces.
+Prints figures to compare, not pass/fail.
 
-    python -m bench.dns                      # everything (the million takes a minute or two)
-    python -m bench.dns --skip-million       # rates only
-    LOOKALIKE_BENCH_DNSTWIST=/tmp/dt/bin/python python -m bench.dns   # also time dnstwist
+    python -m bench.dns                          # everything (about ten minutes on two busy cores)
+    python -m bench.dns --skip-million --skip-dnstwist
+    LOOKALIKE_BENCH_DNSTWIST=/tmp/dt/bin/dnstwist python -m bench.dns
 
-Everything runs on loopback: unbound serves synthetic TLD zones (a few thousand delegations, so about
-one name in twenty exists) and answers NXDOMAIN for the rest from local data; nothing is sent off
-the machine. The delay proxy runs in its own process so it does not share this one's CPU.
+Every figure comes from whole runs at default settings unless a line says otherwise:
+
+1. A whole ``lookalike scan bankofamerica.com --no-registry`` process (no probes: they are off by
+   default) against the whole ``dnstwist bankofamerica.com`` process (20250130, default settings,
+   installed by you in a scratch venv; ``LOOKALIKE_BENCH_DNSTWIST`` names its executable), both
+   asking the same resolver: loopback unbound, then the same through a proxy holding every answer
+   30 ms. dnstwist cannot be given a port, so both resolvers listen on port 53 of a random
+   127.x.y.z address. Names/s is the names each tool generated over its whole wall time.
+2. The triage engine in this process, ``Resolver.triage_many`` at default ``Limits``: names/s.
+3. Resolvers that push back: unbound with ``ip-ratelimit`` (drops above a rate), and the 30 ms proxy
+   with a capacity (drops what arrives while that many are held) and 0.5% loss. The default window
+   against each fixed window of 64, 256, 1,024 and 4,096: unknowns and names/s.
+4. Peak memory triaging a million candidates streamed from a generator (a fresh process).
+5. How the window moved over time, per resolver (when the resolver reports it).
+
+unbound serves synthetic zones in which one in twenty of bankofamerica.com's lookalikes exists (an A
+and an MX record), and answers NXDOMAIN for the rest from local data; nothing leaves the machine.
+The delay proxy runs in its own process so it does not share this one's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
+import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lookalike.demo.unbound import Unbound, find_unbound
 from lookalike.endpoints import HostPort, Limits
 from lookalike.model import Status
 from lookalike.resolver import Resolver
 
-TLDS = ("com", "net", "org", "ml", "co")
+DOMAIN = "bankofamerica.com"
 EXISTING_EVERY = 20
-"""One candidate in this many (among the first ``ZONE_NAMES``) is delegated in the zones."""
-ZONE_NAMES = 100_000
-DNSTWIST_NAMES_PER_MINUTE_30MS = 10_654
-"""From the issue: dnstwist needs about a minute for bankofamerica.com's 10,654 names across 30 ms."""
-DNSTWIST_QPS_LOOPBACK = 1_800
-"""From the issue: dnstwist resolves about 1,800 queries/s from its thread pool on loopback here."""
+"""One lookalike in this many exists in the bench zones (and one synthetic name in this many)."""
+TLDS = ("com", "net", "org", "ml", "co")
+SYNTHETIC_ZONE_NAMES = 100_000
+RATE_LIMIT = 5_000
+"""unbound's ``ip-ratelimit`` for section 3: queries per second from one address; above it nine in
+ten queries are dropped (``ip-ratelimit-factor: 10``)."""
+CAPACITY = 512
+"""Queries the capacity-limited proxy holds at once; more are dropped."""
+LOSS = 0.005
+FIXED_WINDOWS = (64, 256, 1024, 4096)
 
 
 def candidate(i: int) -> str:
@@ -47,28 +72,70 @@ def candidate(i: int) -> str:
     return f"k{(i * 2654435761 + 12345) & 0xFFFFFFFFFF:010x}.{TLDS[i % 5]}"
 
 
-def candidates(count: int) -> Iterator[tuple[str, bool]]:
-    for i in range(count):
+def candidates(count: int, offset: int = 0) -> Iterator[tuple[str, bool]]:
+    for i in range(offset, offset + count):
         yield candidate(i), True
 
 
-def write_zones(directory: Path) -> int:
-    """TLD zones delegating every ``EXISTING_EVERY``-th candidate; returns how many."""
+def lookalikes() -> list[str]:
+    """bankofamerica.com's lookalikes at default settings (what ``lookalike scan`` generates)."""
+    from lookalike.config import Protected, Settings, domain_options
+    from lookalike.names import parse
+    from lookalike.permute import generate
+
+    settings = Settings(protected=(Protected(name=parse(DOMAIN)),))
+    return [c.domain for c in generate(parse(DOMAIN), domain_options(settings, settings.protected[0]))]
+
+
+def write_zones(directory: Path, names: list[str], every: int = EXISTING_EVERY) -> int:
+    """TLD zones in which every ``every``-th lookalike (by a hash of its name; 0: none) and every
+    ``EXISTING_EVERY``-th synthetic candidate exists; returns how many names exist."""
     directory.mkdir(parents=True, exist_ok=True)
     per_tld: dict[str, list[str]] = {tld: [] for tld in TLDS}
-    for i in range(0, ZONE_NAMES, EXISTING_EVERY):
+    for name in names:
+        if every and zlib.crc32(name.encode()) % every == 0:
+            per_tld.setdefault(name.rsplit(".", 1)[1], []).append(
+                f"{name}. IN A 192.0.2.{len(per_tld) % 250 + 1}\n{name}. IN MX 10 mx.{name}.\n"
+                f"mx.{name}. IN A 192.0.2.25"
+            )
+    for i in range(0, SYNTHETIC_ZONE_NAMES, EXISTING_EVERY):
         label, tld = candidate(i).split(".")
-        per_tld[tld].append(label)
-    for tld, labels in per_tld.items():
+        per_tld[tld].append(f"{label}.{tld}. IN NS ns1.{label}.{tld}.")
+    for tld, records in per_tld.items():
         lines = [
             "$TTL 300",
-            f"@ IN SOA ns1.nic.{tld}. hostmaster.nic.{tld}. 1 3600 600 86400 300",
-            f"@ IN NS ns1.nic.{tld}.",
-            "ns1.nic IN A 192.0.2.53",
+            f"{tld}. IN SOA ns1.nic.{tld}. hostmaster.nic.{tld}. 1 3600 600 86400 300",
+            f"{tld}. IN NS ns1.nic.{tld}.",
+            f"ns1.nic.{tld}. IN A 192.0.2.53",
+            *records,
         ]
-        lines += [f"{label} IN NS ns1.{label}.{tld}." for label in labels]
         (directory / f"{tld}.zone").write_text("\n".join(lines) + "\n")
-    return sum(len(labels) for labels in per_tld.values())
+    return sum(len(r) for r in per_tld.values())
+
+
+def port53_address() -> str:
+    """A random loopback address whose port 53 is free (dnstwist cannot be given a port)."""
+    import socket
+
+    for _ in range(50):
+        host = f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(2, 254)}"
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+                udp.bind((host, 53))
+                tcp.bind((host, 53))
+        except OSError:
+            continue
+        return host
+    raise RuntimeError("no loopback address with a free port 53 (run as root)")
+
+
+def limits(window: int | None) -> Limits:
+    """Default limits, or a fixed window of ``window`` queries in flight."""
+    if window is None:
+        return Limits()
+    if any(f.name == "fixed_window" for f in dataclasses.fields(Limits)):
+        return Limits(concurrency=window, fixed_window=True)  # type: ignore[call-arg,unused-ignore]
+    return Limits(concurrency=window)  # before the adaptive window: every window was fixed
 
 
 @dataclass
@@ -81,6 +148,7 @@ class Run:
     cpu: float
     timeouts: int
     retries: int
+    windows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -88,70 +156,80 @@ class Run:
 
     def row(self, label: str) -> str:
         return (
-            f"  {label:<28} {self.rate:>10,.0f} names/s  {self.rate * 60:>11,.0f} names/min"
-            f"  {self.seconds:6.1f} s  cpu {self.cpu / self.names * 1e6:5.1f} us/name"
+            f"  {label:<22} {self.rate:>8,.0f} names/s  {self.seconds:6.1f} s"
+            f"  cpu {self.cpu / self.names * 1e6:5.1f} us/name"
             f"  exists {self.exists:,} absent {self.absent:,} unknown {self.unknown:,}"
-            f"  (timeouts {self.timeouts}, retries {self.retries})"
+            f"  (timeouts {self.timeouts:,}, retries {self.retries:,})"
         )
 
 
-async def triage(server: HostPort, count: int, concurrency: int) -> Run:
-    limits = Limits(concurrency=concurrency, timeout=2.0, retries=2)
+async def triage(server: HostPort, count: int, lim: Limits, offset: int = 0) -> Run:
     counts = {Status.OK: 0, Status.ABSENT: 0}
     unknown = 0
     before = resource.getrusage(resource.RUSAGE_SELF)
-    async with Resolver([server], limits) as resolver:
+    async with Resolver([server], lim) as resolver:
         started = time.perf_counter()
-        async for _, outcome in resolver.triage_many(candidates(count)):
+        async for _, outcome in resolver.triage_many(candidates(count, offset)):
             if outcome.status in counts:
                 counts[outcome.status] += 1
             else:
                 unknown += 1
         seconds = time.perf_counter() - started
         stats = resolver.stats
+        windows = window_reports(resolver)
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Run(
-        count, seconds, counts[Status.OK], counts[Status.ABSENT], unknown, cpu, stats.timeouts, stats.retries
+        count,
+        seconds,
+        counts[Status.OK],
+        counts[Status.ABSENT],
+        unknown,
+        cpu,
+        stats.timeouts,
+        stats.retries,
+        windows,
     )
 
 
-def memory_child(server: HostPort, count: int, trace: bool) -> None:
-    """Triage ``count`` streamed candidates; print peak memory as JSON (run in a fresh process)."""
-    if trace:
-        tracemalloc.start()
+def window_reports(resolver: Resolver) -> list[dict[str, Any]]:
+    """What the resolver says about its windows (nothing before the adaptive window existed)."""
+    reports = getattr(resolver, "windows", None)
+    if reports is None:
+        return []
+    return [dataclasses.asdict(r) for r in reports]
+
+
+def memory_child(server: HostPort, count: int) -> None:
+    """Triage ``count`` streamed candidates at default limits; print peak memory as JSON."""
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    run = asyncio.run(triage(server, count, 256))
+    run = asyncio.run(triage(server, count, limits(None)))
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    traced = tracemalloc.get_traced_memory()[1] if trace else 0
     print(
         json.dumps(
             {
                 "names": run.names,
                 "seconds": run.seconds,
-                "exists": run.exists,
                 "unknown": run.unknown,
                 "baseline_kib": baseline,
                 "peak_rss_kib": peak_rss,
-                "tracemalloc_peak_bytes": traced,
             }
         )
     )
 
 
-def run_child(server: HostPort, count: int, trace: bool) -> dict[str, float]:
-    command = [sys.executable, "-m", "bench.dns", "--child-memory", str(count), "--server", str(server)]
-    if trace:
-        command.append("--tracemalloc")
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 class ProxyProcess:
     """``lookalike.demo.delay_proxy`` in its own process, stopped by PID."""
 
-    def __init__(self, upstream: HostPort, delay_ms: float) -> None:
+    def __init__(
+        self,
+        upstream: HostPort,
+        delay_ms: float,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self._command = [
             sys.executable,
             "-m",
@@ -159,9 +237,14 @@ class ProxyProcess:
             str(upstream),
             "--delay-ms",
             str(delay_ms),
+            "--host",
+            host,
+            "--port",
+            str(port),
+            *extra,
         ]
         self._process: subprocess.Popen[str] | None = None
-        self.address = HostPort("127.0.0.1", 0)
+        self.address = HostPort(host, port)
 
     def __enter__(self) -> ProxyProcess:
         self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True)
@@ -178,133 +261,258 @@ class ProxyProcess:
             self._process.wait(5)
 
 
-DNSTWIST_DRIVER = """
-import json, sys, time
-import dns.resolver
-host, port, domain, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-_init = dns.resolver.Resolver.__init__
-def _loopback(self, *args, **kwargs):
-    kwargs["configure"] = False
-    _init(self, *args, **kwargs)
-    self.nameservers = [host]
-    self.port = port
-dns.resolver.Resolver.__init__ = _loopback
-import dnstwist
-started = time.perf_counter()
-found = dnstwist.run(domain=domain, registered=False, format="null", threads=threads)
-print(json.dumps({"names": len(found), "seconds": time.perf_counter() - started}))
-"""
+@dataclass
+class Whole:
+    """One whole process: how many names it generated and its wall time."""
+
+    names: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.names / self.seconds if self.seconds else 0.0
 
 
-def dnstwist(python: str, server: HostPort, domain: str, threads: int) -> str:
-    """Time dnstwist (installed in another environment) resolving ``domain``'s lookalikes via ``server``."""
+def lookalike_scan(server: HostPort, work: Path, names: int) -> Whole:
+    """``lookalike scan bankofamerica.com`` as a user runs it, registry off, history in ``work``."""
+    db = work / f"scan-{time.monotonic_ns()}.db"
+    command = [
+        sys.executable,
+        "-m",
+        "lookalike",
+        "scan",
+        DOMAIN,
+        "--resolver",
+        str(server),
+        "--no-registry",
+        "--db",
+        str(db),
+        "--report",
+        str(work / "report.html"),
+        "--quiet",
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        return Whole(names, seconds, f"exit {done.returncode}: {done.stderr.strip()[-200:]}")
+    return Whole(names, seconds)
+
+
+def dnstwist_scan(executable: str, server: HostPort) -> Whole:
+    """The whole ``dnstwist bankofamerica.com`` process at default settings, asking ``server``."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [executable, "--nameservers", server.host, "--format", "json", DOMAIN],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
     try:
-        done = subprocess.run(
-            [python, "-c", DNSTWIST_DRIVER, server.host, str(server.port), domain, str(threads)],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
+        found = json.loads(done.stdout)
+    except ValueError:
+        return Whole(0, seconds, f"dnstwist failed: {(done.stderr or done.stdout).strip()[-200:]}")
+    return Whole(len(found), seconds)
+
+
+def compare_whole(
+    label: str, server: HostPort, work: Path, *, names: int, dnstwist: str | None, runs: int
+) -> None:
+    """lookalike's runs around dnstwist's (one before it, the rest after), so that a change in the
+    machine's load falls on both."""
+    ours_runs = [lookalike_scan(server, work, names)]
+    theirs = dnstwist_scan(dnstwist, server) if dnstwist is not None else None
+    ours_runs += [lookalike_scan(server, work, names) for _ in range(runs - 1)]
+    rates = sorted(r.rate for r in ours_runs)
+    ours = sorted(ours_runs, key=lambda r: r.rate)[len(ours_runs) // 2]
+    spread = f"{rates[0]:,.0f}..{rates[-1]:,.0f} names/s over {runs} runs" if runs > 1 else "1 run"
+    print(
+        f"  lookalike scan: {ours.names:,} names in {ours.seconds:.2f} s = {ours.rate:,.0f} names/s"
+        f" (median; {spread}) {ours.note}"
+    )
+    if theirs is None:
+        print("  dnstwist: not measured (set LOOKALIKE_BENCH_DNSTWIST to its executable)")
+        return
+    print(
+        f"  dnstwist:       {theirs.names:,} names in {theirs.seconds:.2f} s = {theirs.rate:,.0f} names/s"
+        f" (1 run, between lookalike's first and second) {theirs.note}"
+    )
+    if theirs.rate:
+        print(
+            f"  {label}: lookalike is {ours.rate / theirs.rate:.1f}x dnstwist's names/s"
+            f" ({rates[0] / theirs.rate:.1f}x..{rates[-1] / theirs.rate:.1f}x); load now {load()}"
         )
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"dnstwist could not be timed: {exc}"
-    except (ValueError, IndexError):
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        return f"dnstwist could not be timed: {lines[-1] if lines else 'no output'}"
-    rate = result["names"] / result["seconds"]
-    return f"{result['names']:,} names in {result['seconds']:.1f} s = {rate:,.0f} names/s ({threads} threads)"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def pushback(label: str, server: HostPort, count: int) -> list[tuple[str, Run]]:
+    """The default window against each fixed window, on a resolver that drops above its limit."""
+    print(f"\n3{label}; load {load()}")
+    rows: list[tuple[str, Run]] = []
+    for offset, window in enumerate((None, *FIXED_WINDOWS)):
+        name = "default" if window is None else f"fixed {window:,}"
+        # A fresh slice of names per run: nothing is answered from a cache the last run warmed.
+        run = asyncio.run(triage(server, count, limits(window), offset=(offset + 1) * count))
+        rows.append((name, run))
+        print(run.row(name))
+        time.sleep(2.5)  # let the rate limiter's window pass before the next run
+    fixed = rows[1:]
+    best = min(fixed, key=lambda r: (r[1].unknown, -r[1].rate))
+    default = rows[0][1]
+    print(
+        f"  best fixed window: {best[0]} ({best[1].unknown:,} unknown, {best[1].rate:,.0f} names/s);"
+        f" default: {default.unknown:,} unknown, {default.rate / best[1].rate:.0%} of its speed"
+        " (targets: no more unknowns, >= 90%)"
+    )
+    return rows
+
+
+def print_trace(label: str, run: Run) -> None:
+    if not run.windows:
+        print(f"  {label}: no window trace (this resolver has a fixed window)")
+        return
+    for report in run.windows:
+        trace: list[tuple[float, int, float]] = list(report.get("trace") or ())
+        step = max(1, len(trace) // 30)
+        points = ", ".join(
+            f"{t:.2f}s {w}" + (f" @{pace:,.0f}/s" if pace else "")
+            for t, w, pace in trace[::step] + trace[-1:]
+        )
+        paced = f", paced at {report['pace']:,.0f}/s" if report.get("pace") else ""
+        print(
+            f"  {label} {report.get('server')}: settled at {report.get('window')}{paced}"
+            f" ({report.get('reason')}; floor {report.get('floor_ms')} ms, {report.get('cuts')} cuts)"
+        )
+        print(f"    {points}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--names", type=int, default=100_000, help="candidates per rate measurement")
+    parser.add_argument("--names", type=int, default=100_000, help="synthetic candidates for section 2")
+    parser.add_argument("--pushback-names", type=int, default=40_000, help="names per section-3 run")
     parser.add_argument("--million", type=int, default=1_000_000, help="candidates for the memory run")
+    parser.add_argument("--runs", type=int, default=3, help="repeats of each whole-process run")
     parser.add_argument("--skip-million", action="store_true")
-    parser.add_argument("--trace-names", type=int, default=200_000, help="names triaged under tracemalloc")
-    parser.add_argument("--trace-all", action="store_true", help="trace the whole million (slow)")
-    parser.add_argument("--concurrency", default="256,1024", help="comma-separated values to try")
+    parser.add_argument("--skip-dnstwist", action="store_true")
+    parser.add_argument("--skip-pushback", action="store_true")
     parser.add_argument("--delay-ms", type=float, default=30.0)
+    parser.add_argument(
+        "--exists-every", type=int, default=EXISTING_EVERY, help="one lookalike in N exists (0: none)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="unbound threads")
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
-    parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child_memory:
-        memory_child(HostPort.parse(args.server, 53), args.child_memory, args.tracemalloc)
+        memory_child(HostPort.parse(args.server, 53), args.child_memory)
         return 0
     if find_unbound() is None:
         print("bench.dns: unbound is not installed (apt-get install unbound)", file=sys.stderr)
         return 2
-    concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load} (other work skews every figure)")
+    dnstwist = (
+        None if args.skip_dnstwist else os.environ.get("LOOKALIKE_BENCH_DNSTWIST") or shutil.which("dnstwist")
+    )
+    print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load()} (other work skews every figure)")
+    print(f"default limits: {Limits()}")
 
+    names = lookalikes()
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-dns-") as tmp:
-        existing = write_zones(Path(tmp) / "zones")
-        print(f"unbound ({args.threads} threads) serving {len(TLDS)} TLD zones with {existing:,} delegations")
-        with Unbound(Path(tmp) / "zones", Path(tmp) / "unbound", threads=args.threads) as unbound:
+        work = Path(tmp)
+        existing = write_zones(work / "zones", names, args.exists_every)
+        host = port53_address()
+        print(
+            f"unbound ({args.threads} threads) on {host}:53; {existing:,} names exist in the zones"
+            f" (one lookalike in {args.exists_every or 'none'})"
+        )
+        with Unbound(work / "zones", work / "unbound", threads=args.threads, host=host, port=53) as unbound:
             server = unbound.address
+            print(f"\n1a. a whole scan of {DOMAIN} against loopback unbound ({len(names):,} names)")
+            compare_whole("loopback", server, work, names=len(names), dnstwist=dnstwist, runs=args.runs)
+            proxy_host = port53_address()
+            with ProxyProcess(server, args.delay_ms, host=proxy_host, port=53) as proxy:
+                print(f"\n1b. the same across a {args.delay_ms:g} ms resolver (the delay proxy)")
+                compare_whole(
+                    f"across {args.delay_ms:g} ms",
+                    proxy.address,
+                    work,
+                    names=len(names),
+                    dnstwist=dnstwist,
+                    runs=args.runs,
+                )
 
-            print(f"\n1. triage {args.names:,} candidates against loopback unbound {server}")
-            best = 0.0
-            for concurrency in concurrencies:
-                run = asyncio.run(triage(server, args.names, concurrency))
-                best = max(best, run.rate)
-                print(run.row(f"concurrency {concurrency}"))
+            print(f"\n2. the triage engine at default settings: {args.names:,} names, one process")
+            print(f"  load {load()}")
+            rates = []
+            loopback_run = None
+            for _ in range(args.runs):
+                run = asyncio.run(triage(server, args.names, limits(None)))
+                rates.append(run.rate)
+                loopback_run = run
+                print(run.row("loopback"))
             print(
-                f"  target >= 10,000 names/s: {'met' if best >= 10_000 else 'NOT met'};"
-                f" {best / DNSTWIST_QPS_LOOPBACK:.1f}x dnstwist's ~{DNSTWIST_QPS_LOOPBACK:,} q/s"
-                " (issue figure; target 5x)"
+                f"  median {statistics.median(rates):,.0f} names/s,"
+                f" spread {min(rates):,.0f}..{max(rates):,.0f} (target >= 30,000)"
             )
-
-            print(f"\n2. the same through a proxy holding every answer {args.delay_ms:g} ms")
             with ProxyProcess(server, args.delay_ms) as proxy:
-                best = 0.0
-                for concurrency in [*concurrencies, 4096]:
-                    run = asyncio.run(triage(proxy.address, args.names, concurrency))
-                    best = max(best, run.rate)
-                    print(run.row(f"concurrency {concurrency}"))
-            reference = DNSTWIST_NAMES_PER_MINUTE_30MS / 60
-            print(
-                f"  {best * 60:,.0f} names/min = {best / reference:.0f}x dnstwist's"
-                f" ~{DNSTWIST_NAMES_PER_MINUTE_30MS:,} names/min across 30 ms (issue figure; target 20x)"
-            )
+                delayed_run = asyncio.run(triage(proxy.address, args.names, limits(None)))
+                print(delayed_run.row(f"across {args.delay_ms:g} ms"))
+
+            limited_rows: list[tuple[str, Run]] = []
+            capped_rows: list[tuple[str, Run]] = []
+            if not args.skip_pushback:
+                extra = f"ip-ratelimit: {RATE_LIMIT}\nip-ratelimit-factor: 10"
+                with Unbound(work / "zones", work / "limited", threads=args.threads, extra=extra) as limited:
+                    limited_rows = pushback(
+                        f"a. unbound with ip-ratelimit {RATE_LIMIT:,}/s"
+                        " (factor 10: above it, 9 in 10 dropped)",
+                        limited.address,
+                        args.pushback_names,
+                    )
+                proxy_args = ("--capacity", str(CAPACITY), "--loss", str(LOSS))
+                with ProxyProcess(server, args.delay_ms, extra=proxy_args) as capped:
+                    capped_rows = pushback(
+                        f"b. a {args.delay_ms:g} ms resolver holding at most {CAPACITY} queries,"
+                        f" {LOSS:.1%} loss",
+                        capped.address,
+                        args.pushback_names,
+                    )
 
             if not args.skip_million:
-                print(f"\n3. peak memory triaging {args.million:,} candidates streamed from a generator")
-                plain = run_child(server, args.million, trace=False)
+                print(f"\n4. peak memory triaging {args.million:,} candidates streamed from a generator")
+                command = [
+                    sys.executable,
+                    "-m",
+                    "bench.dns",
+                    "--child-memory",
+                    str(args.million),
+                    "--server",
+                    str(server),
+                ]
+                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                result = json.loads(done.stdout.strip().splitlines()[-1])
                 print(
-                    f"  ru_maxrss {plain['peak_rss_kib'] / 1024:,.0f} MiB"
-                    f" (interpreter and imports before the scan: {plain['baseline_kib'] / 1024:,.0f} MiB);"
-                    f" {plain['names'] / plain['seconds']:,.0f} names/s, {plain['unknown']:,.0f} unknown"
+                    f"  ru_maxrss {result['peak_rss_kib'] / 1024:,.0f} MiB (before the scan:"
+                    f" {result['baseline_kib'] / 1024:,.0f} MiB);"
+                    f" {result['names'] / result['seconds']:,.0f} names/s,"
+                    f" {result['unknown']:,} unknown (target < 100 MiB)"
                 )
-                traced_names = args.million if args.trace_all else min(args.million, args.trace_names)
-                traced = run_child(server, traced_names, trace=True)
-                peak = traced["tracemalloc_peak_bytes"] / 2**20
-                print(
-                    f"  tracemalloc peak {peak:,.1f} MiB of Python objects over {traced_names:,} names"
-                    " (tracing slows Python about 4x; memory is flat, so the peak comes early;"
-                    " --trace-all traces them all)"
-                )
-                print(f"  target < 300 MB: {'met' if plain['peak_rss_kib'] * 1024 < 300e6 else 'NOT met'}")
 
-            python = os.environ.get("LOOKALIKE_BENCH_DNSTWIST")
-            print("\n4. dnstwist for comparison")
-            if python:
-                print("  loopback: " + dnstwist(python, server, "bankofamerica.com", 32))
-                with ProxyProcess(server, args.delay_ms) as proxy:
-                    timed = dnstwist(python, proxy.address, "bankofamerica.com", 32)
-                    print(f"  across {args.delay_ms:g} ms: {timed}")
-            else:
-                print(
-                    f"  not measured (set LOOKALIKE_BENCH_DNSTWIST to a python with dnstwist installed);"
-                    f" the issue's figures: ~{DNSTWIST_QPS_LOOPBACK:,} q/s on loopback,"
-                    f" ~{DNSTWIST_NAMES_PER_MINUTE_30MS:,} names/min across 30 ms"
-                )
+            print("\n5. window traces (time since the resolver opened: window)")
+            if loopback_run is not None:
+                print_trace("loopback", loopback_run)
+            print_trace(f"across {args.delay_ms:g} ms", delayed_run)
+            for rows, label in ((limited_rows, "rate-limited"), (capped_rows, "capacity-limited")):
+                if rows:
+                    print_trace(label, rows[0][1])
     return 0
 
 

@@ -243,6 +243,9 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
     lim_kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(Limits):
         if f.name in limits_t:
+            if f.type in ("bool", bool):
+                lim_kwargs[f.name] = _typed(limits_t, f.name, bool, where)
+                continue
             kind = (int, float) if f.type in ("float", float) else int
             value = _typed(limits_t, f.name, kind, where)
             lim_kwargs[f.name] = value if kind is int else float(value)
@@ -380,7 +383,8 @@ http_port = 80
 https_port = 443
 
 [limits]
-concurrency = 256              # DNS queries in flight
+concurrency = 4096             # most DNS queries in flight: the ceiling of each resolver's window
+fixed_window = false           # true: keep `concurrency` in flight instead of adapting to the resolver
 qps = 0                        # queries per second per resolver; 0: no limit
 timeout = 2.0                  # seconds per DNS try
 retries = 2

@@ -39,6 +39,8 @@ SERVFAIL = 2
 NXDOMAIN = 3
 NOTIMP = 4
 REFUSED = 5
+BADVERS = 16
+"""An extended RCODE (RFC 6891): 1 in the OPT record's EXTENDED-RCODE octet, 0 in the header."""
 
 RCODE_NAMES = {
     NOERROR: "NOERROR",
@@ -47,6 +49,7 @@ RCODE_NAMES = {
     NXDOMAIN: "NXDOMAIN",
     NOTIMP: "NOTIMP",
     REFUSED: "REFUSED",
+    BADVERS: "BADVERS",
 }
 
 QTYPE_NAMES = {A: "A", NS: "NS", CNAME: "CNAME", SOA: "SOA", MX: "MX", TXT: "TXT", AAAA: "AAAA"}
@@ -164,7 +167,7 @@ def header(data: bytes) -> Header:
 
 
 def rcode_of(data: bytes) -> int:
-    """The (4-bit) RCODE of a message."""
+    """The header's 4-bit RCODE of a message (``full_rcode`` adds the OPT record's bits)."""
     return data[3] & 0x0F
 
 
@@ -208,6 +211,33 @@ def walk(data: bytes, offset: int, records: int) -> bool:
         if i > end:
             return False
     return i == end
+
+
+def full_rcode(data: bytes, offset: int) -> int:
+    """The whole RCODE of a reply whose records start at ``offset``: the header's four bits, and the
+    eight of the OPT record's EXTENDED-RCODE above them (RFC 6891 §6.1.3), so a NOERROR header with
+    an OPT saying BADVERS reads 16. -1 when the sections do not hold exactly the records the header
+    counts, or the additional section holds two OPT records (RFC 6891 §6.1.1: FORMERR).
+    """
+    end = len(data)
+    answers = ((data[6] << 8) | data[7]) + ((data[8] << 8) | data[9])
+    records = answers + ((data[10] << 8) | data[11])
+    rcode = data[3] & 0x0F
+    opt = False
+    i = offset
+    for n in range(records):
+        i = skip_name(data, i)
+        if i < 0 or i + 10 > end:
+            return -1
+        if n >= answers and data[i] == 0 and data[i + 1] == OPT:
+            if opt:
+                return -1
+            opt = True
+            rcode |= data[i + 4] << 4
+        i += 10 + ((data[i + 8] << 8) | data[i + 9])
+        if i > end:
+            return -1
+    return rcode if i == end else -1
 
 
 def well_formed(data: bytes, qname: bytes) -> bool:

@@ -103,8 +103,11 @@ class Endpoints:
 class Limits:
     """Concurrency, rates, timeouts and retries. One semaphore per stage and per remote server."""
 
-    concurrency: int = 256
-    """DNS queries in flight at once, over all resolvers."""
+    concurrency: int = 4096
+    """DNS queries in flight at once, over all resolvers: the ceiling of each resolver's window."""
+    fixed_window: bool = False
+    """Keep every resolver's window at ``concurrency`` instead of adapting it to how the resolver
+    answers (the behaviour before the adaptive window)."""
     qps: float = 0.0
     """Queries per second per resolver; 0 means no limit beyond ``concurrency``."""
     timeout: float = 2.0

@@ -174,7 +174,10 @@ def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple
         ("depth", str(gen.depth)),
         ("keyboards", ", ".join(gen.keyboards)),
         ("resolvers", ", ".join(str(r) for r in resolvers)),
-        ("concurrency", str(lim.concurrency)),
+        (
+            "concurrency",
+            f"{lim.concurrency} ({'fixed window' if lim.fixed_window else 'ceiling of an adaptive window'})",
+        ),
         ("qps per resolver", "unlimited" if lim.qps <= 0 else f"{lim.qps:g}"),
         ("timeout / retries", f"{lim.timeout:g} s / {lim.retries}"),
         ("registry lookups", "on" if settings.registry else "off"),
@@ -188,6 +191,21 @@ def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple
         ),
         ("private addresses", "allowed" if settings.allow_private else "refused"),
     )
+
+
+def dns_summary(resolver: Resolver) -> tuple[tuple[str, str], ...]:
+    """How the DNS went, for the scan's details: each resolver's window (where it settled and why)
+    and what the questions cost."""
+    stats = resolver.stats
+    pairs = [("DNS window", window.summary()) for window in resolver.windows]
+    pairs.append(
+        (
+            "DNS queries",
+            f"{stats.queries:,} sent, {stats.timeouts:,} timed out, {stats.retries:,} retried,"
+            f" {stats.servfails + stats.refused:,} SERVFAIL/REFUSED, {stats.tcp_fallbacks:,} over TCP",
+        )
+    )
+    return tuple(pairs)
 
 
 def scan_key(settings: Settings) -> str:
@@ -560,6 +578,7 @@ async def run(
 
     plan_items: Sequence[PlanItem] = ()
     interrupted = False
+    dns_notes: tuple[tuple[str, str], ...] = ()
     try:
         async with Scanner(settings, resolvers, cache, shelf) as scanner:
             notify(counters.progress("references"))
@@ -586,6 +605,7 @@ async def run(
             notify(counters.progress("plan"))
             plan_items = await _plan(scanner, settings, pool, sink_findings(sink))
             timings["plan"] = time.perf_counter() - t2
+            dns_notes = dns_summary(scanner.resolver)
     except asyncio.CancelledError:
         # Ctrl-C (asyncio.run cancels the main task): keep what was found and say the scan is partial.
         task = asyncio.current_task()
@@ -599,7 +619,7 @@ async def run(
         started=started,
         finished=datetime.now(UTC),
         version=__version__,
-        settings=settings_summary(settings, resolvers),
+        settings=settings_summary(settings, resolvers) + dns_notes,
         resolvers=tuple(str(r) for r in resolvers),
         timings=tuple((k, round(v, 3)) for k, v in timings.items()),
         protected=tuple(

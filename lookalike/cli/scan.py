@@ -77,6 +77,7 @@ def build_settings(
     keyboard: Sequence[str] | None = None,
     keywords: Path | None = None,
     concurrency: int | None = None,
+    fixed_window: bool | None = None,
     qps: float | None = None,
     timeout: float | None = None,
     retries: int | None = None,
@@ -134,6 +135,7 @@ def build_settings(
         generate__keyboards=tuple(keyboard) if keyboard else None,
         generate__keywords=load_keywords(keywords) if keywords is not None else None,
         limits__concurrency=concurrency,
+        limits__fixed_window=fixed_window,
         limits__qps=qps,
         limits__timeout=timeout,
         limits__retries=retries,
@@ -171,7 +173,16 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     keywords: Annotated[
         Path | None, typer.Option("--keywords", help="Extra brand keywords, one per line.")
     ] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="DNS queries in flight.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="Most DNS queries in flight (the window's ceiling).")
+    ] = None,
+    fixed_window: Annotated[
+        bool | None,
+        typer.Option(
+            "--fixed-window/--adaptive-window",
+            help="Keep --concurrency queries in flight instead of adapting to each resolver.",
+        ),
+    ] = None,
     qps: Annotated[float | None, typer.Option("--qps", help="Queries/s per resolver (0: no limit).")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per DNS try.")] = None,
     retries: Annotated[
@@ -242,6 +253,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         keyboard=keyboard,
         keywords=keywords,
         concurrency=concurrency,
+        fixed_window=fixed_window,
         qps=qps,
         timeout=timeout,
         retries=retries,

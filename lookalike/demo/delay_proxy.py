@@ -1,5 +1,10 @@
 """A UDP proxy that holds every DNS answer for a fixed time: a resolver "across a real network" on
-loopback, for the benchmark (there concurrency decides throughput, not CPU).
+loopback, for the benchmark and the tests (there the window decides throughput, not CPU).
+
+It can also push back like a real resolver under load: ``loss`` drops that fraction of queries at
+random (a lossy path), and ``capacity`` drops every query that arrives while that many are already
+held (a resolver whose request list is full drops new queries; unbound's ``num-queries-per-thread``).
+Dropped queries get no answer at all, as on the network; ``dropped`` counts them.
 
 Queries arriving on ``address`` are forwarded to ``upstream`` with an id of the proxy's choosing;
 each answer is sent back to its client with the client's id after ``delay`` seconds. Answers are
@@ -9,7 +14,7 @@ ever be pointed at loopback.
 
 Run it on its own (so it does not share the benchmark's CPU)::
 
-    python -m lookalike.demo.delay_proxy 127.0.0.1:5353 --delay-ms 30
+    python -m lookalike.demo.delay_proxy 127.0.0.1:5353 --delay-ms 30 [--loss 0.01] [--capacity 512]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import random
 import signal
 import socket
 import sys
@@ -35,9 +41,27 @@ STALE_SECONDS = 10.0
 class DelayProxy:
     """Async context manager: listen on ``host:port`` (0: a free port), forward to ``upstream``."""
 
-    def __init__(self, upstream: HostPort, delay: float, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        upstream: HostPort,
+        delay: float,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        loss: float = 0.0,
+        capacity: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        if not 0.0 <= loss < 1.0:
+            raise ValueError("loss must be a fraction from 0 to below 1")
+        if capacity < 0:
+            raise ValueError("capacity must not be negative (0: no limit)")
         self.upstream = upstream
         self.delay = delay
+        self.loss = loss
+        self.capacity = capacity
+        """Queries held at once (forwarded and not yet answered back); 0: no limit."""
+        self._random = random.Random(seed)
         self._host = host
         self._port = port
         self.address = HostPort(host, port)
@@ -45,6 +69,11 @@ class DelayProxy:
         """Queries passed upstream."""
         self.answered = 0
         """Answers passed back to clients."""
+        self.dropped = 0
+        """Queries dropped by ``loss`` or ``capacity``: never forwarded, never answered."""
+        self.peak_held = 0
+        """The most queries held at once."""
+        self._in_flight = 0
         self._front: socket.socket | None = None
         self._backs: list[socket.socket] = []
         self._routes: list[dict[int, tuple[Any, bytes, float]]] = []
@@ -108,6 +137,11 @@ class DelayProxy:
                 continue
             if len(data) < 12:
                 continue
+            if (self.capacity and self._in_flight >= self.capacity) or (
+                self.loss and self._random.random() < self.loss
+            ):
+                self.dropped += 1
+                continue
             index = self._turn = (self._turn + 1) % UPSTREAM_SOCKETS
             routes = self._routes[index]
             now = time.monotonic()
@@ -120,10 +154,18 @@ class DelayProxy:
             else:
                 continue  # 65,536 queries waiting on this socket: drop, the client will retry
             self._next_ids[index] = proxy_id
+            stale = routes.get(proxy_id)
+            if stale is not None:
+                self._in_flight -= 1  # its upstream answer never came: it is no longer held
             routes[proxy_id] = (addr, data[:2], now)
-            with contextlib.suppress(BlockingIOError):
+            try:
                 self._backs[index].send(proxy_id.to_bytes(2, "big") + data[2:])
-                self.forwarded += 1
+            except BlockingIOError:
+                del routes[proxy_id]
+                continue
+            self.forwarded += 1
+            self._in_flight += 1
+            self.peak_held = max(self.peak_held, self._in_flight)
 
     def _from_upstream(self, index: int) -> None:
         back = self._backs[index]
@@ -156,18 +198,21 @@ class DelayProxy:
         held = self._held
         while held and held[0][0] <= now and front is not None:
             _, data, addr = held.popleft()
+            self._in_flight -= 1
             with contextlib.suppress(BlockingIOError):
                 front.sendto(data, addr)
                 self.answered += 1
         self._schedule()
 
 
-async def _serve(upstream: HostPort, delay: float, host: str, port: int) -> None:
+async def _serve(
+    upstream: HostPort, delay: float, *, host: str, port: int, loss: float, capacity: int
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with DelayProxy(upstream, delay, host=host, port=port) as proxy:
+    async with DelayProxy(upstream, delay, host=host, port=port, loss=loss, capacity=capacity) as proxy:
         print(f"listening on {proxy.address}", flush=True)
         await stop.wait()
 
@@ -178,9 +223,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay-ms", type=float, default=30.0)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--loss", type=float, default=0.0, help="fraction of queries dropped at random")
+    parser.add_argument("--capacity", type=int, default=0, help="queries held at once; more are dropped")
     args = parser.parse_args(argv)
     upstream = HostPort.parse(args.upstream, 53)
-    asyncio.run(_serve(upstream, args.delay_ms / 1000, args.host, args.port))
+    asyncio.run(
+        _serve(
+            upstream,
+            args.delay_ms / 1000,
+            host=args.host,
+            port=args.port,
+            loss=args.loss,
+            capacity=args.capacity,
+        )
+    )
     return 0
 
 

@@ -53,12 +53,14 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 
 FAULT_KINDS = frozenset(
-    {"servfail", "refused", "drop", "truncate", "slow", "wrong-id", "wrong-question", "garbage"}
+    {"servfail", "refused", "drop", "truncate", "slow", "wrong-id", "wrong-question", "garbage", "badvers"}
 )
 """servfail/refused: that RCODE. drop: no reply at all. truncate: TC set and no records over UDP (TCP
 answers fully). slow: the real answer after ``seconds``. wrong-id: an NXDOMAIN whose id differs from
 the query's, then nothing. wrong-question: an NXDOMAIN with the right id but another question, then
-nothing. garbage: the right id and question, then a body that does not hold the records it counts."""
+nothing. garbage: the right id and question, then a body that does not hold the records it counts.
+badvers: the real answer's records under a NOERROR header, with an OPT record whose extended RCODE
+makes the whole RCODE BADVERS (16): a server that reads only the header's four bits sees NOERROR."""
 
 MAX_CNAME_CHAIN = 8
 UDP_PLAIN_LIMIT = 512
@@ -486,6 +488,11 @@ class DnsServer:
             honest = dns.message.make_response(query, recursion_available=True).to_wire()
             # Claim three answers, then send bytes that hold none.
             return honest[:6] + b"\x00\x03" + honest[8:] + b"\xc0\x0c\xff\xee\xdd"
+        if kind == "badvers":
+            response = self.answer(query)
+            response.use_edns(0, 0, 1232)  # an OPT record even when the query had none: a hostile server
+            response.set_rcode(dns.rcode.BADVERS)
+            return response.to_wire(max_size=65535)
         if kind == "truncate" and udp_limit is not None:
             response = dns.message.make_response(query, recursion_available=True, our_payload=1232)
             response.flags |= dns.flags.TC

@@ -172,9 +172,14 @@ def test_a_scan_writes_every_document(cli: Cli) -> None:
     assert found["kestrelsystems.net"]["status"] == "unknown"  # SERVFAIL is never "not registered"
     assert found["kestrelsystems.net"]["detail"]
     assert "kesrelsystems.com" not in found  # absent names are counted, not listed
+    details = dict(doc["scan"]["settings"])
+    assert details["concurrency"] == "48 (ceiling of an adaptive window)"
+    assert details["DNS window"].startswith(f"{cli.universe.dns.address}: settled at ")
+    assert details["DNS queries"].endswith("over TCP")
     csv_text = (cli.tmp / "scan.csv").read_text("utf-8")
     assert csv_text.startswith("domain,unicode,protected")
     html = (cli.tmp / "scan.html").read_text("utf-8")
+    assert "DNS window" in html  # the scan details show where the window settled
     assert "Content-Security-Policy" in html
     assert "\\u003cscript\\u003ealert(document.domain)" in html  # the hostile registrant, as inert data
     assert "<script>alert(document.domain)" not in html
@@ -183,8 +188,10 @@ def test_a_scan_writes_every_document(cli: Cli) -> None:
 def test_fail_on_new_tells_cron_what_changed(cli: Cli) -> None:
     first = cli.scan("--fail-on", "new")
     assert first.returncode == 1, first.stderr  # the first scan: every lookalike is new
-    again = cli.scan("--fail-on", "new")
-    assert again.returncode == 0, again.stderr  # nothing new since
+    again = cli.scan("--fail-on", "new", "--fixed-window", "--json", "again.json")
+    assert again.returncode == 0, again.stderr  # nothing new since (the window is not a setting that counts)
+    details = dict(json.loads((cli.tmp / "again.json").read_text("utf-8"))["scan"]["settings"])
+    assert details["DNS window"] == f"{cli.universe.dns.address}: fixed at 48"
     high = cli.scan("--fail-on", "high")
     assert high.returncode == 1  # but there are high findings, every day until triaged
 

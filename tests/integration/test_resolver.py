@@ -166,6 +166,7 @@ FAULTS = [
     (Fault("wrong-id"), Status.TIMEOUT, "timeout from"),
     (Fault("wrong-question"), Status.TIMEOUT, "timeout from"),
     (Fault("garbage"), Status.ERROR, "malformed reply from"),
+    (Fault("badvers"), Status.ERROR, "BADVERS from"),  # NOERROR in the header, BADVERS in the OPT
     (Fault("slow", seconds=2.0), Status.TIMEOUT, "timeout from"),
     (Fault("truncate"), Status.OK, "NOERROR from"),  # TCP answers fully
     (Fault("slow", seconds=0.4), Status.OK, "NOERROR from"),  # the late answer to try 1 is taken

@@ -162,6 +162,24 @@ async def test_a_name_nobody_answers_for_is_unknown(dns_server: DnsServerFactory
     assert "SERVFAIL" in outcome.detail
 
 
+async def test_an_extended_rcode_is_not_noerror(dns_server: DnsServerFactory) -> None:
+    """A NOERROR header with an OPT record saying BADVERS (RFC 6891: the RCODE is 12 bits) answers
+    nothing: a name whose every reply says so is unknown, and one such sub-question is a problem."""
+    server = await dns_server(faults={"kestrel-implicit.ml.": Fault("badvers")})
+    async with resolving(server) as resolver:
+        outcome = await resolver.detail("kestrel-implicit.ml", apex="kestrel-implicit.ml")
+        addresses = await resolver.addresses("kestrel-implicit.ml")
+    assert outcome.status is Status.ERROR
+    assert outcome.value is None
+    assert "BADVERS from" in outcome.detail
+    assert addresses.status is Status.ERROR
+    server = await dns_server(faults={"kestrelsys.ml.": Fault("badvers", qtype="MX")})
+    facts = await facts_of(server, "kestrelsys.ml", "kestrelsys.ml")
+    assert facts.mail_route is MailRoute.UNKNOWN
+    assert facts.mx == ()
+    assert any(p.startswith("MX: error (BADVERS from") for p in facts.problems)
+
+
 async def test_a_failed_mx_question_leaves_the_route_unknown(dns_server: DnsServerFactory) -> None:
     server = await dns_server(faults={"kestrelsys.ml.": Fault("servfail", qtype="MX")})
     facts = await facts_of(server, "kestrelsys.ml", "kestrelsys.ml")

@@ -21,6 +21,7 @@ def test_the_init_example_loads(tmp_path: Path) -> None:
     assert settings.fail_on == ("new",)
     assert settings.db == tmp_path / "lookalike.db"
     assert settings.limits.timeout == 2.0
+    assert settings.limits.concurrency == 4096 and settings.limits.fixed_window is False
     assert settings.alert_min_level == "high"
 
 
@@ -74,6 +75,13 @@ techniques = ["tld-swap"]
     assert "careers" in options.keywords
 
 
+def test_the_window_can_be_fixed_in_the_file_and_on_the_command_line() -> None:
+    s = config.from_mapping({"limits": {"fixed_window": True, "concurrency": 256}})
+    assert s.limits.fixed_window is True and s.limits.concurrency == 256
+    assert config.override(s, limits__fixed_window=False).limits.fixed_window is False
+    assert config.override(s, limits__fixed_window=None).limits.fixed_window is True
+
+
 def test_flags_override_the_file() -> None:
     s = config.from_mapping({"scan": {"registry": True}, "limits": {"timeout": 3.0}})
     s2 = config.override(s, registry=False, limits__timeout=None, limits__qps=10.0)
@@ -89,6 +97,7 @@ def test_flags_override_the_file() -> None:
         ("[scan]\ntimeout = 1\n", "unknown setting 'timeout'"),
         ("[limits]\ntimeout = 'soon'\n", "wrong type"),
         ("[limits]\nretries = true\n", "must be a number"),
+        ("[limits]\nfixed_window = 1\n", "wrong type"),
         ("[[domains]]\nkeywords = []\n", "needs name"),
         ("[[domains]]\nname = 'bad..name.com'\n", "empty label"),
         ("[scan]\ntechniques = ['teleport']\n", "unknown technique"),

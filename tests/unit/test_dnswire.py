@@ -175,3 +175,47 @@ def test_skip_name() -> None:
     assert dnswire.skip_name(data, 14) == -1  # extended label type
     assert dnswire.skip_name(data, 16) == -1  # runs off the end
     assert dnswire.skip_name(b"\xc0", 0) == -1
+
+
+# -- the whole RCODE ---------------------------------------------------------------------------------
+
+
+def _reply(rcode: int, *, ext: int | None, extra_opt: bool = False) -> tuple[bytes, int]:
+    query = dns.message.make_query("kestrel.ml", "A")
+    response = dns.message.make_response(query)
+    if ext is not None:
+        response.use_edns(0, 0, 1232)
+    response.set_rcode(dns.rcode.Rcode.make(rcode if ext is None else (ext << 4) | rcode))
+    wire = response.to_wire()
+    if extra_opt:
+        opt = b"\x00\x00\x29\x04\xd0\x01\x00\x00\x00\x00\x00"
+        wire = wire[:10] + (int.from_bytes(wire[10:12], "big") + 1).to_bytes(2, "big") + wire[12:] + opt
+    return wire, dnswire.HEADER_LEN + len(dnswire.encode_name("kestrel.ml")) + 4
+
+
+@pytest.mark.parametrize(
+    ("rcode", "ext", "whole"),
+    [(0, None, 0), (3, None, 3), (0, 0, 0), (3, 0, 3), (0, 1, dnswire.BADVERS), (2, 1, 18), (5, 0xFF, 0xFF5)],
+)
+def test_full_rcode_adds_the_opt_records_bits(rcode: int, ext: int | None, whole: int) -> None:
+    wire, offset = _reply(rcode, ext=ext)
+    assert dnswire.rcode_of(wire) == rcode  # the header alone would say this
+    assert dnswire.full_rcode(wire, offset) == whole
+
+
+def test_two_opt_records_or_a_short_body_are_malformed() -> None:
+    wire, offset = _reply(0, ext=0, extra_opt=True)
+    assert dnswire.full_rcode(wire, offset) == -1
+    wire, offset = _reply(0, ext=1)
+    assert dnswire.full_rcode(wire[:-1], offset) == -1
+    assert dnswire.full_rcode(wire + b"\x00", offset) == -1
+
+
+@given(st.integers(min_value=0, max_value=0xFFF))
+def test_full_rcode_reads_back_any_rcode_dnspython_writes(whole: int) -> None:
+    query = dns.message.make_query("kestrel.ml", "A")
+    response = dns.message.make_response(query)
+    response.use_edns(0, 0, 1232)
+    response.set_rcode(dns.rcode.Rcode.make(whole))
+    offset = dnswire.HEADER_LEN + len(dnswire.encode_name("kestrel.ml")) + 4
+    assert dnswire.full_rcode(response.to_wire(), offset) == whole

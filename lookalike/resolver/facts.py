@@ -1,0 +1,202 @@
+"""Pure readers of facts in parsed DNS replies: addresses, CNAME chains, name servers, the SOA, MX,
+SPF and DMARC records, the mail route, and whether a name's answers are a wildcard's.
+
+Pure: no sockets, no asyncio. Each function takes parsed replies (``Lookup``) and returns facts;
+``mail_route`` is the one place that decides where mail for a name goes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import dns.message
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+from lookalike.model import MailRoute, Outcome, Status
+
+MAX_CNAME_CHAIN: Final = 16
+_IN = dns.rdataclass.IN
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A stage-2 question, parsed."""
+
+    status: Status
+    detail: str
+    message: dns.message.Message | None = None
+    chain: tuple[str, ...] = ()
+    """CNAMEs followed from the question name."""
+    records: tuple[dns.rdata.Rdata, ...] = ()
+    """Records of the asked type owned by the chain's end."""
+
+    def problem(self, what: str) -> str:
+        return f"{what}: {self.status.value} ({self.detail})"
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a random name under a zone resolves to: a wildcard's signature."""
+
+    addresses: frozenset[str]
+    target: str
+    """The end of the CNAME chain, if the wildcard is a CNAME."""
+    mx: frozenset[str]
+    ns: frozenset[str]
+
+
+def norm(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
+def follow(
+    message: dns.message.Message, qname: dns.name.Name, qtype: int
+) -> tuple[tuple[str, ...], tuple[dns.rdata.Rdata, ...]]:
+    """Follow CNAMEs from ``qname`` through the answer section; the records of ``qtype`` at the end."""
+    rdtype = dns.rdatatype.RdataType(qtype)
+    chain: list[str] = []
+    seen = {qname}
+    current = qname
+    for _ in range(MAX_CNAME_CHAIN):
+        rrset = message.get_rrset(message.answer, current, _IN, rdtype)
+        if rrset is not None:
+            return tuple(chain), tuple(rrset)
+        if rdtype == dns.rdatatype.CNAME:
+            break
+        cname = message.get_rrset(message.answer, current, _IN, dns.rdatatype.CNAME)
+        if cname is None or not len(cname):
+            break
+        target: dns.name.Name = next(iter(cname)).target
+        if target in seen:
+            break
+        seen.add(target)
+        chain.append(text(target))
+        current = target
+    return tuple(chain), ()
+
+
+def text(name: dns.name.Name) -> str:
+    """Lower case, no trailing dot; the root (a null MX target) is ``""``."""
+    return "" if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
+
+
+def addresses(records: Iterable[dns.rdata.Rdata]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(rdata.address) for rdata in records))  # type: ignore[attr-defined]
+
+
+def ip_key(address: str) -> tuple[int, int]:
+    ip = ipaddress.ip_address(address)
+    return ip.version, int(ip)
+
+
+def addresses_outcome(a: Lookup, aaaa: Lookup) -> Outcome[tuple[str, ...]]:
+    found = addresses(a.records) + addresses(aaaa.records)
+    failed = [lookup.problem(what) for what, lookup in (("A", a), ("AAAA", aaaa)) if lookup.status.unknown]
+    if a.status is Status.OK or aaaa.status is Status.OK:
+        return Outcome(Status.OK, found, "; ".join(failed))
+    if Status.ABSENT in (a.status, aaaa.status):
+        return Outcome(Status.ABSENT, None, a.detail if a.status is Status.ABSENT else aaaa.detail)
+    return Outcome(a.status, None, "; ".join(failed))
+
+
+def texts(records: Iterable[dns.rdata.Rdata]) -> tuple[str, ...]:
+    """TXT records as text: one record's character-strings are joined without spaces (RFC 7208 §3.3).
+    Bytes that are not UTF-8 are replaced: this is hostile text, shown to people, never executed."""
+    return tuple(
+        b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+        for rdata in records
+    )
+
+
+def is_spf(record: str) -> bool:
+    return record[:6].lower() == "v=spf1" and (len(record) == 6 or record[6] == " ")
+
+
+def spf_record(txt: Lookup) -> tuple[str | None, str]:
+    """The SPF record among a name's TXT records (the first, sorted), and a problem when there is
+    more than one (RFC 7208 §4.5: a permerror). None when the TXT question was not answered OK."""
+    if txt.status is not Status.OK:
+        return None, ""
+    records = sorted(t for t in texts(txt.records) if is_spf(t))
+    if len(records) > 1:
+        return records[0], f"SPF: {len(records)} v=spf1 records (RFC 7208 §4.5: permerror)"
+    return (records[0] if records else None), ""
+
+
+def dmarc_record(lookup: Lookup) -> str | None:
+    if lookup.status is not Status.OK:
+        return None
+    records = sorted(t for t in texts(lookup.records) if is_dmarc(t))
+    return records[0] if records else None
+
+
+def is_dmarc(record: str) -> bool:
+    head = record.lstrip()[:8].lower()
+    rest = record.lstrip()[8:9]
+    return head == "v=dmarc1" and rest in ("", ";", " ", "\t")
+
+
+def mx_records(records: Iterable[dns.rdata.Rdata]) -> list[tuple[int, str]]:
+    """(preference, host) sorted by preference then host; a null MX target (``.``) is ``""``."""
+    return sorted(
+        {(int(rdata.preference), text(rdata.exchange)) for rdata in records}  # type: ignore[attr-defined]
+    )
+
+
+def ns_hosts(lookup: Lookup, owner: str) -> tuple[str, ...]:
+    """NS targets for ``owner`` from the answer, else from a referral's authority section."""
+    if lookup.message is None:
+        return ()
+    records = lookup.records
+    if not records:
+        rrset = lookup.message.get_rrset(
+            lookup.message.authority, dns.name.from_text(owner), _IN, dns.rdatatype.NS
+        )
+        records = tuple(rrset) if rrset is not None else ()
+    return tuple(sorted({text(rdata.target) for rdata in records}))  # type: ignore[attr-defined]
+
+
+def soa_mname(lookup: Lookup) -> str:
+    if lookup.message is None:
+        return ""
+    for rdata in lookup.records:
+        return text(rdata.mname)  # type: ignore[attr-defined]
+    for rrset in lookup.message.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return text(next(iter(rrset)).mname)
+    return ""
+
+
+def mail_route(
+    mx: Lookup, mx_records: Sequence[tuple[int, str]], a: Lookup, aaaa: Lookup, addresses: tuple[str, ...]
+) -> MailRoute:
+    """RFC 5321 §5.1 and RFC 7505: explicit MX, a null MX, the implicit MX of an address, or none."""
+    if mx.status.unknown:
+        return MailRoute.UNKNOWN
+    if mx_records:
+        if len(mx_records) == 1 and mx_records[0] == (0, ""):
+            return MailRoute.NULL_MX
+        return MailRoute.MX
+    if addresses:
+        return MailRoute.IMPLICIT
+    if a.status.unknown or aaaa.status.unknown:
+        return MailRoute.UNKNOWN
+    return MailRoute.NONE
+
+
+def same_source(mine: Fingerprint, wildcard: Fingerprint, is_apex: bool) -> bool:
+    """True when a name's answers are the wildcard's: it exists only through the wildcard."""
+    if is_apex and mine.ns != wildcard.ns:
+        return False  # delegated on its own: registered, whatever its addresses
+    if mine.target or wildcard.target:
+        return mine.target == wildcard.target
+    if mine.addresses or wildcard.addresses:
+        # Wildcards behind load balancers rotate addresses: one shared address is enough.
+        return bool(mine.addresses & wildcard.addresses)
+    return mine.mx == wildcard.mx
