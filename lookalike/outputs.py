@@ -6,6 +6,7 @@ SIEM's file collector) never sees half a report, and an interrupted write leaves
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from lookalike import export, report
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, TriageMark
 from lookalike.scan import ScanRun
+from lookalike.screenshots import Pictures
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -60,8 +62,10 @@ def write_outputs(
     changes: Changes | None = None,
     triage: Mapping[str, TriageMark] | None = None,
     synthetic: bool = False,
+    pictures: Pictures | None = None,
 ) -> Written:
-    """Write whichever of the three documents have a path."""
+    """Write whichever of the three documents have a path; ``pictures`` finds the screenshots the
+    findings name (``--screenshot``): the report shows them, the scan JSON names or carries them."""
     html = None
     if report_path is not None:
         html = write_atomic(
@@ -74,10 +78,12 @@ def write_outputs(
                 audit=run.audit,
                 blocklist=run.blocklist,
                 synthetic=synthetic,
+                pictures=pictures,
             ),
         )
     js = None
     if json_path is not None:
-        js = write_atomic(json_path, export.dumps(run.result, changes=changes))
+        links = functools.partial(pictures.link, document=json_path) if pictures is not None else None
+        js = write_atomic(json_path, export.dumps(run.result, changes=changes, screenshots=links))
     cs = write_atomic(csv_path, export.to_csv(run.result.findings)) if csv_path is not None else None
     return Written(report=html, json=js, csv=cs)

@@ -75,6 +75,7 @@ ABSENT_BATCH = 1000
 """Absent names are handed to the sink in batches of this many."""
 DETAIL_CONCURRENCY = 64
 """Candidates in stage 2 at once (each may ask the DNS, a registry and two probes)."""
+SCREENSHOTS_OFF = "screenshots are off (--screenshot)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +392,7 @@ class Scanner:
         assert dns.value is not None
         web = await self._web(cand, dns.value, wildcard, protected)
         if self.browser is None:
-            return web, skipped("screenshots are off (--screenshot)")
+            return web, skipped(SCREENSHOTS_OFF)
         page = Evidence(dns=dns, web=web).live_page
         if page is None:
             return web, skipped("no web page answered")
@@ -524,6 +525,18 @@ def validate(settings: Settings) -> None:
         raise LookalikeError("no protected domains to scan")
     for protected in settings.protected:
         check_options(domain_options(settings, protected))
+    check_screenshots(settings)
+
+
+def check_screenshots(settings: Settings) -> None:
+    """With ``screenshot``, the visual extra and Debian's Chromium must be there: one line now, not a
+    scan that fails after its first page."""
+    if settings.screenshot:
+        from lookalike import visual
+        from lookalike.browser import chromium
+
+        visual.require()
+        chromium.require()
 
 
 async def check_resolvers(settings: Settings) -> None:
@@ -775,6 +788,7 @@ async def lookup(
     from lookalike.names import apex_of, parse, to_unicode
 
     name = parse(domain)
+    check_screenshots(settings)
     resolvers = settings.endpoints.resolvers or system_resolvers()
     async with Scanner(settings, resolvers, None, shelf) as scanner:
         reference = await scanner.reference(protected) if protected is not None else None

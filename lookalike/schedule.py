@@ -9,8 +9,10 @@ documents, send the alerts, and say which ``--fail-on`` conditions hold. It neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +52,7 @@ from lookalike.scan import (
     settings_summary,
     validate,
 )
+from lookalike.screenshots import Pictures, Shelf, shelf_for
 from lookalike.store import Store, default_db_path
 
 
@@ -102,15 +105,34 @@ class ScheduledScan:
         self.resume = resume
         self.synthetic = synthetic
         self.now = now
+        self.shelf: Shelf | None = None
+        """Where this run's screenshots go: ``screenshots/`` next to the report, or a temporary
+        directory when they travel inside the documents (``inline_images``)."""
 
     def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
-        if not self.use_store:
-            outcome = self._mark_synthetic(asyncio.run(run(self.settings, progress=progress, now=self.now())))
-            changes = diff.compare(None, outcome.result)
-            return self._finish(outcome, changes, {})
-        db_path = self.settings.db or default_db_path()
-        with Store.open(db_path) as db, db.scan_lock(wait=0.0):
-            return self._run_stored(db, progress)
+        with contextlib.ExitStack() as stack:
+            if self.settings.screenshot and self.settings.inline_images:
+                kept = stack.enter_context(tempfile.TemporaryDirectory(prefix="lookalike-screenshots-"))
+                self.shelf = Shelf(Path(kept))
+            if not self.use_store:
+                started = self.now()
+                self._shelve(started)
+                outcome = self._mark_synthetic(
+                    asyncio.run(run(self.settings, progress=progress, now=started, shelf=self.shelf))
+                )
+                changes = diff.compare(None, outcome.result)
+                return self._finish(outcome, changes, {})
+            db_path = self.settings.db or default_db_path()
+            with Store.open(db_path) as db, db.scan_lock(wait=0.0):
+                return self._run_stored(db, progress)
+
+    def _report_path(self, started: datetime) -> Path:
+        return self.settings.report or default_report_path(started)
+
+    def _shelve(self, started: datetime) -> None:
+        """A scan with screenshots keeps them next to its report (unless they go inline)."""
+        if self.settings.screenshot and self.shelf is None:
+            self.shelf = shelf_for(self._report_path(started))
 
     def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
         settings = self.settings
@@ -138,6 +160,7 @@ class ScheduledScan:
                 key=key,
             )
             scan_id = db.begin_scan(info, key=key)
+        self._shelve(started)
         triage = db.triage()
         sink = Collector(forward=_StoreSink(db, scan_id))
         outcome = asyncio.run(
@@ -152,6 +175,7 @@ class ScheduledScan:
                 triage_marks=triage,
                 now=started,
                 preflight=False,
+                shelf=self.shelf,
             )
         )
         outcome = self._mark_synthetic(outcome)
@@ -196,7 +220,8 @@ class ScheduledScan:
         self, outcome: ScanRun, changes: Changes | None, triage: Mapping[str, TriageMark]
     ) -> JobOutcome:
         settings = self.settings
-        report_path = settings.report or default_report_path(outcome.result.info.started)
+        report_path = self._report_path(outcome.result.info.started)
+        shelves = [self.shelf] if self.shelf is not None else [shelf_for(report_path)]
         written = write_outputs(
             outcome,
             report_path=report_path,
@@ -205,6 +230,7 @@ class ScheduledScan:
             changes=changes,
             triage=triage,
             synthetic=self.synthetic,
+            pictures=Pictures(shelves, inline=settings.inline_images),
         )
         notes: tuple[str, ...] = ()
         if changes is not None and settings.alerts.any and not outcome.result.info.interrupted:

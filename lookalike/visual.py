@@ -69,6 +69,7 @@ __all__ = [
     "error_phrase",
     "favicon_hash",
     "fingerprint",
+    "is_icon",
     "require",
     "served",
     "text_similarity",
@@ -217,9 +218,10 @@ def favicon_hash(data: bytes) -> int:
 
 
 def fingerprint(capture: PageCapture) -> Fingerprint:
-    """The hashes of a capture's screenshot and favicon (empty fields for what it lacks)."""
+    """The hashes of a capture's screenshot and favicon (empty fields for what it lacks, and for a
+    "favicon" that is not a picture: many servers answer ``/favicon.ico`` with an HTML page)."""
     shot = _screen(capture.screenshot) if capture.screenshot else ("", "", 0.0)
-    icon = capture.favicon
+    icon = capture.favicon if is_icon(capture.favicon) else b""
     return Fingerprint(
         screenshot=hashlib.sha256(capture.screenshot).hexdigest() if capture.screenshot else "",
         phash=shot[0],
@@ -229,6 +231,17 @@ def fingerprint(capture: PageCapture) -> Fingerprint:
         favicon_mmh3=favicon_hash(icon) if icon else None,
         favicon_phash=_icon(icon) if icon else "",
     )
+
+
+_ICON_MAGIC = (b"\x89PNG", b"\x00\x00\x01\x00", b"\x00\x00\x02\x00", b"GIF8", b"\xff\xd8\xff", b"BM")
+
+
+def is_icon(data: bytes) -> bool:
+    """True when ``data`` starts like a picture: PNG, ICO/CUR, GIF, JPEG, WebP, BMP or SVG."""
+    if data.startswith(_ICON_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return True
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<svg", b"<?xml", b"<!--")) and b"<svg" in head and b"<html" not in head
 
 
 @lru_cache(maxsize=64)

@@ -7,9 +7,12 @@ work, and this module draws the progress bar, the summary and the exit code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import importlib
 import json
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +38,7 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.screenshots import DIRECTORY, Pictures, Shelf
 from lookalike.text import escape_json, shown
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
@@ -62,6 +66,20 @@ TechniqueOpt = Annotated[
 WhoisOpt = Annotated[
     list[str] | None,
     typer.Option("--whois-server", help="WHOIS server for a TLD: TLD=HOST[:PORT]; repeatable."),
+]
+ScreenshotOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--screenshot/--no-screenshot",
+        help="Render live pages in headless Chromium and compare them with yours (implies --http).",
+    ),
+]
+InlineImagesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--inline-images/--no-inline-images",
+        help="Screenshots inside the report and JSON (data: URIs), not as files in screenshots/.",
+    ),
 ]
 
 
@@ -97,6 +115,8 @@ def build_settings(
     csv_path: Path | None = None,
     fail_on: Sequence[str] | None = None,
     plan_top: int | None = None,
+    screenshot: bool | None = None,
+    inline_images: bool | None = None,
 ) -> Settings:
     """Settings from the config file (if any) with the command line's values on top."""
     from lookalike.permute import check_options, load_keywords
@@ -149,6 +169,8 @@ def build_settings(
         csv=csv_path,
         fail_on=config.check_fail_on(fail_on) if fail_on else None,
         plan_top=plan_top,
+        screenshot=screenshot,
+        inline_images=inline_images,
     )
     check_options(settings.generate)  # an unknown --keyboard: one line now, not an empty scan later
     if whois_iana is not None:  # "none" must clear the server, which override() reads as "not given"
@@ -240,6 +262,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     plan_top: Annotated[
         int | None, typer.Option("--plan-top", help="Absent names per domain to confirm for the plan.")
     ] = None,
+    screenshot: ScreenshotOpt = None,
+    inline_images: InlineImagesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
@@ -273,6 +297,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         csv_path=csv_path,
         fail_on=fail_on,
         plan_top=plan_top,
+        screenshot=screenshot,
+        inline_images=inline_images,
     )
     job = ScheduledScan(settings, store=not no_store, resume=resume)
     progress = ScanProgress(enabled=not quiet)
@@ -319,9 +345,14 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
     smtp_port: Annotated[int | None, typer.Option("--smtp-port", help="SMTP port.")] = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port.")] = None,
+    screenshot: ScreenshotOpt = None,
+    inline_images: InlineImagesOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
-    """Show everything known about one name: DNS, registration and (opt-in) probes."""
+    """Show everything known about one name: DNS, registration and (opt-in) probes.
+
+    With --screenshot its page and the protected site's (--protected) are kept as files in
+    screenshots/ in the current directory, or carried in the JSON with --inline-images."""
     if fmt not in ("text", "json"):
         raise LookalikeError("--format must be text or json")
     settings = build_settings(
@@ -339,18 +370,29 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        screenshot=screenshot,
+        inline_images=inline_images,
     )
     reference = None
     if protected is not None:
         settings = config.merge_protected(settings, protected_names([protected], None))
         wanted = protected_names([protected], None)[0].ascii
         reference = next(p for p in settings.protected if p.name.ascii == wanted)
-    finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference))
-    if fmt == "json":
-        document = json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False)
-        out.print(escape_json(document), markup=False)
-    else:
-        print_finding(finding, console=out)
+    with contextlib.ExitStack() as stack:
+        shelf = None
+        if settings.screenshot:
+            here = (
+                Path(stack.enter_context(tempfile.TemporaryDirectory())) if settings.inline_images else Path()
+            )
+            shelf = Shelf(here / DIRECTORY)
+        finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference, shelf=shelf))
+        pictures = Pictures([shelf] if shelf is not None else [], inline=settings.inline_images)
+        links = functools.partial(pictures.link, document=Path("lookup"))  # files named from here
+        if fmt == "json":
+            document = json.dumps(export.finding_record(finding, links), indent=2, ensure_ascii=False)
+            out.print(escape_json(document), markup=False)
+        else:
+            print_finding(finding, console=out, screenshots=None if settings.inline_images else links)
 
 
 @app.command()
@@ -370,6 +412,19 @@ def init(
     )
 
 
+def screenshot_problem() -> str:
+    """Why screenshots cannot be taken here (the visual extra or Debian's chromium is missing), or ""."""
+    from lookalike import visual
+    from lookalike.browser import chromium
+
+    try:
+        visual.require()
+        chromium.require()
+    except LookalikeError as exc:
+        return str(exc)
+    return ""
+
+
 @app.command()
 def demo(
     report: Annotated[Path, typer.Option("--report", help="Where to write the HTML report.")] = Path(
@@ -379,6 +434,12 @@ def demo(
         "reports/demo.json"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    screenshot: Annotated[
+        bool,
+        typer.Option(
+            "--screenshot/--no-screenshot", help="Render the live pages in headless Chromium (default on)."
+        ),
+    ] = True,
 ) -> None:
     """Scan the bundled offline universe (synthetic data, loopback only) and write a report."""
     for tool in DEMO_TOOLS:
@@ -388,9 +449,20 @@ def demo(
             fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
     from lookalike.demo.universe import run_demo
 
-    progress = ScanProgress(enabled=not quiet)
     status: Callable[[str], None] = (lambda _m: None) if quiet else err.print
+    if screenshot:
+        missing = screenshot_problem()
+        if missing:
+            screenshot = False
+            err.print(shown(f"lookalike: note: the demo goes without screenshots: {missing}"), markup=False)
+    progress = ScanProgress(enabled=not quiet)
     with progress:
-        outcome = run_demo(report=report, json_path=json_path, progress=progress.update, status=status)
+        outcome = run_demo(
+            report=report,
+            json_path=json_path,
+            progress=progress.update,
+            status=status,
+            screenshot=screenshot,
+        )
     if not quiet:
         print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)

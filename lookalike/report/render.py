@@ -30,6 +30,7 @@ from lookalike.report.view import (
     OWNER_LABELS,
     PAGE_SIZE,
     ROUTE_LABELS,
+    Pictures,
     build_view,
     date,
     date_time,
@@ -94,6 +95,10 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _nothing(_sha: str) -> None:
+    return None
+
+
 def render(
     result: ScanResult,
     *,
@@ -104,8 +109,10 @@ def render(
     blocklist: Sequence[BlockEntry] = (),
     synthetic: bool = False,
     generated_at: datetime | None = None,
+    pictures: Pictures | None = None,
 ) -> str:
-    """The report as one self-contained HTML document."""
+    """The report as one self-contained HTML document. ``pictures`` finds the screenshots the findings
+    name (``--screenshot``): each is inlined as a ``data:`` URI, the only images the CSP allows."""
     view = build_view(
         result,
         changes=changes,
@@ -130,4 +137,7 @@ def render(
         levels=list(Level),
         page_size=PAGE_SIZE,
         thresholds=[(level.value, minimum) for minimum, level in LEVELS],
+        thumbnail=pictures.thumbnail if pictures is not None else _nothing,
+        picture=pictures.picture if pictures is not None else _nothing,
+        inline=pictures is not None and pictures.inline,
     )

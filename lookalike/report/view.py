@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from lookalike.model import (
     BlockEntry,
@@ -35,6 +36,8 @@ from lookalike.model import (
     SmtpFacts,
     Technique,
     TriageMark,
+    Verdict,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.names import to_unicode
@@ -57,6 +60,21 @@ ROUTE_LABELS: Mapping[str, str] = {
     MailRoute.UNKNOWN.value: "unknown",
 }
 ROUTE_ORDER = (MailRoute.MX, MailRoute.IMPLICIT, MailRoute.UNKNOWN, MailRoute.NONE, MailRoute.NULL_MX)
+VERDICT_ORDER = (Verdict.CLONE, Verdict.SIMILAR, Verdict.UNKNOWN, Verdict.DIFFERENT)
+"""The visual verdicts, most alarming first (the report's sort and filter)."""
+
+
+class Pictures(Protocol):
+    """Where the report finds the screenshots the findings name (``lookalike.screenshots.Pictures``)."""
+
+    inline: bool
+    """Show each lookalike's picture at its own size when it is opened, not only its thumbnail."""
+
+    def thumbnail(self, sha: str) -> str | None: ...
+
+    def picture(self, sha: str) -> str | None: ...
+
+
 OWNER_LABELS: Mapping[str, str] = {
     Owner.THIRD_PARTY.value: "third party",
     Owner.OURS.value: "probably ours",
@@ -147,6 +165,8 @@ class Row:
     ours: bool
     """The organisation's own (``Finding.ours``: triage, the configuration, or scoring)."""
     unknowns: tuple[str, ...]
+    page: VisualFacts | None = None
+    """The verdict on its rendered page (``--screenshot``); None when it was not rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +234,11 @@ class ReportView:
     owners: tuple[tuple[str, str], ...]
     duration: str
     counts: Mapping[str, int] = field(default_factory=dict)
+    visual: bool = False
+    """Some finding's page was rendered (``--screenshot``): the table shows a Page column."""
+    references: tuple[tuple[str, str], ...] = ()
+    """(SHA-256, protected domain) of each picture of a protected site the pages were compared with."""
+    verdicts: tuple[str, ...] = tuple(v.value for v in VERDICT_ORDER)
 
 
 def _row(
@@ -296,6 +321,7 @@ def _row(
         catch_all=ev.catch_all,
         ours=finding.ours(triage, owned) is not None,
         unknowns=tuple(unknowns),
+        page=ev.visual.value,
     )
 
 
@@ -474,6 +500,11 @@ def build_view(
             ("gone", "Gone", changes.gone),
         ]
     when = generated_at or datetime.now(UTC)
+    references = {
+        r.page.reference: r.finding.candidate.protected
+        for r in rows
+        if r.page is not None and r.page.reference
+    }
     return ReportView(
         title="Lookalike domains of "
         + ", ".join(unicode_of(p) for p in protected[:3])
@@ -509,5 +540,8 @@ def build_view(
             "escalated": len(changes.escalated) if changes else 0,
             "receive": sum(1 for r in rows if r.can_receive and not r.ours),
             "catch_all": sum(1 for r in rows if r.catch_all and not r.ours),
+            "clones": sum(1 for r in rows if r.page is not None and r.page.verdict is Verdict.CLONE),
         },
+        visual=any(r.page is not None for r in rows),
+        references=tuple(references.items()),
     )
