@@ -50,6 +50,10 @@ class SavedScan:
     a scan JSON lists no absent names)."""
     db: Path | None = None
     """The history database it came with (a registry cache for ``plan``); None when there is none."""
+    source: Path | None = None
+    """The scan JSON file it came from; None for a stored scan."""
+    screenshots: Mapping[str, str] = field(default_factory=dict)
+    """How the scan JSON named each screenshot, by SHA-256 (``export.screenshot_links``)."""
 
     @property
     def plan(self) -> tuple[PlanItem, ...]:
@@ -97,10 +101,20 @@ def from_json(path: Path, *, db: Path | None = None) -> SavedScan:
         carried = export.load_changes(data)
     except ValueError as exc:
         raise LookalikeError(f"{path}: {exc}") from exc
+    links = export.screenshot_links(data)
     if db is None or not db.is_file():
-        return SavedScan(result, str(path), path.stem, carried)
+        return SavedScan(result, str(path), path.stem, carried, source=path, screenshots=links)
     with Store.open(db, create=False) as store:
-        return SavedScan(result, str(path), path.stem, carried, triage=store.triage(), db=db)
+        return SavedScan(
+            result,
+            str(path),
+            path.stem,
+            carried,
+            triage=store.triage(),
+            db=db,
+            source=path,
+            screenshots=links,
+        )
 
 
 def open_store(db: Path | None) -> Store:

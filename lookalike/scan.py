@@ -350,6 +350,11 @@ class Scanner:
                 domain=name.ascii, dns=dns, registration=registration, owned=protected.owned
             )
         self._references[name.ascii] = reference
+        if self.browser is not None:
+            # Its picture is what every lookalike's page is compared with: take it now, while the
+            # candidates are triaged, rather than when the first live page has to wait for it.
+            warm = asyncio.create_task(self.our_page(name.ascii))
+            self._stack.push_async_callback(_cancelled, warm)
         return reference
 
     async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
@@ -457,6 +462,13 @@ class Scanner:
     def protected_set(self, cand: Candidate) -> list[str]:
         """The domains a redirect may point to and still count as "to us"."""
         return [cand.protected, *sorted(self._owned)]
+
+
+async def _cancelled(task: asyncio.Task[object]) -> None:
+    """Stop ``task`` (if it still runs) and wait for it: nothing outlives the scanner's browser."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _skip(detail: str) -> Outcome[Registration]:

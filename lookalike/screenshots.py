@@ -229,3 +229,22 @@ class Pictures:
 def shelf_for(document: Path) -> Shelf:
     """The shelf that belongs next to a report or JSON file: ``screenshots/`` in its directory."""
     return Shelf(document.parent / DIRECTORY)
+
+
+def saved_pictures(
+    links: Mapping[str, str], source: Path | None, near: Iterable[Path] = (), *, inline: bool = False
+) -> Pictures:
+    """The pictures of a saved scan: those its scan JSON (``source``) carries inline or names as files
+    (``links``, by SHA-256), and those on the shelves next to the documents in ``near``. A scan JSON
+    that carried its pictures inline is re-rendered with them inline too: there are no files."""
+    loose: dict[str, bytes] = {}
+    directories: dict[Path, None] = {}
+    for sha, link in links.items():
+        png = png_from_data_uri(link)
+        if png is not None:
+            loose[sha] = png
+        elif source is not None and not link.startswith("data:"):
+            directories[(source.parent / link).parent] = None
+    for document in near:
+        directories[document.parent / DIRECTORY] = None
+    return Pictures([Shelf(d) for d in directories], inline=inline or bool(loose), loose=loose)

@@ -9,6 +9,7 @@ is a user error: one line on stderr, exit 2.
 
 from __future__ import annotations
 
+import functools
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +21,7 @@ from lookalike import advice, export, report, saved
 from lookalike.cli.app import app, fail, out
 from lookalike.errors import LookalikeError
 from lookalike.saved import SavedScan
+from lookalike.screenshots import Pictures, saved_pictures
 from lookalike.text import shown
 
 
@@ -31,9 +33,12 @@ class ReportFormat(StrEnum):
     CEF = "cef"
 
 
-def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
+def render_as(
+    scan: SavedScan, fmt: ReportFormat, pictures: Pictures | None = None, output: Path | None = None
+) -> str:
     """The document in ``fmt``: the report with the scan's plan, changes, audit and blocklist, or an
-    export (the scan JSON with its plan and changes)."""
+    export (the scan JSON with its plan and changes). ``pictures`` has the screenshots the findings
+    name: the report shows them, the scan JSON names them relative to ``output``."""
     if fmt is ReportFormat.HTML:
         return report.render(
             scan.result,
@@ -43,9 +48,11 @@ def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
             audit=advice.audit_for(scan.result, triage=scan.triage),
             blocklist=advice.blocklist_for(scan.result, triage=scan.triage),
             synthetic=scan.synthetic,
+            pictures=pictures,
         )
     if fmt is ReportFormat.JSON:
-        return export.dumps(scan.result, changes=scan.changes)
+        links = functools.partial(pictures.link, document=output) if pictures is not None else None
+        return export.dumps(scan.result, changes=scan.changes, screenshots=links)
     return export.export(scan.result, fmt.value)
 
 
@@ -99,12 +106,15 @@ def report_command(
         if source is not None and (scan_id is not None or db is not None):
             raise LookalikeError("give either a scan JSON file or --db/--scan, not both")
         scan = saved.load(source, db=db, scan_id=scan_id)
-        text = render_as(scan, fmt)
-        if output is not None and str(output) == "-":
+        to_stdout = output is not None and str(output) == "-"
+        path = output if output is not None else default_output(scan, fmt)
+        near = [] if to_stdout else [path]
+        pictures = saved_pictures(scan.screenshots, scan.source, near)
+        text = render_as(scan, fmt, pictures, None if to_stdout else path)
+        if to_stdout:
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        path = output if output is not None else default_output(scan, fmt)
         if source is not None and path.resolve() == source.resolve():
             raise LookalikeError(f"{path} is the scan being read; give --output another path")
         written = write_atomic(path, text)

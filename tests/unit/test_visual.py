@@ -253,6 +253,15 @@ def test_our_favicon_alone_is_similar_and_nothing_of_ours_is_different() -> None
     assert facts.favicon_match is FaviconMatch.DIFFERENT
 
 
+@pytest.mark.parametrize("landed", ["https://kestrelsystems.com/", "https://login.kestrelsystems.com/sso"])
+def test_a_page_that_ended_on_our_own_site_is_no_copy(landed: str) -> None:
+    """A redirect to us renders our own site: the same picture, and no clone of anything."""
+    facts = judge(capture(final_url=landed, screenshot=REFERENCE.screenshot))
+    assert facts.verdict is Verdict.DIFFERENT
+    assert "kestrelsystems.com's own site" in facts.reason
+    assert facts.reference and facts.screenshot == facts.reference
+
+
 def test_a_login_page_that_looks_like_ours_but_is_someone_elses_is_different() -> None:
     """Our colours and layout (the same picture), someone else's words: not ours."""
     other = capture(
