@@ -158,14 +158,17 @@ class Site:
         return cls("script-title")
 
     @classmethod
-    def directory(cls, root: Path) -> Site:
-        """A site made of the files under ``root`` (read once, now): ``index.html`` answers ``/``
-        and every path that names no file and has no extension (``/owa/``), others get a 404."""
-        found: list[tuple[str, bytes]] = []
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix in CONTENT_TYPES and len(found) < MAX_FILES:
-                found.append(("/" + path.relative_to(root).as_posix(), path.read_bytes()[:MAX_FILE]))
-        return cls("files", files=tuple(found))
+    def directory(cls, *roots: Path) -> Site:
+        """A site made of the files under ``roots`` (read once, now; the first root that has a path
+        serves it): ``index.html`` answers ``/`` and every path that names no file and has no
+        extension (``/owa/``), others get a 404."""
+        found: dict[str, bytes] = {}
+        for root in roots:
+            for path in sorted(root.rglob("*")):
+                name = "/" + path.relative_to(root).as_posix()
+                if path.is_file() and path.suffix in CONTENT_TYPES and name not in found:
+                    found[name] = path.read_bytes()[:MAX_FILE]
+        return cls("files", files=tuple(sorted(found.items()))[:MAX_FILES])
 
     def file(self, path: str) -> tuple[str, bytes] | None:
         """(content type, body) of the file a request's path names, for a ``files`` site."""

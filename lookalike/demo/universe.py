@@ -218,7 +218,8 @@ def sites(state: str) -> dict[str, Site]:
         elif kind == "login":
             out[host] = Site.login(spec.get("title", "Sign in"))
         elif kind == "files":
-            out[host] = Site.directory(universe_dir() / "web" / spec["dir"])
+            dirs = [spec["dir"]] if isinstance(spec["dir"], str) else spec["dir"]
+            out[host] = Site.directory(*(universe_dir() / "web" / d for d in dirs))
         else:
             out[host] = Site.page(spec.get("title", "Welcome"))
     return out

@@ -19,25 +19,14 @@ from playwright.sync_api import expect
 
 from lookalike import report, saved
 from lookalike.demo.universe import running
-from lookalike.model import Finding, Status, Technique, Verdict
+from lookalike.model import Finding, Status, Verdict
 from lookalike.schedule import JobOutcome, ScheduledScan
 from lookalike.screenshots import saved_pictures
 from tests.fixtures.report import BrowserPage
+from tests.integration.test_scan import TECHNIQUES  # the techniques that make the universe's names
 
 pytestmark = pytest.mark.browser
 
-TECHNIQUES = frozenset(
-    {
-        Technique.TLD_TYPO,
-        Technique.TLD_SWAP,
-        Technique.OMISSION,
-        Technique.HOMOGLYPH,
-        Technique.REPLACEMENT,
-        Technique.KEYWORD,
-        Technique.TLD_FUSION,
-        Technique.HYPHENATION,
-    }
-)
 THUMB = re.compile(r'<img class="thumb" src="data:image/webp;base64,')
 
 

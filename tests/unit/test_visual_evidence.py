@@ -350,3 +350,25 @@ def test_screenshots_in_the_config_file() -> None:
         config.from_mapping({"scan": {"screenshot": "yes"}})
     limits = config.from_mapping({"limits": {"screenshot_pages": 2, "screenshot_timeout": 5}}).limits
     assert (limits.screenshot_pages, limits.screenshot_timeout) == (2, 5.0)
+
+
+# --- the demo's pages ------------------------------------------------------------------------------
+
+
+def test_a_demo_site_of_files_serves_its_own_first_then_kestrels() -> None:
+    from lookalike.demo.http_server import Site
+    from lookalike.demo.universe import sites, universe_dir
+
+    web = universe_dir() / "web"
+    clone = Site.directory(web / "clone", web / "kestrel")
+    index = clone.file("/")
+    assert index is not None and index[0].startswith("text/html") and b"/owa/auth.php" in index[1]
+    assert clone.file("/owa/?user=x") == index  # a path that names no file: the page itself
+    css = clone.file("/static/portal.css")
+    assert css is not None and css == (
+        "text/css; charset=utf-8",
+        (web / "kestrel/static/portal.css").read_bytes(),
+    )
+    assert clone.file("/static/missing.png") is None and clone.file("/../universe.toml") is None
+    now, before = sites("now"), sites("previous")
+    assert now["kestre1systems.com"].kind == "files" and before["kestre1systems.com"].kind == "parked"
