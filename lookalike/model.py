@@ -72,6 +72,9 @@ class Technique(StrEnum):
     SOUNDALIKE = "soundalike"
     KEYWORD = "keyword"
     WORD_SWAP = "word-swap"
+    # added later; kept at the end so the order of the others does not change
+    COUNTRY_CODE = "country-code"
+    COMBINING_MARK = "combining-mark"
 
 
 class Status(StrEnum):

@@ -14,9 +14,7 @@ holds. Dot slips work between all labels (``usarmy.mil``, ``ausintel.com``).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,7 +56,8 @@ class GenerateOptions:
     depth: int = 1
     """2: also combinations of two techniques, at most ``combo_budget`` per protected name."""
     keyboards: tuple[str, ...] = ("qwerty",)
-    """Keyboard layouts for neighbour-key slips: qwerty, qwertz, azerty (several at once)."""
+    """The keyboard layouts whose neighbour-key slips rank first: qwerty, qwertz, azerty (several at
+    once). The other layouts' slips are made too, ranked lower (``rank.OTHER_LAYOUT``)."""
     keywords: tuple[str, ...] = ()
     """Extra keywords (from the user's file) on top of the built-in list."""
     limit: int | None = None
@@ -80,8 +79,8 @@ class TechniqueInfo:
 
 _INFO = (
     (Technique.OMISSION, "one character left out", "army.mil -> amy.mil"),
-    (Technique.INSERTION, "a neighbouring key pressed as well", "army.mil -> arnmy.mil"),
-    (Technique.REPLACEMENT, "a neighbouring key pressed instead", "paypal.com -> paypak.com"),
+    (Technique.INSERTION, "a neighbouring key pressed as well (any layout)", "army.mil -> arnmy.mil"),
+    (Technique.REPLACEMENT, "a neighbouring key pressed instead (any layout)", "paypal.com -> paypak.com"),
     (Technique.TRANSPOSITION, "two neighbouring characters swapped", "google.com -> googel.com"),
     (Technique.REPETITION, "a character typed twice", "army.mil -> armmy.mil"),
     (Technique.ADDITION, "a letter or digit added at the end of a word", "army.mil -> army1.mil"),
@@ -102,7 +101,11 @@ _INFO = (
         "example.co.uk -> example.org.uk",
     ),
     (Technique.DOT_MOVED, "a dot typed one character early or late", "amazon.com -> amazonc.om"),
-    (Technique.DOT_DROPPED, "the dot between two labels left out", "aus.intel.com -> ausintel.com"),
+    (
+        Technique.DOT_DROPPED,
+        "the dot between two labels, or after www, left out",
+        "aus.intel.com -> ausintel.com",
+    ),
     (Technique.DOT_INSERTED, "a dot typed inside the name", "example.com -> exam.ple.com"),
     (
         Technique.DOT_HYPHEN,
@@ -113,12 +116,12 @@ _INFO = (
     (Technique.TLD_APPEND, "a TLD appended to the whole name", "army.mil -> army.mil.ml"),
     (
         Technique.HOMOGLYPH,
-        "ASCII look-alikes, one or two (rn/m, vv/w, cl/d, 0/o, 1/l, i/l)",
+        "ASCII look-alikes, one or two steps (rn/m, vv/w, cl/d, 0/o, 1/l, i/l, oo/00)",
         "paypal.com -> paypai.com",
     ),
     (
         Technique.IDN_HOMOGLYPH,
-        "a letter swapped for a Unicode confusable (UTS #39)",
+        "a letter swapped for a Unicode confusable (UTS #39), or two for a ligature",
         "apple.com -> аpple.com",
     ),
     (
@@ -126,11 +129,29 @@ _INFO = (
         "every letter swapped for a look-alike of one other script",
         "apple.com -> аррӏе.com",
     ),
-    (Technique.DIACRITIC, "a letter given a mark (one or two letters)", "army.mil -> armý.mil"),
+    (Technique.DIACRITIC, "a letter given a mark (one or two letters, any two)", "army.mil -> armý.mil"),
     (Technique.PLURAL, "a word made plural or singular", "kestrelsystems.com -> kestrelsystem.com"),
     (Technique.SOUNDALIKE, "a spelling that sounds the same", "youtube.com -> yewtube.com"),
-    (Technique.KEYWORD, "a keyword before or after the name", "facebook.com -> betterfacebook.com"),
-    (Technique.WORD_SWAP, "the name's words in another order", "kestrelsystems.com -> systemskestrel.com"),
+    (
+        Technique.KEYWORD,
+        "a keyword before or after the name",
+        "paypal.com -> paypal-login.com",
+    ),
+    (
+        Technique.WORD_SWAP,
+        "the name's words in another order, or the name turned around",
+        "joebrand.com -> brandjoe.com",
+    ),
+    (
+        Technique.COUNTRY_CODE,
+        "a country or region code or name joined to the name, also under that country's TLD",
+        "paypal.com -> paypal-uk.com",
+    ),
+    (
+        Technique.COMBINING_MARK,
+        "a combining mark added after a letter (a dot or line below it ...)",
+        "army.mil -> army\u0332.mil",
+    ),
 )
 
 TECHNIQUES: Mapping[Technique, TechniqueInfo] = {t: TechniqueInfo(t, d, e) for t, d, e in _INFO}
@@ -143,7 +164,8 @@ class _Context:
     brand: str
     """The main label in Unicode (ASCII unless the protected name is an IDN)."""
     kb: Keyboard
-    keywords: tuple[str, ...]
+    keywords: tuple[tuple[str, float], ...]
+    """(keyword, weight): the built-in ones with theirs, the user's others at ``rank.KEYWORD_USER``."""
     enabled: frozenset[Technique]
     boundaries: frozenset[int] = field(default_factory=frozenset)
 
@@ -171,6 +193,8 @@ LABEL_TECHNIQUES: tuple[tuple[Technique, LabelTechnique], ...] = (
     (Technique.SOUNDALIKE, lambda label, ctx: words.soundalike(label)),
     (Technique.KEYWORD, lambda label, ctx: words.keyword(label, ctx.keywords)),
     (Technique.WORD_SWAP, lambda label, ctx: words.word_swap(label)),
+    (Technique.COUNTRY_CODE, lambda label, ctx: words.country(label)),
+    (Technique.COMBINING_MARK, lambda label, ctx: glyphs.combining_mark(label)),
 )
 """Techniques that change the main label."""
 
@@ -178,8 +202,10 @@ SUFFIX_TECHNIQUES: tuple[tuple[Technique, SuffixTechnique], ...] = (
     (Technique.TLD_TYPO, lambda name, ctx: suffixes.tld_typo(name, ctx.kb)),
     (Technique.TLD_SWAP, lambda name, ctx: suffixes.tld_swap(name, ctx.kb)),
     (Technique.WRONG_SLD, lambda name, ctx: suffixes.wrong_sld(name)),
+    (Technique.TLD_APPEND, lambda name, ctx: suffixes.tld_append(name, ctx.kb)),
 )
-"""Techniques that change only the public suffix: these combine with label changes at depth 2."""
+"""Techniques that change only what follows the main label (the suffix, or a TLD appended to it:
+``facebook.com.co``): these combine with label changes at depth 2 (``fcebook.com.co``)."""
 
 DOT_TECHNIQUES: tuple[tuple[Technique, SuffixTechnique], ...] = (
     (Technique.DOT_MOVED, lambda name, ctx: suffixes.dot_moved(name)),
@@ -187,7 +213,7 @@ DOT_TECHNIQUES: tuple[tuple[Technique, SuffixTechnique], ...] = (
     (Technique.DOT_INSERTED, lambda name, ctx: suffixes.dot_inserted(name)),
     (Technique.DOT_HYPHEN, lambda name, ctx: suffixes.dot_hyphen(name)),
     (Technique.TLD_FUSION, lambda name, ctx: suffixes.tld_fusion(name)),
-    (Technique.TLD_APPEND, lambda name, ctx: suffixes.tld_append(name, ctx.kb)),
+    (Technique.COUNTRY_CODE, lambda name, ctx: suffixes.country_tld(name, words.countries())),
 )
 """Techniques that restructure the whole name."""
 
@@ -279,22 +305,7 @@ def generate(name: Name, options: GenerateOptions = GenerateOptions()) -> list[C
     Raises ``LookalikeError`` for invalid options (depth, limit, keyboard).
     """
     check_options(options)
-    with _collector_paused():
-        return _generate(name, options)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while generating: tens of thousands of small acyclic
-    objects (strings, tuples) are made, reference counting frees them, and the collector's passes
-    over a large heap (a scan's, a test suite's) would only add a third to the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return _generate(name, options)
 
 
 def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
@@ -309,7 +320,9 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
         name=name,
         brand=brand,
         kb=kb,
-        keywords=tuple(dict.fromkeys((*words.builtin_keywords(), *options.keywords))),
+        keywords=tuple(
+            {**dict.fromkeys(options.keywords, rank.KEYWORD_USER), **words.keyword_weights()}.items()
+        ),
         enabled=enabled,
         boundaries=words.boundaries(brand) if brand.isascii() else frozenset(),
     )
@@ -342,7 +355,7 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
             ascii_label=ascii_label,
             scripts=scripts,
         )
-        if combine and added is not None and not pool.entries[added].problem:
+        if combine and added is not None and not pool.problem(added):
             old = label_variants.get(text)
             if old is None or plausibility > old[0]:
                 a_label = added[len(head) : -len(suffix) - 1]
@@ -377,7 +390,10 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
         if technique in enabled:
             weight, bit = rank.WEIGHTS[technique], _bit(technique)
             for domain, factor in restructure(name, ctx):
-                pool.add_domain(domain, weight * factor, bit)
+                if domain.isascii():
+                    pool.add_domain(domain, weight * factor, bit)
+                elif encoded := _encode(domain):
+                    pool.add_domain(encoded, weight * factor, bit, shown=domain)
 
     if combine:
         _depth_two(
@@ -390,6 +406,17 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
             suffix_variants=suffix_variants,
         )
     return pool.candidates(options.limit)
+
+
+def _encode(domain: str) -> str:
+    """The ASCII form of a domain with Unicode labels (a dot slip of an IDN name), or ``""``."""
+    out = []
+    for label in domain.split("."):
+        encoded = label if label.isascii() else glyphs.alabel(label)[0]
+        if not encoded:
+            return ""
+        out.append(encoded)
+    return ".".join(out)
 
 
 def _depth_two(

@@ -30,22 +30,32 @@ def omission(label: str) -> Iterator[Variant]:
         yield label[:i] + label[i + 1 :], rank.at(i, n)
 
 
+def _near(kb: Keyboard, ch: str) -> Iterator[tuple[str, float]]:
+    """The keys next to ``ch`` with their keyboard factor: on the chosen layouts, then (far lower) on
+    the other layouts only, so a slip no chosen keyboard makes is still listed."""
+    for near, distance in kb.neighbours.get(ch, ()):
+        yield near, rank.key(distance)
+    for near, distance in kb.others.get(ch, ()):
+        yield near, rank.key(distance) * rank.OTHER_LAYOUT
+
+
 def insertion(label: str, kb: Keyboard) -> Iterator[Variant]:
     """A neighbouring key pressed as well, just before or after the intended one: ``army`` -> ``arnmy``."""
     n = len(label)
     for i, ch in enumerate(label):
-        for near, distance in kb.neighbours.get(ch, ()):
-            factor = rank.at(i, n) * rank.key(distance)
-            yield label[:i] + near + label[i:], factor
-            yield label[: i + 1] + near + label[i + 1 :], factor
+        position = rank.at(i, n)
+        for near, factor in _near(kb, ch):
+            yield label[:i] + near + label[i:], position * factor
+            yield label[: i + 1] + near + label[i + 1 :], position * factor
 
 
 def replacement(label: str, kb: Keyboard) -> Iterator[Variant]:
     """A neighbouring key pressed instead: ``paypal`` -> ``paypak``."""
     n = len(label)
     for i, ch in enumerate(label):
-        for near, distance in kb.neighbours.get(ch, ()):
-            yield label[:i] + near + label[i + 1 :], rank.at(i, n) * rank.key(distance)
+        position = rank.at(i, n)
+        for near, factor in _near(kb, ch):
+            yield label[:i] + near + label[i + 1 :], position * factor
 
 
 def transposition(label: str) -> Iterator[Variant]:
@@ -107,6 +117,8 @@ def hyphenation(label: str, boundaries: frozenset[int] = frozenset()) -> Iterato
         if label[i - 1] != "-" and label[i] != "-":
             factor = rank.WORD_BOUNDARY if i in boundaries else rank.WORD_INSIDE
             yield label[:i] + "-" + label[i:], factor
+        else:  # a hyphen doubled: t--mobile (the registry refuses it in the third and fourth places)
+            yield label[:i] + "-" + label[i:], rank.HYPHEN_DOUBLED
 
 
 def hyphen_removal(label: str) -> Iterator[Variant]:

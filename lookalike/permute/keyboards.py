@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from lookalike.errors import LookalikeError
@@ -38,11 +38,18 @@ class Layout:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Keyboard:
-    """One or several layouts used together: a key's neighbours on any of them, the shortest distance."""
+    """One or several layouts used together: a key's neighbours on any of them, the shortest distance.
+
+    ``others`` holds the neighbours a key has only on the layouts not chosen: slips the chosen
+    keyboards cannot make but a reader on another keyboard can (the generator ranks them low rather
+    than leaving them out).
+    """
 
     layouts: tuple[Layout, ...]
     neighbours: Mapping[str, tuple[tuple[str, float], ...]]
     """key -> ((neighbour, distance) ...), nearest first, then alphabetical."""
+    others: Mapping[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    """key -> ((neighbour, distance) ...) on the other layouts only, nearest first."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -92,6 +99,16 @@ def keyboard(names: tuple[str, ...]) -> Keyboard:
             f"unknown keyboard {', '.join(unknown) or '(none)'}; choose from {', '.join(layout_names())}"
         )
     chosen = tuple(known[n] for n in dict.fromkeys(names))
+    rest = tuple(layout for name, layout in sorted(known.items()) if layout not in chosen)
+    neighbours = _neighbours(chosen)
+    others = {
+        key: tuple(kd for kd in near if kd[0] not in {k for k, _ in neighbours.get(key, ())})
+        for key, near in _neighbours(rest).items()
+    }
+    return Keyboard(chosen, neighbours, {k: v for k, v in others.items() if v})
+
+
+def _neighbours(chosen: tuple[Layout, ...]) -> dict[str, tuple[tuple[str, float], ...]]:
     keys: set[str] = set()
     for layout in chosen:
         keys.update(layout.positions)
@@ -105,7 +122,7 @@ def keyboard(names: tuple[str, ...]) -> Keyboard:
                     near.append((other, d))
         near.sort(key=lambda kd: (kd[1], kd[0]))
         neighbours[key] = tuple(near)
-    return Keyboard(chosen, neighbours)
+    return neighbours
 
 
 def neighbours_of(kb: Keyboard, key: str) -> Iterable[tuple[str, float]]:

@@ -9,6 +9,10 @@ technique's base weight, and by ``UNREGISTRABLE`` when an IDN candidate cannot b
 The model, in one line::
 
     plausibility = WEIGHTS[technique] * slip factor (position, keys, glyphs, TLD) * registrability
+                   * restriction (RESTRICTED for a name only a closed community can register)
+
+The weights come from published measurements and are checked against documented real lookalikes:
+``python -m bench.calibrate`` prints the fit (docs/generate.md has the figures and the sources).
 
 Combinations of two techniques (depth 2) multiply both candidates' plausibility.
 """
@@ -22,58 +26,83 @@ from lookalike.model import Technique
 from lookalike.permute import tables
 
 WEIGHTS: Mapping[Technique, float] = {
-    # A label edit at the best place for it, with neighbouring keys.
-    Technique.OMISSION: 0.8,  # a key not pressed hard enough: the most common typing slip
-    Technique.TRANSPOSITION: 0.75,  # two keys pressed out of order
-    Technique.REPETITION: 0.7,  # a key bounced
-    Technique.DOUBLE_SLIP: 0.7,  # the doubling lands on the wrong letter: aplle for apple
-    Technique.REPLACEMENT: 0.7,  # the neighbouring key hit instead
-    Technique.INSERTION: 0.65,  # the neighbouring key hit as well
-    Technique.HYPHEN_REMOVAL: 0.7,  # people drop hyphens they do not hear
-    Technique.VOWEL_SWAP: 0.5,  # a spelling slip, not a typing one
-    Technique.HYPHENATION: 0.45,
-    Technique.ADDITION: 0.4,  # a character added at the end of a word
-    Technique.BITFLIP: 0.25,  # a bit flipped in memory or on the wire: rare, but no person is needed
+    # Sources, cited below by name: FairWinds Partners 2008 (3,000 most visited typo domains: an
+    # extra letter 29%, a wrong letter 23%, a missing letter 20%), Wang et al. 2006 and the Godai
+    # Group 2011 (missing dots), Endgame 2016 (.om, brandc.om), Dinaburg 2011 and Nikiforakis et al.
+    # 2013 (bit flips), Akamai 2023 and Kintis et al. 2017 (keywords), Le Pochat et al. 2019 (other
+    # layouts), and the 97 documented lookalikes of tests/data/lookalikes/ ("the set"). A weight is
+    # how likely one name of the class is: a class with many names per letter shares its frequency.
+    #
+    # Label edits at the best place for them, with neighbouring keys.
+    Technique.OMISSION: 0.85,  # FairWinds 20%, n names; the set: 6 (appl, twitte, microsof ...)
+    Technique.REPETITION: 0.85,  # n names; the set: 9 (aamazon, faceboook, llinkedin ...)
+    Technique.TRANSPOSITION: 0.8,  # n-1 names; the set: 9 (afcebook, netfilx, eriscson ...)
+    Technique.DOUBLE_SLIP: 0.4,  # none in the set (was 0.7)
+    Technique.REPLACEMENT: 0.75,  # FairWinds 23% over ~6 keys a letter; the set: 9 (was 0.7)
+    Technique.INSERTION: 0.45,  # FairWinds 29% over ~12 keys a letter; the set: 3 (was 0.65)
+    Technique.HYPHEN_REMOVAL: 0.8,  # one or two names; the set: ccom.com (was 0.7)
+    Technique.VOWEL_SWAP: 0.35,  # a spelling slip; none in the set (was 0.5)
+    Technique.HYPHENATION: 0.5,  # FairWinds' "extra character" (biz-rate.com) (was 0.45)
+    Technique.ADDITION: 0.4,  # 36 names at the end; the set: paypalx.com
+    Technique.BITFLIP: 0.55,  # ~7 names a letter; the set: 5 (netfdix, netfli8, mic2osoft ...) (was 0.25)
     # Suffix and dot slips.
-    Technique.TLD_TYPO: 0.9,  # .mil -> .ml: one key of a two or three letter word; eyes skip it
+    Technique.TLD_TYPO: 0.9,  # a few names; Endgame's .om; the set: netflix.om, amazon.om, yelp.om
     Technique.WRONG_SLD: 0.7,  # co.uk -> org.uk
-    Technique.DOT_DROPPED: 0.75,  # ausintel.com for aus.intel.com
+    Technique.DOT_DROPPED: 0.85,  # Wang 2006, Godai 2011; the set: 7 (ausintel, wwwge ...) (was 0.75)
     Technique.DOT_HYPHEN: 0.6,  # us-army.mil
-    Technique.DOT_MOVED: 0.55,  # amazonc.om
-    Technique.TLD_SWAP: 0.6,  # times rank.tld_confusability
-    Technique.TLD_FUSION: 0.45,  # armymil.com
-    Technique.TLD_APPEND: 0.4,  # army.mil.ml
-    Technique.DOT_INSERTED: 0.35,  # exam.ple.com
+    Technique.DOT_MOVED: 0.6,  # Endgame's brandc.om; the set: facebookc.om (was 0.55)
+    Technique.TLD_SWAP: 0.6,  # times rank.tld_confusability; FairWinds: .com 70%, .net 13%, .org 9%
+    Technique.TLD_FUSION: 0.3,  # none in the set (was 0.45)
+    Technique.TLD_APPEND: 0.45,  # the set: facebook.com.co (was 0.4)
+    Technique.DOT_INSERTED: 0.2,  # needs the attacker to hold the tail's domain; none in the set (was 0.35)
     # Glyphs: times how alike the glyphs look.
-    Technique.WHOLE_SCRIPT: 0.9,  # every letter swapped for an identical one of another script
-    Technique.IDN_HOMOGLYPH: 0.85,
-    Technique.HOMOGLYPH: 0.85,
-    Technique.DIACRITIC: 0.7,
+    Technique.WHOLE_SCRIPT: 0.9,  # аррӏе.com (Zheng 2017)
+    Technique.IDN_HOMOGLYPH: 0.5,  # mostly mixed-script and so unregistrable; small capitals (was 0.85)
+    Technique.HOMOGLYPH: 0.9,  # few names; the set: 6 (mediurn, paypa1, tvvitter ...) (was 0.85)
+    Technique.DIACRITIC: 0.65,  # ~20 names a letter; the set: 4 (amäzon, amazøn, googĺe, gȯogle) (was 0.7)
+    Technique.COMBINING_MARK: 0.15,  # ~200 names a letter, registries rarely accept them; none in the set
     # Words.
-    Technique.PLURAL: 0.7,
-    Technique.SOUNDALIKE: 0.55,
-    Technique.KEYWORD: 0.5,
-    Technique.WORD_SWAP: 0.35,
+    Technique.PLURAL: 0.7,  # the set: airfrances.com
+    Technique.SOUNDALIKE: 0.35,  # none in the set (was 0.55)
+    Technique.KEYWORD: 0.35,  # times the keyword's weight; ~75 keywords x 6 forms (was 0.5)
+    Technique.WORD_SWAP: 0.25,  # none in the set (was 0.35)
+    Technique.COUNTRY_CODE: 0.25,  # ~270 codes and names x 4 forms; the set: amazon-argentina ...
 }
 """Base weight of each technique: its best case."""
 
-POSITION_FIRST = 0.6
-"""A slip in the first character is the one a reader notices most."""
-POSITION_LAST = 0.85
-"""A slip in the last character of a label is noticed less than the first, more than the middle."""
+POSITION_FIRST = 1.0
+POSITION_LAST = 1.0
+"""Where in the label the slip falls. A slip in the first letter is the one a reader notices most,
+but squatters register it as readily as any other (afcebook.com, ayhoo.com, ffacebook.com,
+foogle.com, llinkedin.com in tests/data/lookalikes/), and the last letter as often (appl.com,
+googld.com, microsofr.com, twitte.com): of the 43 documented keyboard and spelling slips there, 8
+change the first letter and 7 the last, more per place than the middle. So no place is discounted;
+the factors stay here to be tuned when evidence says otherwise."""
 
 KEY_ADJACENT = 1.0
 """Keys side by side in a row (distance 1)."""
-KEY_DIAGONAL = 0.85
-"""Keys in the row above or below (distance up to 1.3)."""
+KEY_DIAGONAL = 0.95
+"""Keys in the row above or below (distance up to 1.3): as often as side by side in the documented
+replacements (tests/data/lookalikes/: amqzon, amazln, googld, facebkok vs myspsce, microsofr,
+wellsfaego, foogle, facebiok)."""
 KEY_FAR = 0.3
 """Any other key: possible, rarely a slip of the finger."""
+OTHER_LAYOUT = 0.4
+"""A neighbour only on a keyboard layout the user did not choose (AZERTY's 1 above a, for a QWERTY
+organisation): the slip of a reader elsewhere, listed below those of the chosen layouts."""
+
+HYPHEN_DOUBLED = 0.15
+"""A hyphen typed twice (``t--mobile``): seen in generators' output, rarely in registrations."""
 
 SUBDOMAIN_LABEL = 0.8
 """A slip kept below a subdomain the protected name has (us.arny.mil): the label that matters most
 is the one left of the suffix, and a subdomain is one more thing the reader may check."""
 
 UNREGISTRABLE = 0.1
+RESTRICTED = 0.05
+"""A name under a restricted suffix (.mil, .gov, .edu, .int, a brand TLD: ``data/tld-policy.toml``)
+that only the suffix's own community can register: listed, with the reason, below the names a third
+party can hold (``army.mil`` -> ``amy.mil``)."""
 """An IDN candidate no registry would accept is still listed, far down."""
 
 TLD_SIMILARITY = 0.45
@@ -125,10 +154,18 @@ MARK_OTHER = 0.45
 DOUBLE_GLYPH_MIN = 0.35
 """Two glyph substitutions in one label use only Latin glyphs at least this alike: every Latin letter
 with one mark, not those with two (a letter carrying two marks is noticed)."""
-GLYPH_PAIR_BUDGET = 40_000
-"""Two-glyph substitutions per label, at most (about): a 13-letter label makes some 25,000 with
-every glyph; a 30-letter one would make over 100,000, so long labels pair only each letter's most
-alike glyphs, as many per letter as fit."""
+GLYPH_SECOND = 0.6
+"""A second glyph step in the same label (``paypa1`` is one, ``pаypa1`` two): every documented glyph
+lookalike in tests/data/lookalikes/ but the all-Cyrillic one changes one letter, so two steps rank
+below one step of the same look."""
+LETTER_RARE = 0.7
+"""A Latin letter outside Latin-1 Supplement and Latin Extended-A (U+00C0-U+017F): those are the
+accented letters European keyboards type (ä, ø, é, ł, ő) and the ones lookalikes use (amäzon.com,
+amazøn.com, googĺe.com); the rest (ạ, ḁ, ȯ) come only from a character table."""
+
+GLYPH_RUN = 0.9
+"""A doubled letter swapped for a look-alike twice in one step (``oo`` -> ``00``): times the glyph's
+similarity once, a little less than one letter (two changed letters are a little easier to see)."""
 DOUBLE_GLYPH_AGE = 6.0
 """... and only letters Unicode has had since 6.0 (2010): newer ones render as boxes in many fonts,
 which no reader takes for a letter. (Single substitutions use them all: an analyst may want them.)"""
@@ -143,9 +180,31 @@ TYPO_KIND: Mapping[str, float] = {
 }
 """TLD typos: how likely each kind of slip is on a two or three letter word (times the key factor)."""
 
+FUSED = 0.9
+"""A keyword, country or TLD joined without a hyphen (``paypallogin``): a little less readable."""
+KEYWORD_OTHER = 0.5
+"""A built-in keyword's weight when keywords.txt gives none."""
+KEYWORD_USER = 1.0
+"""The user's own keywords (``--keywords``) that are not built in: chosen for this organisation, so at
+full weight (a built-in one keeps its measured weight)."""
+COUNTRY_NAME = 1.0
+"""A country's name rather than its code (``amazon-australia``): as common (the documented ones in
+tests/data/lookalikes/ are all names)."""
+COUNTRY_BEFORE = 0.7
+"""A country before the name (``uk-paypal``) rather than after it (``paypal-uk``, the documented form)."""
+WWW_DROPPED = 1.0
+"""The dot after a typed ``www`` left out (``wwwexample.com``), times the dot-dropped weight."""
+ROTATION = 0.3
+"""A label turned around at a place that is not a known word boundary (``joebrand`` -> ``ebrandjo``)."""
+
 WORD_BOUNDARY = 1.0
 WORD_INSIDE = 0.5
 """A plural, keyword or sound-alike at a word boundary reads naturally; inside a word it does not."""
+
+
+def letter(ch: str) -> float:
+    """How common a look-alike letter is on keyboards: 1, or ``LETTER_RARE`` (ASCII counts as common)."""
+    return 1.0 if ch < "\u0180" else LETTER_RARE
 
 
 def at(index: int, length: int) -> float:

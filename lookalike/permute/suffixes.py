@@ -9,7 +9,7 @@ ASCII domain names, not yet validated or deduplicated (the generator does that o
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 
 from lookalike import names
@@ -28,6 +28,20 @@ def split(name: Name) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(labels left of the public suffix, the suffix's labels): ``us.army.mil`` -> (us, army), (mil)."""
     suffix = tuple(name.suffix.split("."))
     return name.labels[: -len(suffix)], suffix
+
+
+def unicode_labels(name: Name) -> tuple[str, ...]:
+    """The name's labels in Unicode (``münchen``, ``de``): dot slips and fusions work on what a person
+    reads and types, and the generator encodes the result."""
+    found = tuple(name.unicode.split("."))
+    return found if len(found) == len(name.labels) else name.labels
+
+
+def unicode_split(name: Name) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``split`` in Unicode."""
+    labels = unicode_labels(name)
+    n = len(name.suffix.split("."))
+    return labels[:-n], labels[-n:]
 
 
 def _join(*parts: str) -> str:
@@ -119,7 +133,7 @@ def wrong_sld(name: Name) -> Iterator[Slip]:
 
 def dot_moved(name: Name) -> Iterator[Slip]:
     """A dot typed one character early or late: ``amazon.com`` -> ``amazonc.om``, ``amazo.ncom``."""
-    text = name.ascii
+    text = ".".join(unicode_labels(name))
     last = text.rfind(".")
     for p, ch in enumerate(text):
         if ch != ".":
@@ -133,15 +147,32 @@ def dot_moved(name: Name) -> Iterator[Slip]:
 
 def dot_dropped(name: Name) -> Iterator[Slip]:
     """A dot between two labels left out: ``aus.intel.com`` -> ``ausintel.com``, ``example.co.uk`` ->
-    ``exampleco.uk``. (Dropping the TLD's dot leaves no TLD: see ``tld_fusion``.)"""
-    labels = name.labels
+    ``exampleco.uk``, and the dot of a ``www.`` typed in front: ``wwwexample.com``. (Dropping the
+    TLD's dot leaves no TLD: see ``tld_fusion``.)"""
+    labels = unicode_labels(name)
     for i in range(len(labels) - 2):
         yield ".".join((*labels[:i], labels[i] + labels[i + 1], *labels[i + 2 :])), 1.0
+    if name.ascii == name.apex:  # the "www." people type in front, its dot left out: wwwexample.com
+        yield "www" + ".".join(labels), rank.WWW_DROPPED
+
+
+def country_tld(name: Name, countries: Iterable[tuple[str, str]]) -> Iterator[Slip]:
+    """A country code joined to the main label under that country's own TLD: ``paypal.com`` ->
+    ``paypal-uk.uk``, ``paypalde.de``, ``de-paypal.de``."""
+    left, suffix = split(name)
+    brand = left[-1]
+    real = names.tlds()
+    for code, _name in countries:
+        if code not in real or code == suffix[-1]:
+            continue
+        yield _join(*left[:-1], f"{brand}-{code}", code), 1.0
+        yield _join(*left[:-1], f"{brand}{code}", code), rank.FUSED
+        yield _join(*left[:-1], f"{code}-{brand}", code), rank.COUNTRY_BEFORE
 
 
 def dot_inserted(name: Name) -> Iterator[Slip]:
     """A dot typed inside the name's main label: ``example.com`` -> ``exam.ple.com``."""
-    left, suffix = split(name)
+    left, suffix = unicode_split(name)
     brand = left[-1]
     n = len(brand)
     for i in range(1, n):
@@ -151,28 +182,30 @@ def dot_inserted(name: Name) -> Iterator[Slip]:
 def dot_hyphen(name: Name) -> Iterator[Slip]:
     """A dot written as a hyphen or a hyphen as a dot: ``us.army.mil`` -> ``us-army.mil``,
     ``aus.intel.com`` -> ``aus-intel.com``, ``example.co.uk`` -> ``example-co.uk``, ``my-bank.com``
-    -> ``my.bank.com``."""
-    labels = name.labels
+    -> ``my.bank.com``; and the dot after a typed ``www``: ``www-example.com``."""
+    labels = unicode_labels(name)
     for i in range(len(labels) - 2):
         yield ".".join((*labels[:i], labels[i] + "-" + labels[i + 1], *labels[i + 2 :])), 1.0
-    left, suffix = split(name)
+    left, suffix = unicode_split(name)
     brand = left[-1]
     for i, ch in enumerate(brand):
         if ch == "-":
             yield _join(*left[:-1], brand[:i], brand[i + 1 :], *suffix), 0.8
+    if name.ascii == name.apex:  # the dot after a typed "www" written as a hyphen: www-example.com
+        yield "www-" + ".".join(labels), rank.WWW_DROPPED
 
 
 def tld_fusion(name: Name) -> Iterator[Slip]:
     """The suffix fused into the main label, under the original TLD or a common one:
     ``army.mil`` -> ``armymil.com``, ``army-mil.com``, ``armymil.mil``."""
-    left, suffix = split(name)
+    left, suffix = unicode_split(name)
     brand = left[-1]
     tlds = dict.fromkeys((suffix[-1], *FUSION_TLDS))
     for joiner in ("", "-"):
         fused = brand + joiner + joiner.join(suffix)
         for tld in tlds:
             weight = 1.0 if tld == "com" else max(0.5, rank.popularity().get(tld, 0.0))
-            yield _join(*left[:-1], fused, tld), weight * (1.0 if joiner else 0.9)
+            yield _join(*left[:-1], fused, tld), weight * (1.0 if joiner else rank.FUSED)
 
 
 def append_tlds(tld: str, kb: Keyboard) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ dictionary: known words where they fit, and whatever is left between them as one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 
 from lookalike.permute import rank, tables
@@ -24,13 +24,28 @@ INNER_S = 0.3
 @cache
 def dictionary() -> frozenset[str]:
     """Known words: data/words.txt and the built-in keywords."""
-    return frozenset(w for w in (*tables.lines("words.txt"), *builtin_keywords()) if len(w) >= MIN_WORD)
+    words = (*tables.lines("words.txt"), *builtin_keywords())
+    return frozenset(w for w in words if len(w) >= MIN_WORD)
 
 
 @cache
 def builtin_keywords() -> tuple[str, ...]:
     """The words phishers add to a brand (data/keywords.txt)."""
-    return tuple(tables.lines("keywords.txt"))
+    return tuple(keyword_weights())
+
+
+@cache
+def keyword_weights() -> Mapping[str, float]:
+    """Each built-in keyword with how often lookalikes use it (data/keywords.txt; default
+    ``rank.KEYWORD_OTHER``)."""
+    rows = tables.rows("keywords.txt")
+    return {row[0]: float(row[1]) if len(row) > 1 else rank.KEYWORD_OTHER for row in rows}
+
+
+@cache
+def countries() -> tuple[tuple[str, str], ...]:
+    """(code, name or "") of every country and region (data/countries.tsv): ``uk``, ``new-zealand``."""
+    return tuple((row[0], row[1] if len(row) > 1 else "") for row in tables.rows("countries.tsv"))
 
 
 @cache
@@ -103,15 +118,20 @@ def _word_ends(label: str) -> Iterator[int]:
 
 def plural(label: str) -> Iterator[Variant]:
     """A word made plural or singular: ``kestrelsystems`` -> ``kestrelsystem``, ``bankofamerica``
-    -> ``banksofamerica``, ``company`` -> ``companies``; and an ``s`` slipped inside a word."""
+    -> ``banksofamerica``, ``company`` -> ``companies``; and an ``s`` (or, after s, x, z, ch and sh,
+    an ``es``) slipped inside a word."""
     ends = set(_word_ends(label))
     for end in sorted(ends):
         head, tail = label[:end], label[end:]
         for form in _number_forms(head):
             yield form + tail, rank.WORD_BOUNDARY
     for i in range(1, len(label)):
-        if i not in ends and label[i] != "-":
+        if label[i] == "-":
+            continue
+        if i not in ends:
             yield label[:i] + "s" + label[i:], INNER_S
+        if label[i - 1] in "sxz" or label[i - 2 : i] in ("ch", "sh"):  # 1pass -> 1passes-word, us -> uses
+            yield label[:i] + "es" + label[i:], INNER_S
 
 
 def _number_forms(word: str) -> Iterator[str]:
@@ -139,21 +159,38 @@ def soundalike(label: str) -> Iterator[Variant]:
             start = label.find(src, start + 1)
 
 
-def keyword(label: str, keywords: Iterable[str]) -> Iterator[Variant]:
-    """A keyword before or after the label, with or without a hyphen: ``paypal-login``,
-    ``securepaypal``, ``betterfacebook``."""
-    for word in keywords:
+def keyword(label: str, keywords: Iterable[tuple[str, float]]) -> Iterator[Variant]:
+    """A keyword before or after the label, with or without a hyphen (``paypal-login``,
+    ``securepaypal``, ``betterfacebook``). Each keyword comes with its own weight (how often
+    lookalikes use it)."""
+    for word, weight in keywords:
         if word == label:
             continue
-        yield word + label, 0.9
-        yield word + "-" + label, 1.0
-        yield label + word, 0.9
-        yield label + "-" + word, 1.0
+        yield word + "-" + label, weight
+        yield word + label, weight * rank.FUSED
+        yield label + "-" + word, weight
+        yield label + word, weight * rank.FUSED
+
+
+def country(label: str) -> Iterator[Variant]:
+    """A country or region code or name before or after the label, with or without a hyphen:
+    ``paypal-uk``, ``ukpaypal``, ``amazon-new-zealand``. Codes that are built-in keywords as well
+    (``my``, ``id``, ``hr``) are the keyword technique's names."""
+    keywords = keyword_weights()
+    for code, name in countries():
+        for word, factor in ((code, 1.0), (name, rank.COUNTRY_NAME)):
+            if not word or word == label or word in keywords:
+                continue
+            yield label + "-" + word, factor
+            yield word + "-" + label, factor * rank.COUNTRY_BEFORE
+            yield label + word, factor * rank.FUSED
+            yield word + label, factor * rank.COUNTRY_BEFORE * rank.FUSED
 
 
 def word_swap(label: str) -> Iterator[Variant]:
     """The label's words in another order: ``kestrelsystems`` -> ``systemskestrel``,
-    ``my-bank`` -> ``bank-my``."""
+    ``my-bank`` -> ``bank-my``; and the label turned around at any place (``joebrand`` ->
+    ``brandjoe``, ranked higher where the word list sees a word boundary)."""
     parts = [p for p in label.split("-") if p]
     if len(parts) > 1:
         swapped = parts[::-1]
@@ -163,12 +200,15 @@ def word_swap(label: str) -> Iterator[Variant]:
             yield "-".join([parts[-1], *parts[1:-1], parts[0]]), 0.8
         return
     words = list(split_words(label))
-    if len(words) < 2:
-        return
-    yield "".join(words[::-1]), 1.0
-    if len(words) > 2:
-        yield "".join([words[-1], *words[1:-1], words[0]]), 0.9
-        for i in range(len(words) - 1):  # each neighbouring pair swapped
-            swapped = [*words[:i], words[i + 1], words[i], *words[i + 2 :]]
-            yield "".join(swapped), 0.7
-    yield "-".join(words[::-1]), 0.8
+    if len(words) >= 2:
+        yield "".join(words[::-1]), 1.0
+        if len(words) > 2:
+            yield "".join([words[-1], *words[1:-1], words[0]]), 0.9
+            for i in range(len(words) - 1):  # each neighbouring pair swapped
+                swapped = [*words[:i], words[i + 1], words[i], *words[i + 2 :]]
+                yield "".join(swapped), 0.7
+        yield "-".join(words[::-1]), 0.8
+    # Words the list does not know: the label turned around at every other place, ranked low
+    # (joebrand -> brandjoe whether or not "joe" is a known word).
+    for i in range(2, len(label) - 1):
+        yield label[i:] + label[:i], rank.ROTATION

@@ -33,19 +33,13 @@ from lookalike.plan.outbound import blocklist
 from lookalike.plan.registration import (
     IMPACT,
     TIER,
-    TLD_POLICY_FILE,
     Impact,
-    TldPolicy,
-    WholeTld,
     plan,
     plan_candidates_to_confirm,
     plannable,
-    policy_for,
     priority,
     rank,
     scan_existence,
-    tld_policy,
-    whole_tld_slips,
 )
 from lookalike.plan.render import (
     AuditFormat,
@@ -55,6 +49,7 @@ from lookalike.plan.render import (
     render_blocklist,
     render_plan,
 )
+from lookalike.tldpolicy import TLD_POLICY_FILE, TldPolicy, WholeTld, policy_for, tld_policy, whole_tld_slips
 
 __all__ = [
     "IMPACT",

@@ -17,8 +17,8 @@ from types import MappingProxyType
 from lookalike.errors import LookalikeError
 from lookalike.model import BlockEntry, Finding, MailRoute, TriageMark
 from lookalike.names import Name, apex_of, is_hostname, tlds
-from lookalike.plan.registration import whole_tld_slips
 from lookalike.text import clean
+from lookalike.tldpolicy import whole_tld_slips
 
 
 def _edit_distance(a: str, b: str) -> int:

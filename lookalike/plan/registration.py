@@ -7,8 +7,8 @@ us. ``rank`` orders, budgets and numbers plan items; ``plan_candidates_to_confir
 worth a registry question; ``scan_existence`` reads what a scan learnt; ``plannable`` and
 ``priority`` are what a scan keeps its plan pool by.
 
-This module also holds the TLD policy table (``data/tld-policy.toml``: restricted and
-local-presence suffixes, and the reviewed whole-TLD blocks the blocklist uses), loaded once.
+Who may register under a suffix (restricted and local-presence suffixes) comes from
+``lookalike.tldpolicy``, which the candidate ranking reads too.
 
 Pure: no network, no clock, no printing. It must not ask a registry or the DNS (callers pass in
 what they learnt, so the same facts always give the same plan), and must not render (``render``).
@@ -17,13 +17,11 @@ Outside text it keeps (registrar names, registry details) goes through ``text.cl
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from types import MappingProxyType
 
-from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
 from lookalike.model import (
     Availability,
@@ -38,92 +36,7 @@ from lookalike.model import (
 )
 from lookalike.names import apex_of, split, suffix_of, to_unicode
 from lookalike.text import clean
-
-TLD_POLICY_FILE = "tld-policy.toml"
-
-
-# --- the TLD policy table -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TldPolicy:
-    """Who may register under one public suffix, from ``data/tld-policy.toml``."""
-
-    suffix: str
-    """The listed suffix (``mil``, ``gov.uk``, ``au``)."""
-    kind: str
-    """``restricted`` or ``local-presence``."""
-    who: str
-    source: str
-
-    def __str__(self) -> str:
-        return f"{'restricted' if self.kind == 'restricted' else 'local presence'}: {self.who}"
-
-
-@dataclass(frozen=True, slots=True)
-class WholeTld:
-    """A TLD one slip from a protected TLD, worth blocking whole in outbound mail."""
-
-    tld: str
-    typo_of: str
-    why: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class _PolicyTable:
-    suffixes: Mapping[str, TldPolicy]
-    whole_tld: tuple[WholeTld, ...]
-
-
-_KINDS = ("restricted", "local-presence")
-
-
-@cache
-def _policy_table() -> _PolicyTable:
-    path = data_path(TLD_POLICY_FILE)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-        suffixes: dict[str, TldPolicy] = {}
-        for key, entry in data.get("suffix", {}).items():
-            suffix = key.lower().strip(".")
-            kind = entry["kind"]
-            if kind not in _KINDS:
-                raise ValueError(f"suffix {key!r}: kind must be one of {_KINDS}, not {kind!r}")
-            suffixes[suffix] = TldPolicy(suffix, kind, str(entry["who"]), str(entry["source"]))
-        slips = tuple(
-            WholeTld(
-                e["tld"].lower().strip("."), e["typo_of"].lower().strip("."), str(e["why"]), str(e["source"])
-            )
-            for e in data.get("whole_tld", [])
-        )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise LookalikeError(f"the TLD policy table {TLD_POLICY_FILE} is unreadable: {exc}") from exc
-    return _PolicyTable(MappingProxyType(suffixes), slips)
-
-
-def policy_for(domain: str) -> TldPolicy | None:
-    """The policy of the longest listed suffix of ``domain``; None when the TLD is open (not listed)."""
-    labels = domain.lower().strip(".").split(".")
-    table = _policy_table().suffixes
-    for i in range(len(labels)):
-        found = table.get(".".join(labels[i:]))
-        if found is not None:
-            return found
-    return None
-
-
-def tld_policy(domain: str) -> str:
-    """``open``, ``restricted: <who may register>`` or ``local presence: <requirement>`` for the
-    domain's public suffix or TLD. ``open`` means "not known to be restricted"."""
-    found = policy_for(domain)
-    return str(found) if found is not None else "open"
-
-
-def whole_tld_slips() -> tuple[WholeTld, ...]:
-    """The reviewed whole-TLD blocks (``data/tld-policy.toml``, ``[[whole_tld]]``)."""
-    return _policy_table().whole_tld
-
+from lookalike.tldpolicy import TldPolicy, policy_for
 
 # --- the plan -------------------------------------------------------------------------------------
 
@@ -171,6 +84,8 @@ IMPACT: Mapping[Technique, Impact] = MappingProxyType(
         Technique.WORD_SWAP: Impact(0.45, "word order"),
         Technique.BITFLIP: Impact(0.40, "bit flip"),
         Technique.KEYWORD: Impact(0.35, "brand + keyword"),
+        Technique.COUNTRY_CODE: Impact(0.35, "brand + country"),
+        Technique.COMBINING_MARK: Impact(0.50, "look-alike letters"),
     }
 )
 """Weights on plausibility by what the name could do. A name made by several techniques takes the

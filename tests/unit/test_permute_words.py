@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lookalike.permute import words
+from lookalike.permute import rank, words
 
 LABELS = st.from_regex(r"\A[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?\Z")
 
@@ -52,18 +52,35 @@ def test_soundalike() -> None:
 
 
 def test_keyword() -> None:
-    out = {t for t, _ in words.keyword("facebook", words.builtin_keywords())}
-    assert {"betterfacebook", "facebook-login", "securefacebook", "myfacebook", "facebookmail"} <= out
-    assert "login" in words.builtin_keywords()
-    assert 40 <= len(words.builtin_keywords()) <= 100
-    assert {t for t, _ in words.keyword("acme", ("zzz",))} == {"zzzacme", "zzz-acme", "acmezzz", "acme-zzz"}
+    out = {t for t, _ in words.keyword("facebook", words.keyword_weights().items())}
+    assert {"facebook-login", "securefacebook", "facebooksupport"} <= out
+    assert words.builtin_keywords() == tuple(words.keyword_weights())
+    weights = words.keyword_weights()
+    assert weights["login"] == 1.0  # one of the ten most common (Akamai 2023)
+    assert weights["portal"] == rank.KEYWORD_OTHER
+    assert "uk" not in weights  # country codes are the country-code technique's
+    assert 40 <= len(weights) <= 100
+    made = dict(words.keyword("acme", (("zzz", 0.5),)))
+    fused = 0.5 * rank.FUSED
+    assert made == {"zzz-acme": 0.5, "zzzacme": fused, "acme-zzz": 0.5, "acmezzz": fused}
 
 
 def test_word_swap() -> None:
     assert "systemskestrel" in {t for t, _ in words.word_swap("kestrelsystems")}
     assert "bank-my" in {t for t, _ in words.word_swap("my-bank")}
     assert "americaofbank" in {t for t, _ in words.word_swap("bankofamerica")}
-    assert list(words.word_swap("army")) == []
+    # Words the list does not know are turned around anyway, ranked low: joebrand -> brandjoe.
+    assert dict(words.word_swap("army")) == {"myar": rank.ROTATION}
+    swaps = list(words.word_swap("joebrand"))
+    assert ("brandjoe", 1.0) in swaps  # "brand" is a known word, "joe" the unknown run before it
+    assert ("andjoebr", rank.ROTATION) in swaps
+
+
+@given(st.text(alphabet="abcdefghij", min_size=1, max_size=14))
+def test_word_swap_keeps_the_letters(label: str) -> None:
+    for text, factor in words.word_swap(label):
+        assert sorted(text.replace("-", "")) == sorted(label.replace("-", ""))
+        assert 0 < factor <= 1
 
 
 def test_boundaries() -> None:

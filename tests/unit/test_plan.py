@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lookalike import plan
+from lookalike import plan, tldpolicy
 from lookalike.datafiles import data_path
 from lookalike.model import (
     Availability,
@@ -80,7 +80,7 @@ def test_tld_policy(domain: str, expected: str) -> None:
 
 def test_policy_table_is_reviewable() -> None:
     """Every entry is a real suffix, has a known kind, says who may register and cites a source."""
-    data = tomllib.loads(data_path(plan.TLD_POLICY_FILE).read_text("utf-8"))
+    data = tomllib.loads(data_path(tldpolicy.TLD_POLICY_FILE).read_text("utf-8"))
     assert len(data["suffix"]) >= 30
     for key, entry in data["suffix"].items():
         assert key == key.lower().strip(".")
