@@ -438,7 +438,8 @@ class Scanner:
         reference = self._references.get(protected)
         facts = reference.dns.value if reference is not None else None
         if facts is None:
-            return Outcome(Status.SKIPPED, None, f"{protected} was not resolved as a protected domain")
+            why = "it is not a protected domain here (lookup --protected names one)"
+            return Outcome(Status.SKIPPED, None, f"no picture of {protected}: {why}")
         addresses = (*facts.a, *facts.aaaa)
         page = await self.browser.render(f"https://{protected}/", addresses)
         if page.status in (Status.REFUSED, Status.ERROR):

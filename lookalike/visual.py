@@ -101,7 +101,7 @@ MAX_ICON_PIXELS = 1024 * 1024
 """A favicon larger than this (width x height) is not decoded: it is the page's, and hostile."""
 MAX_WORDS = 5000
 THUMBNAIL = (320, 200)
-"""The small picture of a screenshot a report shows in its table (shown at half that size)."""
+"""The small picture of a screenshot a report shows in its table (at 128x80: sharp on a dense screen)."""
 PICTURE = (640, 400)
 """The larger picture a report shows when a thumbnail is opened: the screenshot's own size."""
 
