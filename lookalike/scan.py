@@ -427,8 +427,8 @@ class Scanner:
             self._our_pages[protected] = future
             try:
                 future.set_result(await self._render_ours(protected))
-            except BaseException as exc:
-                future.set_exception(exc)
+            except BaseException:
+                future.cancel()  # the scan is ending (only a cancellation gets here): so do its waiters
                 del self._our_pages[protected]
                 raise
         return await asyncio.shield(future)
