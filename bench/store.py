@@ -1,11 +1,16 @@
-"""How fast the store takes a scan's observations, and how big the file gets.
+"""How fast the store takes a scan's observations, and how big the history gets, on SQLite and on
+PostgreSQL, measured the same way.
 
-    python -m bench.store [--names 1000000] [--findings 10000] [--scans 2]
+    python -m bench.store [--names 1000000] [--findings 10000] [--scans 2] [--backend both]
 
 A scan of one million observations: mostly absent names (written with ``record_absent`` in the
 batches the orchestrator uses) and some findings (``record``, one transaction each, as they
-complete). The same names are scanned again, to show what a repeat (daily) scan adds to the file,
-then the reads a scan, a resume and a diff need are timed. Figures to compare, not pass/fail.
+complete). The same names are scanned again, to show what a repeat (daily) scan adds, then the reads
+a scan, a resume and a diff need are timed. PostgreSQL is a throwaway cluster of Debian's
+``postgresql`` on loopback with its default durability (``lookalike.demo.postgres``); the store's
+session commits with ``synchronous_commit = off``, as SQLite's runs ``synchronous = NORMAL``. The
+last lines give PostgreSQL's time as a multiple of SQLite's (the target: at most 2x for writing a
+million observations). Figures to compare, not pass/fail.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from lookalike.demo.postgres import PostgresCluster, find_postgres
 from lookalike.model import (
     Candidate,
     Contact,
@@ -154,34 +160,132 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - start
 
 
-def checkpoint(path: Path) -> None:
-    """Fold the write-ahead log into the file, so the size measured is the database's."""
-    db = sqlite3.connect(path)
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
+def checkpoint(store: Store) -> None:
+    """Fold SQLite's write-ahead log into the file, so the size measured is the database's."""
+    if isinstance(store.path, Path):
+        db = sqlite3.connect(store.path)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
 
 
-def stored_bytes(path: Path, scan_id: int) -> tuple[int, int]:
-    """Bytes of a scan's absent-name chunks, and of its findings' JSON (before page overhead)."""
-    db = sqlite3.connect(path)
-    try:
-        absent = db.execute(
-            "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM absent_chunks WHERE scan_id = ?", (scan_id,)
+def stored_bytes(store: Store, scan_id: int) -> tuple[int, int]:
+    """Bytes of a scan's absent-name chunks, and of its findings' documents (before page overhead)."""
+    with store.engine.transaction(write=False) as tx:
+        absent = tx.execute(
+            "SELECT CAST(COALESCE(SUM(LENGTH(data)), 0) AS BIGINT) FROM absent_chunks WHERE scan_id = ?",
+            (scan_id,),
         ).fetchone()[0]
-        found = db.execute(
-            "SELECT COALESCE(SUM(LENGTH(candidate) + LENGTH(evidence) + LENGTH(score)), 0)"
+        found = tx.execute(
+            "SELECT CAST(COALESCE(SUM(LENGTH(candidate) + LENGTH(evidence) + LENGTH(score)), 0) AS BIGINT)"
             " FROM findings WHERE scan_id = ?",
             (scan_id,),
         ).fetchone()[0]
-    finally:
-        db.close()
     return int(absent), int(found)
 
 
-def size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if not p.name.endswith(".lock"))
+def size(store: Store) -> int:
+    """The database's size on disk: SQLite's files, or the schema's tables and indexes."""
+    if isinstance(store.path, Path):
+        path = store.path
+        return sum(
+            p.stat().st_size for p in path.parent.glob(path.name + "*") if not p.name.endswith(".lock")
+        )
+    with store.engine.transaction(write=False) as tx:
+        total = tx.execute(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 't')"
+        ).fetchone()[0]
+    return int(total)
+
+
+def measure(
+    location: Path | str, args: argparse.Namespace, pairs: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], float]:
+    """The figures for one back end, and the seconds all scans' writes took."""
+    found, absent = pairs[: args.findings], pairs[args.findings :]
+    findings = [a_finding(d, p, i) for i, (d, p) in enumerate(found)]
+    rows: list[tuple[str, str]] = []
+    writing = 0.0
+    with Store.open(location) as store:
+        previous_size = size(store)
+        scan_id = 0
+        for n in range(args.scans):
+            info = ScanInfo(
+                id=None,
+                started=datetime.now(UTC),
+                protected=tuple(ProtectedSummary(p) for p in PROTECTED),
+            )
+            scan_id = store.begin_scan(info, key="bench")
+
+            def write_absent(sid: int = scan_id) -> None:
+                for i in range(0, len(absent), ABSENT_BATCH):
+                    store.record_absent(sid, absent[i : i + ABSENT_BATCH])
+
+            def write_findings(sid: int = scan_id) -> None:
+                for f in findings:
+                    store.record(sid, f)
+
+            _, t_absent = timed(write_absent)
+            _, t_found = timed(write_findings)
+
+            def finish(sid: int = scan_id, final: ScanInfo = info) -> None:
+                store.finish_scan(sid, final)
+
+            _, t_finish = timed(finish)
+            checkpoint(store)
+            grown = size(store) - previous_size
+            previous_size = size(store)
+            label = "first scan" if n == 0 else f"repeat scan {n}"
+            rows.append(
+                (f"{label}: {len(absent):,} absent (record_absent)", f"{len(absent) / t_absent:,.0f} names/s")
+            )
+            rows.append(
+                (
+                    f"{label}: {len(findings):,} findings (record)",
+                    f"{len(findings) / t_found:,.0f} findings/s",
+                )
+            )
+            rows.append((f"{label}: finish_scan (interns the absent names)", f"{t_finish:.1f} s"))
+            total = t_absent + t_found + t_finish
+            writing += total
+            rows.append(
+                (
+                    f"{label}: {args.names:,} observations, all in",
+                    f"{args.names / total:,.0f} /s, {total:.1f} s",
+                )
+            )
+            absent_bytes, found_bytes = stored_bytes(store, scan_id)
+            rows.append(
+                (
+                    f"{label}: of which absent names / findings",
+                    f"{absent_bytes / 1e3:.1f} kB ({absent_bytes / max(len(absent), 1):.3f} B/name)"
+                    f" / {found_bytes / 1e6:.1f} MB ({found_bytes / max(len(findings), 1):,.0f} B/finding)",
+                )
+            )
+            rows.append(
+                (f"{label}: growth on disk", f"{grown / 1e6:.1f} MB ({grown / args.names:.1f} B/observation)")
+            )
+        rows.append(("size after all scans", f"{size(store) / 1e6:.1f} MB"))
+        _, t = timed(lambda: store.done(scan_id))
+        rows.append(("done() (what --resume skips)", f"{t:.2f} s"))
+        _, t = timed(lambda: store.absent(scan_id))
+        rows.append(("absent()", f"{t:.2f} s"))
+        among = found + absent[:1000]
+        _, t = timed(lambda: store.absent(scan_id, among=among))
+        rows.append((f"absent(among={len(among):,} names) (what a diff asks)", f"{t:.2f} s"))
+        _, t = timed(lambda: store.load_scan(scan_id))
+        rows.append((f"load_scan() ({len(findings):,} findings)", f"{t:.2f} s"))
+        _, t = timed(lambda: store.existence_history([s.id for s in store.scans() if s.id is not None]))
+        rows.append(("existence_history() over all scans", f"{t:.2f} s"))
+        probe = absent[len(absent) // 2][0]
+        _, t = timed(lambda: store.history(probe))
+        rows.append(("history(one absent name)", f"{t * 1000:.1f} ms"))
+        _, t = timed(store.checkup)
+        rows.append(("checkup() (history --check)", f"{t:.2f} s"))
+    return rows, writing
 
 
 def main() -> None:
@@ -191,98 +295,35 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=1_000_000, help="observations per scan")
     parser.add_argument("--findings", type=int, default=10_000, help="of which findings (the rest absent)")
     parser.add_argument("--scans", type=int, default=2, help="scans of the same names")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
 
     pairs = names(args.names)
-    found, absent = pairs[: args.findings], pairs[args.findings :]
-    findings = [a_finding(d, p, i) for i, (d, p) in enumerate(found)]
-    rows: list[tuple[str, str]] = []
+    results: dict[str, tuple[list[tuple[str, str]], float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        with Store.open(path) as store:
-            previous_size = size(path)
-            scan_id = 0
-            for n in range(args.scans):
-                info = ScanInfo(
-                    id=None,
-                    started=datetime.now(UTC),
-                    protected=tuple(ProtectedSummary(p) for p in PROTECTED),
-                )
-                scan_id = store.begin_scan(info, key="bench")
-
-                def write_absent(sid: int = scan_id) -> None:
-                    for i in range(0, len(absent), ABSENT_BATCH):
-                        store.record_absent(sid, absent[i : i + ABSENT_BATCH])
-
-                def write_findings(sid: int = scan_id) -> None:
-                    for f in findings:
-                        store.record(sid, f)
-
-                _, t_absent = timed(write_absent)
-                _, t_found = timed(write_findings)
-
-                def finish(sid: int = scan_id, final: ScanInfo = info) -> None:
-                    store.finish_scan(sid, final)
-
-                _, t_finish = timed(finish)
-                checkpoint(path)
-                grown = size(path) - previous_size
-                previous_size = size(path)
-                label = "first scan" if n == 0 else f"repeat scan {n}"
-                rows.append(
-                    (
-                        f"{label}: {len(absent):,} absent (record_absent)",
-                        f"{len(absent) / t_absent:,.0f} names/s",
-                    )
-                )
-                rows.append(
-                    (
-                        f"{label}: {len(findings):,} findings (record)",
-                        f"{len(findings) / t_found:,.0f} findings/s",
-                    )
-                )
-                rows.append((f"{label}: finish_scan (interns the absent names)", f"{t_finish:.1f} s"))
-                total = t_absent + t_found + t_finish
-                rows.append(
-                    (
-                        f"{label}: {args.names:,} observations, all in",
-                        f"{args.names / total:,.0f} /s, {total:.1f} s",
-                    )
-                )
-                absent_bytes, found_bytes = stored_bytes(path, scan_id)
-                rows.append(
-                    (
-                        f"{label}: of which absent names / findings",
-                        f"{absent_bytes / 1e3:.1f} kB ({absent_bytes / len(absent):.3f} B/name)"
-                        f" / {found_bytes / 1e6:.1f} MB ({found_bytes / len(findings):,.0f} B/finding)",
-                    )
-                )
-                rows.append(
-                    (
-                        f"{label}: file growth",
-                        f"{grown / 1e6:.1f} MB ({grown / args.names:.1f} B/observation)",
-                    )
-                )
-            rows.append(("database size after all scans", f"{size(path) / 1e6:.1f} MB"))
-            _, t = timed(lambda: store.done(scan_id))
-            rows.append(("done() (what --resume skips)", f"{t:.2f} s"))
-            _, t = timed(lambda: store.absent(scan_id))
-            rows.append(("absent()", f"{t:.2f} s"))
-            among = found + absent[:1000]
-            _, t = timed(lambda: store.absent(scan_id, among=among))
-            rows.append((f"absent(among={len(among):,} names) (what a diff asks)", f"{t:.2f} s"))
-            _, t = timed(lambda: store.load_scan(scan_id))
-            rows.append((f"load_scan() ({len(findings):,} findings)", f"{t:.2f} s"))
-            _, t = timed(lambda: store.existence_history([s.id for s in store.scans() if s.id is not None]))
-            rows.append(("existence_history() over all scans", f"{t:.2f} s"))
-            probe = absent[len(absent) // 2][0]
-            _, t = timed(lambda: store.history(probe))
-            rows.append(("history(one absent name)", f"{t * 1000:.1f} ms"))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'store benchmark':{width}}  result")
-    print(f"{'-' * width}  {'-' * 34}")
-    for what, result in rows:
-        print(f"{what:{width}}  {result}")
+        if args.backend in ("sqlite", "both"):
+            results["sqlite"] = measure(Path(tmp) / "bench.db", args, pairs)
+        if args.backend in ("postgresql", "both"):
+            if find_postgres() is None:
+                print("PostgreSQL: skipped (Debian's postgresql is not installed)")
+            else:
+                with PostgresCluster(durable=True) as cluster:
+                    results["postgresql"] = measure(cluster.create_database("bench"), args, pairs)
+    for backend, (rows, writing) in results.items():
+        rows.append(("all scans' writes", f"{writing:.1f} s"))
+        width = max(len(r[0]) for r in rows)
+        print(f"{f'store benchmark: {backend}':{width}}  result")
+        print(f"{'-' * width}  {'-' * 34}")
+        for what, result in rows:
+            print(f"{what:{width}}  {result}")
+        print()
+    if len(results) == 2:
+        ratio = results["postgresql"][1] / results["sqlite"][1]
+        print(
+            f"PostgreSQL / SQLite, writing {args.scans} x {args.names:,} observations: "
+            f"{results['postgresql'][1]:.1f} s / {results['sqlite'][1]:.1f} s = {ratio:.2f}x"
+            " (target: at most 2x)"
+        )
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ def _dedupe(items: Iterable[PlanItem]) -> list[PlanItem]:
 
 
 @asynccontextmanager
-async def registry(settings: Settings, cache_db: Path | None) -> AsyncIterator[Lookup]:
+async def registry(settings: Settings, cache_db: Path | str | None) -> AsyncIterator[Lookup]:
     """A registry lookup on the settings' endpoints and limits, caching definite answers in the
     history database ``cache_db`` (when it exists)."""
     from lookalike.registry import Registry
@@ -193,7 +193,7 @@ async def plan_saved(
     absent: Collection[tuple[str, str]] | None,
     top: int | None,
     presence: Collection[str] = (),
-    cache_db: Path | None = None,
+    cache_db: Path | str | None = None,
     notify: Callable[[int], None] | None = None,
 ) -> PlanOutcome:
     """A fresh plan for a saved scan: the candidates of ``chosen`` generated again with

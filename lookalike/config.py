@@ -22,6 +22,7 @@ from lookalike.errors import LookalikeError
 from lookalike.model import Technique
 from lookalike.names import Name, parse
 from lookalike.permute import GenerateOptions, check_options, load_keywords
+from lookalike.store.location import is_url as is_db_url
 
 LEVELS = ("critical", "high", "medium", "low", "info")
 """Alert thresholds ``[alerts] min_level`` accepts."""
@@ -82,8 +83,9 @@ class Settings:
     """Carry the screenshots inside the documents (``data:`` URIs) instead of as files next to them."""
     plan_top: int = 25
     """How many of the most plausible absent candidates per domain to confirm with the registry."""
-    db: Path | None = None
-    """The SQLite store; None: the default path (``store.default_db_path``)."""
+    db: Path | str | None = None
+    """The history: an SQLite file, or a ``postgresql://`` URL (text); None: the default
+    (``store.default_db_path``)."""
     report: Path | None = None
     json: Path | None = None
     csv: Path | None = None
@@ -285,7 +287,8 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
     for key in ("db", "report", "json", "csv"):
         if key in scan:
-            flags[key] = _path(_typed(scan, key, str, where), base)
+            value = _typed(scan, key, str, where)
+            flags[key] = value if key == "db" and is_db_url(value) else _path(value, base)
     if "fail_on" in scan:
         flags["fail_on"] = check_fail_on(_strings(scan, "fail_on", where))
     if "min_level" in alerts_t:
@@ -368,7 +371,7 @@ allow_private = false          # let the probes connect to private/loopback addr
 screenshot = false             # render live lookalikes in Chromium, compare them with yours (implies http)
 inline_images = false          # screenshots inside the report and JSON instead of files in screenshots/
 plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
-db = "lookalike.db"            # scan history (SQLite)
+db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"

@@ -27,7 +27,7 @@ from lookalike import changes, export
 from lookalike.datafiles import read_user_file
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, PlanItem, ScanInfo, ScanResult, TriageMark
-from lookalike.store import Store, default_db_path
+from lookalike.store import Damage, Location, Store, default_db_path, is_url
 
 MAX_SCAN_JSON = 2_000_000_000
 """A scan JSON file larger than this is refused rather than read into memory."""
@@ -48,8 +48,11 @@ class SavedScan:
     absent: frozenset[tuple[str, str]] | None = None
     """(domain, protected) pairs the scan found absent, when asked for and known (None for a file:
     a scan JSON lists no absent names)."""
-    db: Path | None = None
+    db: Location | None = None
     """The history database it came with (a registry cache for ``plan``); None when there is none."""
+    damage: tuple[Damage, ...] = ()
+    """Rows of the history that were damaged and left out while reading it (``Store.damage``), for
+    the caller to show."""
     source: Path | None = None
     """The scan JSON file it came from; None for a stored scan."""
     screenshots: Mapping[str, str] = field(default_factory=dict)
@@ -93,7 +96,7 @@ def read_document(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def from_json(path: Path, *, db: Path | None = None) -> SavedScan:
+def from_json(path: Path, *, db: Location | None = None) -> SavedScan:
     """A scan JSON file, with the triage marks of history database ``db`` when that file exists."""
     data = read_document(path)
     try:
@@ -102,22 +105,24 @@ def from_json(path: Path, *, db: Path | None = None) -> SavedScan:
     except ValueError as exc:
         raise LookalikeError(f"{path}: {exc}") from exc
     links = export.screenshot_links(data)
-    if db is None or not db.is_file():
+    if db is None or (not is_url(db) and not Path(db).is_file()):
         return SavedScan(result, str(path), path.stem, carried, source=path, screenshots=links)
     with Store.open(db, create=False) as store:
+        marks = store.triage()
         return SavedScan(
             result,
             str(path),
             path.stem,
             carried,
-            triage=store.triage(),
+            triage=marks,
             db=db,
+            damage=tuple(store.damage),
             source=path,
             screenshots=links,
         )
 
 
-def open_store(db: Path | None) -> Store:
+def open_store(db: Location | None) -> Store:
     """The history database ``db`` (the default one when None); never created by reading."""
     return Store.open(db if db is not None else default_db_path(), create=False)
 
@@ -126,7 +131,7 @@ def latest_id(store: Store) -> int:
     """The latest complete scan; an unfinished or interrupted one only when there is no other."""
     scan_id = store.latest_scan() or store.latest_scan(finished=False)
     if scan_id is None:
-        raise LookalikeError(f"{store.path} holds no scans yet; run `lookalike scan` first")
+        raise LookalikeError(f"{store.label} holds no scans yet; run `lookalike scan` first")
     return scan_id
 
 
@@ -142,19 +147,20 @@ def from_store(
     marks = store.triage()
     return SavedScan(
         result,
-        f"scan {scan_id} in {store.path}",
+        f"scan {scan_id} in {store.label}",
         f"lookalike-scan-{scan_id}",
         changes.since_previous(store, result, triage=marks) if with_changes else None,
         triage=marks,
         absent=frozenset(store.absent(scan_id)) if with_absent else None,
         db=store.path,
+        damage=tuple(store.damage),
     )
 
 
 def load(
     source: Path | None,
     *,
-    db: Path | None = None,
+    db: Location | None = None,
     scan_id: int | None = None,
     with_changes: bool = True,
     with_absent: bool = False,

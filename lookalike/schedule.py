@@ -54,6 +54,7 @@ from lookalike.scan import (
 )
 from lookalike.screenshots import Pictures, Shelf, shelf_for
 from lookalike.store import Store, default_db_path
+from lookalike.store.rows import Damage
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class JobOutcome:
     triage: Mapping[str, TriageMark]
     alert_notes: tuple[str, ...] = ()
     """One line per alert sent or failed, for the CLI to print."""
+    damage: tuple[Damage, ...] = ()
+    """Damaged rows of the history the scan met and left out (``Store.damage``), for the CLI to print."""
 
 
 class _StoreSink:
@@ -124,7 +127,8 @@ class ScheduledScan:
                 return self._finish(outcome, changes, {})
             db_path = self.settings.db or default_db_path()
             with Store.open(db_path) as db, db.scan_lock(wait=0.0):
-                return self._run_stored(db, progress)
+                job = self._run_stored(db, progress)
+                return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
 
     def _report_path(self, started: datetime) -> Path:
         return self.settings.report or default_report_path(started)

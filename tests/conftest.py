@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.probes",
     "tests.fixtures.postfix",
     "tests.fixtures.store",
+    "tests.fixtures.postgres",
     "tests.fixtures.report",
     "tests.fixtures.nginx",
     "tests.fixtures.pages",

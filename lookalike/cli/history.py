@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lookalike import changes
 from lookalike.alerts import alert_payload, alert_text, display_name
-from lookalike.cli.app import app, fail
+from lookalike.cli.app import EXIT_ERROR, app, fail
+from lookalike.cli.database import open_db
 from lookalike.errors import LookalikeError
 from lookalike.model import ScanInfo, Triage, TriageMark
 from lookalike.names import parse
-from lookalike.saved import open_store
-from lookalike.store import Store, default_db_path
+from lookalike.store import Store
+from lookalike.store.history import Checkup
 from lookalike.text import escape_json, shown
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        metavar="PATH",
-        help="The scan database. Default: $LOOKALIKE_DB, else ~/.local/share/lookalike/lookalike.db.",
+        metavar="PATH|URL",
+        help="The scan database: a file, or a postgresql:// URL. Default: $LOOKALIKE_DB, else"
+        " ~/.local/share/lookalike/lookalike.db.",
         show_default=False,
     ),
 ]
@@ -47,9 +48,10 @@ def _user_errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def _open(db: Path | None, *, create: bool = False) -> Store:
-    """The history database; only ``triage`` creates one (``saved.open_store`` never does)."""
-    return Store.open(db if db is not None else default_db_path(), create=True) if create else open_store(db)
+def _open(db: str | None, *, create: bool = False) -> AbstractContextManager[Store]:
+    """The history database; only ``triage`` creates one. Damaged rows it left out are reported on
+    stderr when the command is done (``cli.database.open_db``)."""
+    return open_db(db, create=create)
 
 
 def _when(value: datetime | None) -> str:
@@ -75,8 +77,25 @@ def history(
     ] = None,
     db: DbOption = None,
     limit: Annotated[int, typer.Option(help="Scans to list, newest first.", min=1)] = 50,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Check the whole database and list damaged rows; change nothing. Exit 0 sound, 2 damaged.",
+        ),
+    ] = False,
 ) -> None:
     """List the stored scans, or one lookalike's history and triage state."""
+    if check:
+        with _user_errors():
+            if domain is not None:
+                raise LookalikeError("--check checks the whole database: give no DOMAIN")
+            with Store.open(db, create=False, read_only=True) as store:
+                found = store.checkup()
+        _print_checkup(found)
+        if not found.sound:
+            fail(f"{found.label}: {_problems(found)} (listed above)", EXIT_ERROR)
+        return
     with _user_errors(), _open(db) as store:
         if domain is None:
             _print_scans(store, limit)
@@ -87,7 +106,7 @@ def history(
 def _print_scans(store: Store, limit: int) -> None:
     infos = store.scans(limit=limit)
     if not infos:
-        typer.echo(f"no scans in {shown(str(store.path))}")
+        typer.echo(f"no scans in {shown(store.label)}")
         return
     typer.echo(
         f"{'id':>6}  {'started (UTC)':16}  {'finished':16}  {'state':11}  "
@@ -107,6 +126,37 @@ def _print_scans(store: Store, limit: int) -> None:
             f"{info.id:>6}  {_when(info.started):16}  {_when(info.finished):16}  {_state(info):11}  "
             f"{exists:>7,}  {unknown:>7,}  {absent:>9,}  {protected}"
         )
+
+
+def _print_checkup(found: Checkup) -> None:
+    from lookalike.store import SCHEMA_VERSION
+
+    read = ", ".join(f"{n:,} {table}" for table, n in found.read) or "nothing"
+    upgrade = (
+        f" (migrated to {SCHEMA_VERSION} by the next command that writes)"
+        if found.schema < SCHEMA_VERSION
+        else ""
+    )
+    typer.echo(f"{found.label}: schema {found.schema}{upgrade}; read {read}")
+    for line in found.structure:
+        typer.echo(f"  structure: {shown(line, 300)}")
+    for item in found.damage:
+        typer.echo(f"  damaged: {shown(str(item), 300)}")
+    if found.damaged > len(found.damage):
+        typer.echo(f"  ... and {found.damaged - len(found.damage):,} more damaged rows")
+    if found.sound:
+        typer.echo(f"{found.label}: sound")
+
+
+def _problems(found: Checkup) -> str:
+    parts = []
+    if found.structure:
+        parts.append(f"{len(found.structure)} structural problem{'s' if len(found.structure) != 1 else ''}")
+    if found.damaged:
+        parts.append(
+            f"{found.damaged:,} damaged row{'s' if found.damaged != 1 else ''} (reads leave them out)"
+        )
+    return " and ".join(parts) + "; restore the file from a backup to get them back"
 
 
 def _print_domain(store: Store, domain: str) -> None:
@@ -163,7 +213,7 @@ def diff_command(
         if to_id is None:
             to_id = store.latest_scan()
             if to_id is None:
-                raise LookalikeError(f"{store.path} holds no complete scan yet")
+                raise LookalikeError(f"{store.label} holds no complete scan yet")
         current = store.load_scan(to_id)
         if from_id is None:
             from_id = changes.previous_id(store, current.info)
@@ -256,5 +306,5 @@ def prune(
                 older_than=timedelta(days=older_than) if older_than is not None else None,
                 vacuum=vacuum,
             )
-            path = store.path
-    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {shown(str(path))}")
+            path = store.label
+    typer.echo(f"removed {removed} scan{'' if removed == 1 else 's'} from {shown(path)}")

@@ -20,23 +20,29 @@ import typer
 from lookalike import advice, saved
 from lookalike import plan as planning
 from lookalike.cli.app import EXIT_INTERRUPTED, app, err, fail
+from lookalike.cli.database import show_damage
 from lookalike.config import Protected, Settings
 from lookalike.errors import LookalikeError
 from lookalike.model import BlockEntry
 from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.saved import SavedScan
-from lookalike.store import default_db_path
+from lookalike.store import Location, default_db_path
 from lookalike.text import shown
 
 
-def _load(*, db: Path | None, scan_id: int | None, from_json: Path | None, absent: bool = False) -> SavedScan:
+def _load(
+    *, db: Location | None, scan_id: int | None, from_json: Path | None, absent: bool = False
+) -> SavedScan:
     """The scan to work from: ``from_json`` (triage marks from ``db`` when it exists), else ``scan_id``
     in ``db``, else ``db``'s latest complete scan."""
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
     if from_json is not None:
-        return saved.from_json(from_json, db=db if db is not None else default_db_path())
-    return saved.load(None, db=db, scan_id=scan_id, with_changes=False, with_absent=absent)
+        scan = saved.from_json(from_json, db=db if db is not None else default_db_path())
+    else:
+        scan = saved.load(None, db=db, scan_id=scan_id, with_changes=False, with_absent=absent)
+    show_damage(scan)
+    return scan
 
 
 def _emit(text: str, output: Path | None, what: str) -> None:
@@ -55,7 +61,7 @@ def _settings(
     config_path: Path | None,
     domains: Sequence[str] = (),
     file: Path | None = None,
-    db: Path | None = None,
+    db: str | None = None,
     **options: object,
 ) -> Settings:
     from lookalike.cli.scan import build_settings
@@ -89,9 +95,12 @@ def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Prote
 # --- options shared by the three commands ----------------------------------------------------------
 
 DbOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", metavar="PATH", help="The scan database (default: the usual one).", show_default=False
+        "--db",
+        metavar="PATH|URL",
+        help="The scan database: a file, or a postgresql:// URL (default: the usual one).",
+        show_default=False,
     ),
 ]
 ScanOpt = Annotated[

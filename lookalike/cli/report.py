@@ -19,6 +19,7 @@ import typer
 
 from lookalike import advice, export, report, saved
 from lookalike.cli.app import app, fail, out
+from lookalike.cli.database import show_damage
 from lookalike.errors import LookalikeError
 from lookalike.saved import SavedScan
 from lookalike.screenshots import Pictures, saved_pictures
@@ -83,9 +84,12 @@ def report_command(
         typer.Option("--format", "-f", help="html (the report), or an export: json, csv, jsonl, cef."),
     ] = ReportFormat.HTML,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--db", metavar="PATH", help="The scan database (default: the usual one).", show_default=False
+            "--db",
+            metavar="PATH|URL",
+            help="The scan database: a file, or a postgresql:// URL (default: the usual one).",
+            show_default=False,
         ),
     ] = None,
     scan_id: Annotated[
@@ -106,6 +110,7 @@ def report_command(
         if source is not None and (scan_id is not None or db is not None):
             raise LookalikeError("give either a scan JSON file or --db/--scan, not both")
         scan = saved.load(source, db=db, scan_id=scan_id)
+        show_damage(scan)
         to_stdout = output is not None and str(output) == "-"
         path = output if output is not None else default_output(scan, fmt)
         near = [] if to_stdout else [path]

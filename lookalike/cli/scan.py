@@ -31,6 +31,7 @@ from lookalike.cli.app import (
     resolvers,
     whois_servers,
 )
+from lookalike.cli.database import print_damage
 from lookalike.cli.progress import ScanProgress
 from lookalike.cli.summary import print_finding, print_summary
 from lookalike.config import Settings
@@ -39,6 +40,9 @@ from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
 from lookalike.screenshots import DIRECTORY, Pictures, Shelf
+from lookalike.store import default_db_path
+from lookalike.store.location import label as location_label
+from lookalike.store.location import parse as parse_location
 from lookalike.text import escape_json, shown
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
@@ -109,7 +113,7 @@ def build_settings(
     smtp_port: int | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
-    db: Path | None = None,
+    db: str | None = None,
     report: Path | None = None,
     json_path: Path | None = None,
     csv_path: Path | None = None,
@@ -163,7 +167,7 @@ def build_settings(
         smtp=smtp,
         http=http,
         allow_private=allow_private,
-        db=db,
+        db=parse_location(db) if db is not None else None,
         report=report,
         json=json_path,
         csv=csv_path,
@@ -245,7 +249,12 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the scan JSON here.")] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write findings as CSV here.")] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite history (default ~/.local/share/...).")
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="The history: an SQLite file, or a postgresql:// URL (default ~/.local/share/...).",
+        ),
     ] = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Keep no history: no resume, and every run is a first scan.")
@@ -308,6 +317,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)
     for line in outcome.alert_notes:
         err.print(shown(line), markup=False)  # a relay's or webhook's reply is hostile text
+    if outcome.damage:
+        print_damage(location_label(settings.db or default_db_path()), outcome.damage)
     if outcome.run.result.info.interrupted:
         err.print(
             "lookalike: interrupted: what was found so far is written above; --resume finishes the scan"

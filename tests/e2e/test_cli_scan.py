@@ -23,8 +23,10 @@ import pytest
 
 from lookalike.demo.background import in_background
 from lookalike.demo.dns_server import DnsServer, Fault
+from lookalike.demo.postgres import PostgresCluster
 from lookalike.demo.universe import Universe, running, zones
 from lookalike.endpoints import HostPort
+from lookalike.errors import LookalikeError
 from tests.fixtures.store import WebhookServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -345,19 +347,26 @@ def _stored_findings(db: Path) -> int:
         return 0
 
 
-def test_two_scans_on_one_database(cli: Cli, slow_dns: HostPort) -> None:
+@pytest.mark.parametrize("route", ["the same path", "a symlink"])
+def test_two_scans_on_one_database(cli: Cli, slow_dns: HostPort, route: str) -> None:
     db = cli.tmp / "shared.db"
-    args = ("scan", "--config", str(cli.config), "--db", str(db), "--quiet")
-    first = cli.start(*args, "--resolver", str(slow_dns))  # slow: still scanning when the second starts
+    args = ("scan", "--config", str(cli.config), "--quiet")
+    first = cli.start(*args, "--db", str(db), "--resolver", str(slow_dns))  # slow: still scanning
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _stored_findings(db) < 1:
         time.sleep(0.2)
-    second = cli.run(*args)
-    assert second.returncode == 2
-    assert "another scan" in second.stderr
+    other = db
+    if route == "a symlink":
+        other = cli.tmp / "elsewhere" / "alias.db"
+        other.parent.mkdir()
+        other.symlink_to(db)
+    second = cli.run(*args, "--db", str(other))
+    assert second.returncode == 2, second.stderr
+    assert f"another scan (pid {first.pid}) is using {other}" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
     first.send_signal(signal.SIGINT)
-    first.communicate(timeout=60)
-    assert first.returncode == 130
+    _, first_err = first.communicate(timeout=60)
+    assert first.returncode == 130, first_err
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -403,6 +412,84 @@ def test_report_rerenders_a_scan_json(cli: Cli) -> None:
     plan = json.loads((cli.tmp / "scan.json").read_text("utf-8"))["plan"]
     assert plan, "the scan confirmed no plan"
     assert plan[0]["domain"] in html  # the plan survives the round trip through the JSON
+
+
+def test_a_damaged_history_costs_its_rows_not_the_scan(cli: Cli) -> None:
+    assert cli.scan().returncode == 0
+    db = cli.tmp / "history.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE findings SET score = 'not json' WHERE domain = 'kestrel.ml'")
+        conn.execute("UPDATE triage SET state = 'evil'")  # none yet: harmless
+    again = cli.scan("--json", "again.json")
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    assert f"lookalike: warning: {db}: scan 1, finding" in again.stderr
+    assert "('kestrel.ml'): score is not JSON" in again.stderr
+    assert "kestrel.ml" in findings(cli.tmp / "again.json"), "today's scan is whole"
+
+    data = bytearray(db.read_bytes())  # now break a page of the file's structure
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page,) = conn.execute("SELECT MAX(pageno) FROM dbstat WHERE name = 'findings'").fetchone()
+    data = bytearray(db.read_bytes())
+    data[(page - 1) * 8192 : (page - 1) * 8192 + 8] = b"\xff" * 8
+    db.write_bytes(bytes(data))
+    broken = cli.scan()
+    assert broken.returncode == 2, broken.stderr
+    assert broken.stderr.count("\n") == 1, broken.stderr
+    assert f"lookalike: error: {db} is damaged" in broken.stderr
+
+
+def _postgres_findings(cluster: PostgresCluster, url: str) -> int:
+    schema = url.rsplit("%3D", 1)[1]
+    try:
+        return int(cluster.sql(f'SELECT count(*) FROM "{schema}".findings').strip() or 0)
+    except LookalikeError:
+        return 0  # not created yet
+
+
+def test_history_in_postgresql_works_like_sqlite(cli: Cli, postgres_cluster: PostgresCluster) -> None:
+    url = postgres_cluster.create_schema()
+    base = ("scan", "--config", str(cli.config), "--db", url, "--quiet")
+    first = cli.run(*base, "--fail-on", "new", "--json", "pg.json")
+    assert first.returncode == 1, first.stderr  # the first scan: everything is new
+    local = cli.scan("--json", "sqlite.json")
+    assert local.returncode == 0, local.stderr
+    assert findings(cli.tmp / "pg.json") == findings(cli.tmp / "sqlite.json")
+    report = cli.run("report", "--db", url, "--format", "json", "-o", "-")
+    assert report.returncode == 0, report.stderr
+    assert {f["domain"] for f in json.loads(report.stdout)["findings"]} == set(findings(cli.tmp / "pg.json"))
+    # history, diff, triage and prune on both back ends: tests/integration/test_store_cli.py
+
+
+def test_a_database_that_goes_away_mid_scan_is_one_line_and_resume_finishes(
+    cli: Cli, slow_dns: HostPort, postgres_cluster: PostgresCluster
+) -> None:
+    many = ("--technique", "diacritic", "--technique", "tld-typo", "--technique", "omission")
+    whole = cli.scan(*many, "--json", "whole.json", db="whole.db")
+    assert whole.returncode == 0, whole.stderr
+    url = postgres_cluster.create_schema()
+    base = ("scan", "--config", str(cli.config), "--db", url, "--quiet", *many)
+    proc = cli.start(*base, "--resolver", str(slow_dns))  # slow: the server goes while it scans
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _postgres_findings(postgres_cluster, url) < 3:
+        time.sleep(0.2)
+    postgres_cluster.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lookalike pid %'"
+    )
+    _, err = proc.communicate(timeout=60)
+    cli.check_guard()
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1, err
+    assert f"lookalike: error: lost the connection to {url} (" in err
+    assert "`--resume` finishes a scan" in err
+    resumed = cli.run(*base, "--resume", "--json", "resumed.json")
+    assert resumed.returncode == 0, resumed.stderr
+
+    def essence(path: Path) -> dict[str, tuple[object, ...]]:
+        return {n: (f["status"], f["mail_route"], f["level"]) for n, f in findings(path).items()}
+
+    assert essence(cli.tmp / "resumed.json") == essence(cli.tmp / "whole.json")
 
 
 GENERATED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")

@@ -31,10 +31,10 @@ def _store_scan(store: Store, findings: list[Finding], absent: list[str], day: i
 
 
 @pytest.fixture
-def db(db_path: Path) -> Path:
+def db(db_location: Path | str) -> Path | str:
     """Four daily scans: kestrel.ml appears with an MX on day 2, kestrel.ga goes on day 3, flappy.ml
     comes and goes, kestrel.tk stays the same (and is triaged benign)."""
-    with Store.open(db_path) as store:
+    with Store.open(db_location) as store:
         _store_scan(
             store, [finding("kestrel.ga"), finding("kestrel.tk"), finding("flappy.ml")], ["kestrel.ml"], 0
         )
@@ -60,10 +60,10 @@ def db(db_path: Path) -> Path:
             3,
         )
         store.set_triage("kestrel.tk", Triage.BENIGN, note="a bakery", who="alice")
-    return db_path
+    return db_location
 
 
-def test_history_lists_the_scans(db: Path) -> None:
+def test_history_lists_the_scans(db: Path | str) -> None:
     result = run("history", "--db", str(db))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -74,7 +74,7 @@ def test_history_lists_the_scans(db: Path) -> None:
     assert lines[1].endswith(PROTECTED)
 
 
-def test_history_of_one_lookalike(db: Path) -> None:
+def test_history_of_one_lookalike(db: Path | str) -> None:
     result = run("history", "KESTREL.ML", "--db", str(db))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -91,7 +91,7 @@ def test_history_of_one_lookalike(db: Path) -> None:
     assert "UTC): a bakery" in triaged
 
 
-def test_diff_defaults_to_the_two_latest_scans(db: Path) -> None:
+def test_diff_defaults_to_the_two_latest_scans(db: Path | str) -> None:
     result = run("diff", "--db", str(db))
     assert result.exit_code == 0, result.output
     text = result.stdout
@@ -100,7 +100,7 @@ def test_diff_defaults_to_the_two_latest_scans(db: Path) -> None:
     assert "Left out (2: flapping, unconfirmed, or triaged and unchanged): flappy.ml, kestrel.tk" in text
 
 
-def test_diff_between_chosen_scans_as_json(db: Path) -> None:
+def test_diff_between_chosen_scans_as_json(db: Path | str) -> None:
     result = run("diff", "--from", "2", "--to", "3", "--format", "json", "--db", str(db))
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -119,7 +119,7 @@ def test_diff_with_only_one_scan_is_an_error(db_path: Path) -> None:
     assert "is the first complete scan" in result.output
 
 
-def test_an_unknown_scan_is_an_error(db: Path) -> None:
+def test_an_unknown_scan_is_an_error(db: Path | str) -> None:
     result = run("diff", "--from", "1", "--to", "99", "--db", str(db))
     assert result.exit_code == 2
     assert "no scan 99 in" in result.output
@@ -135,7 +135,7 @@ def test_read_commands_never_create_a_database(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
-def test_triage_marks_a_name_and_lists_the_marks(db: Path) -> None:
+def test_triage_marks_a_name_and_lists_the_marks(db: Path | str) -> None:
     result = run("triage", "késtrel.ml", "--as", "malicious", "--note", "phishing kit", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("xn--kstrel-bva.ml (késtrel.ml): malicious (by ")
@@ -148,7 +148,7 @@ def test_triage_marks_a_name_and_lists_the_marks(db: Path) -> None:
     assert [line.split(":")[0] for line in listed] == ["kestrel.tk", "xn--kstrel-bva.ml (késtrel.ml)"]
 
 
-def test_triage_clear_and_mistakes(db: Path) -> None:
+def test_triage_clear_and_mistakes(db: Path | str) -> None:
     assert run("triage", "kestrel.tk", "--clear", "--db", str(db)).stdout == "kestrel.tk: mark withdrawn\n"
     assert run("triage", "kestrel.tk", "--clear", "--db", str(db)).stdout == "kestrel.tk: was not triaged\n"
     missing = run("triage", "kestrel.ml", "--db", str(db))
@@ -161,14 +161,14 @@ def test_triage_clear_and_mistakes(db: Path) -> None:
     assert "not a domain name" in bad_name.output
 
 
-def test_a_triaged_name_is_left_out_of_the_next_diff(db: Path) -> None:
+def test_a_triaged_name_is_left_out_of_the_next_diff(db: Path | str) -> None:
     assert run("triage", "kestrel.ga", "--as", "owned", "--db", str(db)).exit_code == 0
     text = run("diff", "--db", str(db)).stdout
     assert "kestrel.ga  (lookalike" in text, "gone is still reported for a triaged name"
     assert "triaged owned by" in text
 
 
-def test_prune(db: Path) -> None:
+def test_prune(db: Path | str) -> None:
     result = run("prune", "--keep", "2", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert result.stdout == f"removed 2 scans from {db}\n"
@@ -182,7 +182,7 @@ def test_prune(db: Path) -> None:
     assert "--keep N and/or --older-than DAYS" in nothing.output
 
 
-def test_history_reads_hostile_notes_as_text(db: Path) -> None:
+def test_history_reads_hostile_notes_as_text(db: Path | str) -> None:
     note = "[bold red]x[/] \x1b[2J <script>"
     assert run("triage", "kestrel.ml", "--as", "watch", "--note", note, "--db", str(db)).exit_code == 0
     text = run("history", "kestrel.ml", "--db", str(db)).stdout
@@ -190,7 +190,7 @@ def test_history_reads_hostile_notes_as_text(db: Path) -> None:
     assert "\x1b" not in text
 
 
-def test_existence_is_reported_per_scan_in_order(db: Path) -> None:
+def test_existence_is_reported_per_scan_in_order(db: Path | str) -> None:
     with Store.open(db) as store:
         assert [row[2] for row in store.history("flappy.ml")] == [
             Existence.EXISTS,
@@ -198,3 +198,19 @@ def test_existence_is_reported_per_scan_in_order(db: Path) -> None:
             Existence.EXISTS,
             Existence.ABSENT,
         ]
+
+
+def test_report_renders_the_latest_stored_scan(db: Path | str) -> None:
+    result = run("report", "--db", str(db), "--format", "json", "-o", "-")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["scan"]["id"] == 4
+    assert sorted(f["domain"] for f in payload["findings"]) == ["kestrel.ml", "kestrel.tk"]
+    assert run("report", "--db", str(db), "--scan", "2", "--format", "csv", "-o", "-").exit_code == 0
+
+
+def test_history_check_of_a_sound_database(db: Path | str) -> None:
+    result = run("history", "--check", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].endswith(": sound")
+    assert "read 4 scans, 0 references, 11 findings, 3 absent chunks" in result.stdout
