@@ -40,6 +40,7 @@ from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
 from lookalike.screenshots import DIRECTORY, Pictures, Shelf
+from lookalike.smtp import check_helo
 from lookalike.store import default_db_path
 from lookalike.store.location import label as location_label
 from lookalike.store.location import parse as parse_location
@@ -66,6 +67,14 @@ ResolverOpt = Annotated[
 TechniqueOpt = Annotated[
     list[str] | None,
     typer.Option("--technique", "-t", help="Only this technique; repeatable (see `techniques`)."),
+]
+HeloOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--helo",
+        help="Name the SMTP probe gives in EHLO; one with an address record gets past servers that "
+        "refuse unknown names (default lookalike.invalid).",
+    ),
 ]
 WhoisOpt = Annotated[
     list[str] | None,
@@ -113,6 +122,7 @@ def build_settings(
     smtp_port: int | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
+    helo: str | None = None,
     db: str | None = None,
     report: Path | None = None,
     json_path: Path | None = None,
@@ -154,6 +164,7 @@ def build_settings(
         endpoints__smtp_port=smtp_port,
         endpoints__http_port=http_port,
         endpoints__https_port=https_port,
+        endpoints__helo_name=check_helo(helo) if helo is not None else None,
         generate__techniques=config.techniques_from(technique, "--technique") if technique else None,
         generate__depth=depth,
         generate__keyboards=tuple(keyboard) if keyboard else None,
@@ -242,6 +253,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         int | None, typer.Option("--http-port", help="HTTP port to probe (default 80).")
     ] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port (default 443).")] = None,
+    helo: HeloOpt = None,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="HTML report path (default reports/lookalike-<time>.html)."),
@@ -300,6 +312,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        helo=helo,
         db=db,
         report=report,
         json_path=json_path,
@@ -358,6 +371,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port.")] = None,
     screenshot: ScreenshotOpt = None,
     inline_images: InlineImagesOpt = None,
+    helo: HeloOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Show everything known about one name: DNS, registration and (opt-in) probes.
@@ -383,6 +397,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         https_port=https_port,
         screenshot=screenshot,
         inline_images=inline_images,
+        helo=helo,
     )
     reference = None
     if protected is not None:
