@@ -45,7 +45,8 @@ pytest: venv debs
 
 test: lint typecheck pytest
 
-demo: venv
+# The demo renders its pages in Debian's chromium (DEBS) with the visual extra (in .venv).
+demo: venv debs
 	$(BIN)/lookalike demo --report reports/demo.html
 
 bench: venv debs
@@ -55,6 +56,7 @@ bench: venv debs
 	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.visual
+	$(BIN)/python -m bench.screenshots
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

@@ -98,6 +98,11 @@ class Settings:
     http: bool = False
     allow_private: bool = False
     """Let the probes connect to private, loopback and other non-public addresses."""
+    screenshot: bool = False
+    """Render each live lookalike and the protected site in headless Chromium and compare them
+    (``--screenshot``; implies ``http``: only a page the web probe found is rendered)."""
+    inline_images: bool = False
+    """Carry the screenshots inside the documents (``data:`` URIs) instead of as files next to them."""
     plan_top: int = bounded(25, count(0, 1_000_000))
     """How many of the most plausible absent candidates per domain to confirm with the registry
     (0: make no plan)."""
@@ -181,7 +186,7 @@ def _path(value: str, base: Path) -> Path:
 
 SCAN_KEYS = (
     "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
-    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on",
+    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on", "screenshot", "inline_images",
 )  # fmt: skip
 ENDPOINT_KEYS = (
     "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
@@ -338,7 +343,7 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         alerts=alerts,
     )
     flags: dict[str, Any] = {}
-    for key in ("registry", "smtp", "http", "allow_private"):
+    for key in ("registry", "smtp", "http", "allow_private", "screenshot", "inline_images"):
         if key in scan:
             flags[key] = _typed(scan, key, bool, where)
     if "plan_top" in scan:
@@ -432,6 +437,8 @@ registry = true                # RDAP/WHOIS lookups for names that exist
 smtp = false                   # probe mail servers: banner, STARTTLS, catch-all (never sends a message)
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
+screenshot = false             # render live lookalikes in Chromium, compare them with yours (implies http)
+inline_images = false          # screenshots inside the report and JSON instead of files in screenshots/
 plan_top = 25                  # absent candidates per domain to confirm for the plan (0: no plan)
 db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 report = "reports/lookalike.html"
@@ -462,6 +469,8 @@ registry_deadline = 300.0      # seconds one name's registration lookup may take
 registry_scan_deadline = 21600.0   # seconds of registration lookups per scan; past it: unknown
 probe_concurrency = 32         # SMTP/HTTP probes in flight (1 to 10,000)
 probe_timeout = 10.0           # seconds per step of an SMTP or HTTP probe
+screenshot_pages = 4           # pages Chromium renders at once (1 to 64)
+screenshot_timeout = 15.0      # seconds per page, then it is a timeout
 
 [alerts]
 # webhook = "https://hooks.slack.com/services/..."   # JSON POST with a Slack-compatible "text"

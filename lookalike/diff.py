@@ -38,6 +38,8 @@ from lookalike.model import (
     SmtpFacts,
     Status,
     TriageMark,
+    Verdict,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.text import clean
@@ -308,7 +310,24 @@ def _differences(old: Finding, new: Finding, *, now: datetime, then: datetime) -
         lines += _registration_differences(old_reg.value, new_reg.value, now=now, then=then)
     lines += _smtp_differences(_smtp_state(old), _smtp_state(new), new)
     lines += _web_differences(_web_state(old), _web_state(new), protected=new.candidate.protected)
+    lines += _page_differences(_page(old), _page(new), protected=new.candidate.protected)
     return lines
+
+
+def _page(finding: Finding) -> VisualFacts | None:
+    """The verdict on its page when one was reached (a render that saw nothing to judge is unknowable)."""
+    facts = finding.evidence.visual.value
+    return facts if facts is not None and facts.verdict is not Verdict.UNKNOWN else None
+
+
+def _page_differences(old: VisualFacts | None, new: VisualFacts | None, *, protected: str) -> list[str]:
+    if old is None or new is None or old.verdict is new.verdict:
+        return []
+    if new.verdict is Verdict.CLONE:
+        return [f"page now a copy of {protected}'s (it was {old.verdict.value})"]
+    if old.verdict is Verdict.CLONE:
+        return [f"page no longer a copy of {protected}'s (now {new.verdict.value})"]
+    return []
 
 
 def _failed(facts: DnsFacts, question: str) -> bool:
@@ -507,6 +526,9 @@ def _summary(finding: Finding) -> list[str]:
             lines.append("parked")
         if web.redirects_to_protected:
             lines.append(f"redirects to {finding.candidate.protected}")
+    page = _page(finding)
+    if page is not None and page.verdict is Verdict.CLONE:
+        lines.append(f"page: a copy of {finding.candidate.protected}'s")
     return lines
 
 

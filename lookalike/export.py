@@ -24,7 +24,7 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +54,7 @@ from lookalike.model import (
     SmtpFacts,
     Status,
     Technique,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.text import csv_cell, escape_json
@@ -72,6 +73,14 @@ WEB_FIELDS = (
     "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
     "login_form", "redirects_to_protected", "tls", "visible_text", "script_redirect",
 )  # fmt: skip
+VISUAL_FIELDS = (
+    "verdict", "reason", "phash_distance", "dhash_distance", "favicon_match", "favicon_mmh3",
+    "favicon_sha256", "text_similarity", "brand", "password",
+)  # fmt: skip
+
+Screenshots = Callable[[str], str | None]
+"""How a document names a screenshot, by its SHA-256: a path relative to the document, or the PNG as a
+``data:`` URI (``--inline-images``); None when it has none (``screenshots.Pictures.link``)."""
 
 
 def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -83,8 +92,26 @@ def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) 
     return out
 
 
-def finding_record(finding: Finding) -> dict[str, Any]:
-    """One finding as the flat object of the scan JSON."""
+def visual_record(outcome: Outcome[VisualFacts], screenshots: Screenshots | None = None) -> dict[str, Any]:
+    """``visual{...}``: the verdict on the rendered page, and where its screenshot is. Without
+    ``screenshots``, a screenshot is named by its file name alone (``<sha256>.png``)."""
+    facts = outcome.value
+    out = _outcome_object(outcome, facts, VISUAL_FIELDS)
+
+    def name(sha: str) -> str | None:
+        if not sha:
+            return None
+        return screenshots(sha) if screenshots is not None else f"{sha}.png"
+
+    out["screenshot"] = name(facts.screenshot) if facts else None
+    out["reference_screenshot"] = name(facts.reference) if facts else None
+    out["screenshot_sha256"] = (facts.screenshot or None) if facts else None
+    out["reference_sha256"] = (facts.reference or None) if facts else None
+    return out
+
+
+def finding_record(finding: Finding, screenshots: Screenshots | None = None) -> dict[str, Any]:
+    """One finding as the flat object of the scan JSON (``screenshots``: see ``visual_record``)."""
     cand, ev, score = finding.candidate, finding.evidence, finding.score
     dns = ev.dns.value or DnsFacts(existence=ev.existence)
     smtp = ev.primary_smtp
@@ -121,6 +148,7 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "registration": _outcome_object(ev.registration, ev.registration.value, REGISTRATION_FIELDS),
         "smtp": smtp_obj,
         "web": web_obj,
+        "visual": visual_record(ev.visual, screenshots),
         "level": score.level.value,
         "points": score.points,
         "reasons": list(score.reasons),
@@ -172,6 +200,35 @@ def _load_outcome(obj: Mapping[str, Any] | None, tp: Any, *, many_key: str | Non
     return Outcome(status, None, detail)
 
 
+def _load_visual(obj: Mapping[str, Any] | None) -> Outcome[VisualFacts]:
+    """The inverse of ``visual_record`` (the facts are there whenever a verdict is)."""
+    if not obj or obj.get("verdict") is None:
+        return _load_outcome(obj, VisualFacts)
+    fields = {k: obj[k] for k in VISUAL_FIELDS if obj.get(k) is not None}
+    fields["screenshot"] = obj.get("screenshot_sha256") or ""
+    fields["reference"] = obj.get("reference_sha256") or ""
+    facts: VisualFacts = codec.decode(VisualFacts, fields)
+    return Outcome(Status(obj.get("outcome", "ok")), facts, str(obj.get("detail") or ""))
+
+
+def screenshot_links(data: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 -> how a scan JSON document names each screenshot (a relative path or a ``data:``
+    URI), for re-rendering it with its pictures. Damaged entries are left out."""
+    links: dict[str, str] = {}
+    for rec in data.get("findings") or ():
+        visual = rec.get("visual") if isinstance(rec, Mapping) else None
+        if not isinstance(visual, Mapping):
+            continue
+        for sha_key, link_key in (
+            ("screenshot_sha256", "screenshot"),
+            ("reference_sha256", "reference_screenshot"),
+        ):
+            sha, link = visual.get(sha_key), visual.get(link_key)
+            if isinstance(sha, str) and isinstance(link, str) and sha not in links:
+                links[sha] = link
+    return links
+
+
 def load_record(rec: Mapping[str, Any]) -> Finding:
     """The inverse of ``finding_record``."""
     cand = Candidate(
@@ -207,6 +264,7 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
         registration=_load_outcome(rec.get("registration"), Registration),
         smtp=_load_outcome(rec.get("smtp"), SmtpFacts, many_key="hosts"),
         web=_load_outcome(rec.get("web"), WebFacts, many_key="probes"),
+        visual=_load_visual(rec.get("visual")),
     )
     score: Score = codec.decode(
         Score,
@@ -215,10 +273,12 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
     return Finding(cand, evidence, score)
 
 
-def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict[str, Any]:
+def scan_document(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> dict[str, Any]:
     """The whole scan as the scan JSON document: the registration plan the scan made (``plan``, from
     ``ScanInfo.plan``; kept out of ``scan``) and the changes since the previous scan when there are
-    some (``changes``, null otherwise)."""
+    some (``changes``, null otherwise). ``screenshots``: see ``visual_record``."""
     info = codec.encode(result.info)
     info.pop("plan", None)
     return {
@@ -226,7 +286,7 @@ def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict
         "tool": "lookalike",
         "scan": info,
         "references": codec.encode(result.references),
-        "findings": [finding_record(f) for f in result.findings],
+        "findings": [finding_record(f, screenshots) for f in result.findings],
         "plan": codec.encode(result.info.plan),
         "changes": codec.encode(changes) if changes is not None else None,
     }
@@ -261,10 +321,12 @@ def load_document(data: Mapping[str, Any]) -> ScanResult:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
-def json_chunks(result: ScanResult, *, changes: Changes | None = None) -> Iterator[str]:
+def json_chunks(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> Iterator[str]:
     """The scan JSON document as pieces of text, one finding (and one change) at a time: the same
     text as ``json.dumps(scan_document(...), indent=2)``, without the document or its text ever
-    being whole in memory."""
+    being whole in memory. ``screenshots``: see ``visual_record``."""
     info = codec.encode(result.info)
     info.pop("plan", None)
     document = _Members(
@@ -273,7 +335,7 @@ def json_chunks(result: ScanResult, *, changes: Changes | None = None) -> Iterat
             ("tool", "lookalike"),
             ("scan", info),
             ("references", codec.encode(result.references)),
-            ("findings", _Items(finding_record(f) for f in result.findings)),
+            ("findings", _Items(finding_record(f, screenshots) for f in result.findings)),
             ("plan", codec.encode(result.info.plan)),
             ("changes", _changes_members(changes) if changes is not None else None),
         ]
@@ -330,9 +392,11 @@ def _bracketed(brackets: str, parts: Iterable[tuple[str | None, object]], depth:
     yield brackets[1] if empty else "\n" + "  " * depth + brackets[1]
 
 
-def dumps(result: ScanResult, *, changes: Changes | None = None) -> str:
+def dumps(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> str:
     """The scan JSON document as text (``json_chunks`` joined)."""
-    return "".join(json_chunks(result, changes=changes))
+    return "".join(json_chunks(result, changes=changes, screenshots=screenshots))
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -341,7 +405,7 @@ CSV_COLUMNS = (
     "domain", "unicode", "protected", "techniques", "plausibility", "status", "level", "points",
     "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
-    "source", "seen_at",
+    "source", "seen_at", "visual",
 )  # fmt: skip
 
 
@@ -363,6 +427,7 @@ def csv_row(finding: Finding) -> list[str]:
         "parked": rec["web"]["parked"],
         "login_form": rec["web"]["login_form"],
         "reasons": "; ".join(rec["reasons"]),
+        "visual": rec["visual"]["verdict"],
     }
     return [csv_cell(values.get(col)) for col in CSV_COLUMNS]
 
@@ -400,6 +465,7 @@ def jsonl_chunks(result: ScanResult) -> Iterator[str]:
             obj.pop("hosts", None)
             obj.pop("probes", None)
             rec[key] = obj
+        rec["visual"].pop("reference_screenshot", None)
         yield escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)) + "\n"
 
 
@@ -459,6 +525,10 @@ def _cef_name(finding: Finding) -> str:
     return "Lookalike domain exists"
 
 
+CEF_VISUAL = "lookalikeLookalikeVisualVerdict"
+"""The CEF extension key for the visual verdict (a vendor key: VendorProductExplanatoryName)."""
+
+
 def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     """One finding as one CEF:0 line (without a syslog prefix)."""
     rec = finding_record(finding)
@@ -495,6 +565,9 @@ def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     )
     custom("flexString1", "unicode", rec["unicode"] if rec["unicode"] != rec["domain"] else None)
     custom("flexString2", "acceptsAnyRecipient", None if accepts is None else str(bool(accepts)).lower())
+    if rec["visual"]["verdict"] is not None:
+        # No dictionary key says "how alike a page is": a vendor key, named as the CEF guide asks.
+        ext.append((CEF_VISUAL, rec["visual"]["verdict"]))
     if rec["web"]["final_url"] or rec["web"]["url"]:
         ext.append(("request", rec["web"]["final_url"] or rec["web"]["url"]))
     header = "|".join(

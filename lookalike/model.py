@@ -5,9 +5,10 @@ Nothing here does I/O or imports another lookalike module. Facts (``Evidence``) 
 
 The judgements every layer shares are written once, here, as properties of the facts they judge:
 ``Evidence.receives_mail``, ``Evidence.catch_all``, ``Evidence.primary_smtp``/``primary_web`` (the
-probe that decides) and ``Finding.ours``/``Finding.settled`` (whose it is, with the analyst's mark
-and the configuration). Scoring, the summary, the report, alerts, the plan, the audit, the
-blocklist, the diff and the exports ask these and never decide again on their own.
+probe that decides), ``Evidence.live_page`` (a page to render and look at) and
+``Finding.ours``/``Finding.settled`` (whose it is, with the analyst's mark and the configuration).
+Scoring, the summary, the report, alerts, the plan, the audit, the blocklist, the diff and the
+exports ask these and never decide again on their own.
 
 How a network answer becomes a status (every I/O module maps onto exactly these)::
 
@@ -388,6 +389,51 @@ class WebFacts:
         return bool(self.title) or self.visible_text is None or self.visible_text > 0
 
 
+class Verdict(StrEnum):
+    """How a lookalike's rendered page compares with the protected site's (``lookalike.visual``)."""
+
+    CLONE = "clone"  # our page: the same kind of form, and it looks like ours or says what ours says
+    SIMILAR = "similar"  # something of ours on it (name, favicon, wording, assets), not a clone
+    DIFFERENT = "different"  # a page of its own (parked pages included)
+    UNKNOWN = "unknown"  # nothing to judge: no picture, a blank or error page, cloaking, unfinished
+
+
+class FaviconMatch(StrEnum):
+    """How a lookalike's favicon compares with the protected site's."""
+
+    EXACT = "exact"  # the same bytes (SHA-256)
+    SIMILAR = "similar"  # the same picture in another file (perceptual hash)
+    DIFFERENT = "different"
+    MISSING = "missing"  # one of the two has none, or it could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class VisualFacts:
+    """The verdict on a lookalike's page, with the distances and the reason. JSON ``visual{...}``.
+
+    Holds no picture: the screenshots are named by their SHA-256 (the file names next to a report)."""
+
+    verdict: Verdict
+    reason: str = ""
+    phash_distance: int | None = None
+    """Bits (of 64) between the screenshots' perceptual hashes; None without two screenshots."""
+    dhash_distance: int | None = None
+    favicon_match: FaviconMatch = FaviconMatch.MISSING
+    favicon_mmh3: int | None = None
+    """Shodan's ``http.favicon.hash`` of the lookalike's favicon."""
+    favicon_sha256: str = ""
+    text_similarity: float | None = None
+    """Distinctive words in common (Jaccard, 0..1), generic sign-in words left out."""
+    brand: bool = False
+    """The protected site's name or title words appear on the page."""
+    password: bool = False
+    """The page shows a password field."""
+    screenshot: str = ""
+    """SHA-256 of the lookalike's screenshot (its file name); empty without one."""
+    reference: str = ""
+    """SHA-256 of the protected site's screenshot it was compared with."""
+
+
 _RECEIVING = (MailRoute.MX, MailRoute.IMPLICIT)
 
 
@@ -404,6 +450,9 @@ class Evidence:
     registration: Outcome[Registration] = field(default_factory=skipped)
     smtp: Outcome[tuple[SmtpFacts, ...]] = field(default_factory=skipped)
     web: Outcome[tuple[WebFacts, ...]] = field(default_factory=skipped)
+    visual: Outcome[VisualFacts] = field(default_factory=skipped)
+    """The rendered page against the protected site's (``--screenshot``): the render's status, and
+    the verdict whenever a render was tried (``unknown`` with the reason when it gave no picture)."""
 
     @property
     def existence(self) -> Existence:
@@ -488,6 +537,13 @@ class Evidence:
         """The web probe that decides: the first that got an HTTP status (https is tried first)."""
         probes = self.web.value or ()
         return next((p for p in probes if p.status is not None), probes[0] if probes else None)
+
+    @property
+    def live_page(self) -> WebFacts | None:
+        """The web probe that got an answer (any HTTP status), when one did: a page to look at. Only
+        names that exist on their own have one (a wildcard's page is its zone's)."""
+        web = self.primary_web
+        return web if self.exists_on_its_own and web is not None and web.status is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ as they come: however many findings a scan has, no document is ever one string i
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from lookalike import export, report
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, TriageMark
 from lookalike.scan import ScanRun
+from lookalike.screenshots import Pictures
 
 WRITE_BUFFER = 1 << 16
 """Bytes gathered before a write to the file: the pieces are small (a table cell, a finding)."""
@@ -70,8 +72,11 @@ def write_outputs(
     changes: Changes | None = None,
     triage: Mapping[str, TriageMark] | None = None,
     synthetic: bool = False,
+    pictures: Pictures | None = None,
 ) -> Written:
-    """Write whichever of the three documents have a path, each streamed to its file."""
+    """Write whichever of the three documents have a path, each streamed to its file; ``pictures``
+    finds the screenshots the findings name (``--screenshot``): the report shows them, the scan JSON
+    names or carries them."""
     html = None
     if report_path is not None:
         html = write_atomic(
@@ -84,10 +89,12 @@ def write_outputs(
                 audit=run.audit,
                 blocklist=run.blocklist,
                 synthetic=synthetic,
+                pictures=pictures,
             ),
         )
     js = None
     if json_path is not None:
-        js = write_atomic(json_path, export.json_chunks(run.result, changes=changes))
+        links = functools.partial(pictures.link, document=json_path) if pictures is not None else None
+        js = write_atomic(json_path, export.json_chunks(run.result, changes=changes, screenshots=links))
     cs = write_atomic(csv_path, export.csv_chunks(run.result.findings)) if csv_path is not None else None
     return Written(report=html, json=js, csv=cs)

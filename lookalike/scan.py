@@ -4,6 +4,7 @@
     references: each protected domain resolved and looked up like a candidate            async
     stage 1  triage every candidate: exists / absent / unknown          (Resolver.triage_many)
     stage 2  names that exist: DNS detail, RDAP->WHOIS, SMTP, HTTP      (bounded, per-server limits)
+             and, with --screenshot, each live page in Chromium against the protected site's
     scoring.score(candidate, evidence, reference)                                          pure
     plan     the most urgent absent names, confirmed with the registry         (advice.make_plan)
 
@@ -28,7 +29,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lookalike import __version__, advice
 from lookalike.config import Protected, Settings, domain_options
@@ -52,6 +53,7 @@ from lookalike.model import (
     SmtpFacts,
     Status,
     TriageMark,
+    VisualFacts,
     WebFacts,
     skipped,
 )
@@ -59,8 +61,13 @@ from lookalike.permute import check_options, generate
 from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
+from lookalike.screenshots import Shelf
 from lookalike.smtp import SmtpProber
 from lookalike.web import WebProber
+
+if TYPE_CHECKING:  # the browser and Pillow are loaded only for a scan with --screenshot
+    from lookalike.browser import Browser
+    from lookalike.visual import PageCapture
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,6 +76,7 @@ ABSENT_BATCH = 1000
 """Absent names are handed to the sink in batches of this many."""
 DETAIL_CONCURRENCY = 64
 """Candidates in stage 2 at once (each may ask the DNS, a registry and two probes)."""
+SCREENSHOTS_OFF = "screenshots are off (--screenshot)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +184,13 @@ def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple
         ("timeout / retries", f"{lim.timeout:g} s / {lim.retries}"),
         ("registry lookups", "on" if settings.registry else "off"),
         ("SMTP probe", f"on (port {settings.endpoints.smtp_port})" if settings.smtp else "off"),
-        ("HTTP probe", "on" if settings.http else "off"),
+        ("HTTP probe", "on" if settings.http or settings.screenshot else "off"),
+        (
+            "screenshots",
+            f"on ({lim.screenshot_pages} at once, {lim.screenshot_timeout:g} s each)"
+            if settings.screenshot
+            else "off",
+        ),
         ("private addresses", "allowed" if settings.allow_private else "refused"),
     )
 
@@ -213,17 +227,26 @@ class Scanner:
     """One scan's machinery: the resolver, registry and probes, opened together and closed together."""
 
     def __init__(
-        self, settings: Settings, resolvers: Sequence[HostPort], cache: RegistrationCache | None
+        self,
+        settings: Settings,
+        resolvers: Sequence[HostPort],
+        cache: RegistrationCache | None,
+        shelf: Shelf | None = None,
     ) -> None:
         self.settings = settings
         self.resolvers = tuple(resolvers)
         self.cache = cache
+        self.shelf = shelf
+        """Where the screenshots go (``--screenshot``); None keeps only their hashes."""
         self._stack = AsyncExitStack()
         self.resolver: Resolver
         self.registry: Registry | None = None
         self.smtp: SmtpProber | None = None
         self.web: WebProber | None = None
+        self.browser: Browser | None = None
         self._registrations: dict[str, asyncio.Future[Outcome[Registration]]] = {}
+        self._references: dict[str, Reference] = {}
+        self._our_pages: dict[str, asyncio.Future[Outcome[PageCapture]]] = {}
         self._owned = frozenset(settings.owned())
 
     async def __aenter__(self) -> Scanner:
@@ -253,7 +276,9 @@ class Scanner:
                 limits=s.limits,
                 allow_private=s.allow_private,
             )
-        if s.http:
+        if s.screenshot:
+            self.browser = await self._open_browser()
+        if s.http or s.screenshot:
             self.web = await self._stack.enter_async_context(
                 WebProber(
                     http_port=s.endpoints.http_port,
@@ -265,6 +290,27 @@ class Scanner:
                 )
             )
         return self
+
+    async def _open_browser(self) -> Browser:
+        """Headless Chromium for ``--screenshot``, behind the same guards as the HTTP probe: only the
+        addresses the scan resolved, public ones unless ``allow_private``, the probe's ports."""
+        from lookalike import visual
+        from lookalike.browser import Browser, BrowserLimits, PageLimits
+
+        visual.require()
+        s = self.settings
+        limits = BrowserLimits(
+            pages=s.limits.screenshot_pages,
+            page=PageLimits(timeout=s.limits.screenshot_timeout),
+        )
+        browser = Browser(
+            resolve=self.resolver.addresses,
+            allow_private=s.allow_private,
+            http_port=s.endpoints.http_port,
+            https_port=s.endpoints.https_port,
+            limits=limits,
+        )
+        return await self._stack.enter_async_context(browser)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
@@ -296,11 +342,21 @@ class Scanner:
             ),
         )
         if isinstance(gathered, _Failed):
-            return Reference(
+            reference = Reference(
                 domain=name.ascii, dns=Outcome(Status.ERROR, None, gathered.detail), owned=protected.owned
             )
-        dns, registration = gathered
-        return Reference(domain=name.ascii, dns=dns, registration=registration, owned=protected.owned)
+        else:
+            dns, registration = gathered
+            reference = Reference(
+                domain=name.ascii, dns=dns, registration=registration, owned=protected.owned
+            )
+        self._references[name.ascii] = reference
+        if self.browser is not None:
+            # Its picture is what every lookalike's page is compared with: take it now, while the
+            # candidates are triaged, rather than when the first live page has to wait for it.
+            warm = asyncio.create_task(self.our_page(name.ascii))
+            self._stack.push_async_callback(_cancelled, warm)
+        return reference
 
     async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
         """Stage 2 for a name that exists: DNS detail, registration, probes."""
@@ -315,9 +371,9 @@ class Scanner:
         else:
             registration = await self.registration(candidate.apex)
         smtp_task = self._smtp(candidate, facts, only_wildcard)
-        web_task = self._web(candidate, facts, only_wildcard, protected)
-        smtp, web = await asyncio.gather(smtp_task, web_task)
-        return Evidence(dns=dns, registration=registration, smtp=smtp, web=web)
+        web_task = self._web_and_look(candidate, dns, only_wildcard, protected)
+        smtp, (web, visual) = await asyncio.gather(smtp_task, web_task)
+        return Evidence(dns=dns, registration=registration, smtp=smtp, web=web, visual=visual)
 
     async def _smtp(self, cand: Candidate, facts: DnsFacts, wildcard: bool) -> Outcome[tuple[SmtpFacts, ...]]:
         if self.smtp is None:
@@ -335,11 +391,88 @@ class Scanner:
             return skipped("exists only through a wildcard")
         return await self.web.probe(cand.domain, facts, protected)
 
+    async def _web_and_look(
+        self, cand: Candidate, dns: Outcome[DnsFacts], wildcard: bool, protected: Sequence[str]
+    ) -> tuple[Outcome[tuple[WebFacts, ...]], Outcome[VisualFacts]]:
+        """The web probe, then (``--screenshot``) the page it found, rendered and judged."""
+        assert dns.value is not None
+        web = await self._web(cand, dns.value, wildcard, protected)
+        if self.browser is None:
+            return web, skipped(SCREENSHOTS_OFF)
+        page = Evidence(dns=dns, web=web).live_page
+        if page is None:
+            return web, skipped("no web page answered")
+        return web, await self.look(cand, page.url, dns.value)
+
+    async def look(self, cand: Candidate, url: str, facts: DnsFacts) -> Outcome[VisualFacts]:
+        """Render ``url`` (the candidate's page, at the addresses the scan resolved) and judge it
+        against the protected site's page. The render's status, and the verdict in every case."""
+        from lookalike import visual
+
+        assert self.browser is not None
+        ours = await self.our_page(cand.protected)
+        page = await self.browser.render(url, (*facts.a, *facts.aaaa))
+        verdict = await asyncio.to_thread(visual.compare, page, ours, cand.protected)
+        detail = page.detail
+        if page.value is not None:
+            problem = await self._keep(page.value.screenshot)
+            detail = "; ".join(d for d in (detail, problem) if d)
+        return Outcome(page.status, verdict, detail)
+
+    async def our_page(self, protected: str) -> Outcome[PageCapture]:
+        """The protected site's home page, rendered once per scan (https, else http): the reference
+        every lookalike of it is compared with. Never raises."""
+        future = self._our_pages.get(protected)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._our_pages[protected] = future
+            try:
+                future.set_result(await self._render_ours(protected))
+            except BaseException:
+                future.cancel()  # the scan is ending (only a cancellation gets here): so do its waiters
+                del self._our_pages[protected]
+                raise
+        return await asyncio.shield(future)
+
+    async def _render_ours(self, protected: str) -> Outcome[PageCapture]:
+        assert self.browser is not None
+        reference = self._references.get(protected)
+        facts = reference.dns.value if reference is not None else None
+        if facts is None:
+            why = "it is not a protected domain here (lookup --protected names one)"
+            return Outcome(Status.SKIPPED, None, f"no picture of {protected}: {why}")
+        addresses = (*facts.a, *facts.aaaa)
+        page = await self.browser.render(f"https://{protected}/", addresses)
+        if page.status in (Status.REFUSED, Status.ERROR):
+            plain = await self.browser.render(f"http://{protected}/", addresses)
+            page = plain if plain.ok else page
+        if page.value is not None:
+            await self._keep(page.value.screenshot)
+        return page
+
+    async def _keep(self, png: bytes) -> str:
+        """Put a screenshot on the shelf; why not, when it could not be kept (the verdict stands)."""
+        if self.shelf is None or not png:
+            return ""
+        try:
+            await asyncio.to_thread(self.shelf.put, png)
+        except (LookalikeError, ValueError) as exc:
+            log.warning("screenshot not kept: %s", exc)
+            return f"screenshot not kept: {exc}"
+        return ""
+
     def protected_set(self, cand: Candidate) -> list[str]:
         """The domains a redirect may point to and still count as "to us". Never the name itself:
         ``lookup`` without ``--protected`` compares a name with itself, and a site that redirects to
         its own path does not redirect to anyone's protected domain."""
         return [d for d in (cand.protected, *sorted(self._owned)) if d != cand.domain]
+
+
+async def _cancelled(task: asyncio.Task[object]) -> None:
+    """Stop ``task`` (if it still runs) and wait for it: nothing outlives the scanner's browser."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _skip(detail: str) -> Outcome[Registration]:
@@ -441,6 +574,18 @@ def validate(settings: Settings) -> None:
         raise LookalikeError("no protected domains to scan")
     for protected in settings.protected:
         check_options(domain_options(settings, protected))
+    check_screenshots(settings)
+
+
+def check_screenshots(settings: Settings) -> None:
+    """With ``screenshot``, the visual extra and Debian's Chromium must be there: one line now, not a
+    scan that fails after its first page."""
+    if settings.screenshot:
+        from lookalike import visual
+        from lookalike.browser import chromium
+
+        visual.require()
+        chromium.require()
 
 
 async def check_resolvers(settings: Settings) -> None:
@@ -468,6 +613,7 @@ async def run(
     now: datetime | None = None,
     preflight: bool = True,
     candidates: Iterable[Candidate] | None = None,
+    shelf: Shelf | None = None,
 ) -> ScanRun:
     """Scan every protected domain of ``settings``. See the module docstring for the stages.
 
@@ -479,6 +625,8 @@ async def run(
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
     (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
     those of them in ``skipped_absent`` were absent, and still compete for the registration plan.
+    ``shelf`` keeps the screenshots of a scan with ``settings.screenshot`` (without one, only their
+    hashes are kept, in the findings' ``VisualFacts``).
     """
     validate(settings)
     if preflight:
@@ -498,7 +646,7 @@ async def run(
     interrupted = False
     dns_notes: tuple[tuple[str, str], ...] = ()
     try:
-        async with Scanner(settings, resolvers, cache) as scanner:
+        async with Scanner(settings, resolvers, cache, shelf) as scanner:
             notify(counters.progress("references"))
             refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
             references.update((r.domain, r) for r in refs)
@@ -708,13 +856,16 @@ async def lookup(
     *,
     protected: Protected | None = None,
     now: datetime | None = None,
+    shelf: Shelf | None = None,
 ) -> tuple[Finding, Reference | None]:
-    """Everything known about one name, for an analyst (``lookalike lookup``)."""
+    """Everything known about one name, for an analyst (``lookalike lookup``); ``shelf`` keeps its
+    screenshot and the protected site's (``settings.screenshot``)."""
     from lookalike.names import apex_of, parse, to_unicode
 
     name = parse(domain)
+    check_screenshots(settings)
     resolvers = settings.endpoints.resolvers or system_resolvers()
-    async with Scanner(settings, resolvers, None) as scanner:
+    async with Scanner(settings, resolvers, None, shelf) as scanner:
         reference = await scanner.reference(protected) if protected is not None else None
         candidate = Candidate(
             domain=name.ascii,

@@ -9,8 +9,10 @@ documents, send the alerts, and say which ``--fail-on`` conditions hold. It neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +55,7 @@ from lookalike.scan import (
     settings_summary,
     validate,
 )
+from lookalike.screenshots import Pictures, Shelf, shelf_for
 from lookalike.store import Store, default_db_path
 from lookalike.store.rows import Damage
 
@@ -137,22 +140,52 @@ class ScheduledScan:
         self.now = now
         self.feed = feed
         self.db = db
+        self.shelf: Shelf | None = None
+        """Where this run's screenshots go: ``screenshots/`` next to the report, or a temporary
+        directory when they travel inside the documents (``inline_images``)."""
 
     def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
-        candidates = self.feed.candidates if self.feed is not None else None
-        if not self.use_store:
-            started = self.now()
-            outcome = self._mark(
-                run_sync(run(self.settings, progress=progress, now=started, candidates=candidates))
-            )
-            changes = diff.compare(None, outcome.result)
-            return self._finish(outcome, changes, {})
-        if self.db is not None:
-            return self._run_stored(self.db, progress)
-        db_path = self.settings.db or default_db_path()
-        with Store.open(db_path) as db, db.scan_lock(wait=0.0):
-            job = self._run_stored(db, progress)
-            return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
+        with contextlib.ExitStack() as stack:
+            if self.settings.screenshot and self.settings.inline_images:
+                kept = stack.enter_context(tempfile.TemporaryDirectory(prefix="lookalike-screenshots-"))
+                self.shelf = Shelf(Path(kept))
+            candidates = self.feed.candidates if self.feed is not None else None
+            if not self.use_store:
+                started = self.now()
+                self._shelve(started)
+                outcome = self._mark(
+                    run_sync(
+                        run(
+                            self.settings,
+                            progress=progress,
+                            now=started,
+                            candidates=candidates,
+                            shelf=self.shelf,
+                        )
+                    )
+                )
+                changes = diff.compare(None, outcome.result)
+                return self._finish(outcome, changes, {})
+            if self.db is not None:
+                return self._run_stored(self.db, progress)
+            db_path = self.settings.db or default_db_path()
+            with Store.open(db_path) as db, db.scan_lock(wait=0.0):
+                job = self._run_stored(db, progress)
+                return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
+
+    def _report_path(self, started: datetime) -> Path | None:
+        """The report's path: the one set, else a scan of generated names writes one under reports/
+        (a scan of feed matches writes one only when asked)."""
+        if self.settings.report is not None or self.feed is not None:
+            return self.settings.report
+        return default_report_path(started)
+
+    def _shelve(self, started: datetime) -> None:
+        """A scan with screenshots keeps them next to its report (unless they go inline)."""
+        if self.settings.screenshot and self.shelf is None:
+            report = self._report_path(started)
+            if report is not None:
+                self.shelf = shelf_for(report)
 
     def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
         settings = self.settings
@@ -180,6 +213,7 @@ class ScheduledScan:
                 key=key,
             )
             scan_id = db.begin_scan(info, key=key)
+        self._shelve(started)
         triage = db.triage()
         sink = Collector(forward=_StoreSink(db, scan_id))
         outcome = run_sync(
@@ -195,6 +229,7 @@ class ScheduledScan:
                 now=started,
                 preflight=False,
                 candidates=self.feed.candidates if self.feed is not None else None,
+                shelf=self.shelf,
             )
         )
         outcome = self._mark(outcome)
@@ -249,9 +284,8 @@ class ScheduledScan:
         self, outcome: ScanRun, changes: Changes | None, triage: Mapping[str, TriageMark]
     ) -> JobOutcome:
         settings = self.settings
-        report_path = settings.report
-        if report_path is None and self.feed is None:
-            report_path = default_report_path(outcome.result.info.started)
+        report_path = self._report_path(outcome.result.info.started)
+        shelves = [self.shelf] if self.shelf is not None else [shelf_for(report_path)] if report_path else []
         written = write_outputs(
             outcome,
             report_path=report_path,
@@ -260,6 +294,7 @@ class ScheduledScan:
             changes=changes,
             triage=triage,
             synthetic=self.synthetic,
+            pictures=Pictures(shelves, inline=settings.inline_images),
         )
         notes: tuple[str, ...] = ()
         if changes is not None and settings.alerts.any and not outcome.result.info.interrupted:

@@ -25,6 +25,7 @@ from lookalike.model import (
     DnsFacts,
     Evidence,
     Existence,
+    FaviconMatch,
     Finding,
     Level,
     MailRoute,
@@ -41,6 +42,8 @@ from lookalike.model import (
     Status,
     Technique,
     TlsFacts,
+    Verdict,
+    VisualFacts,
     WebFacts,
     skipped,
 )
@@ -258,6 +261,7 @@ def evidence(
     parked: bool = False,
     redirects_to_protected: bool = False,
     title: str = "Welcome",
+    visual: Outcome[VisualFacts] | None = None,
 ) -> Evidence:
     """Evidence for one candidate. ``catch_all`` True/False adds an SMTP probe whose random recipient
     was accepted/rejected (None: no probe); ``deferred`` one that got a 4xx; ``registry`` sets a
@@ -315,7 +319,41 @@ def evidence(
             ),
         )
     web_outcome: Outcome[tuple[WebFacts, ...]] = Outcome(Status.OK, tuple(web)) if web else skipped()
-    return Evidence(dns=dns_outcome, registration=reg, smtp=smtp_outcome, web=web_outcome)
+    return Evidence(
+        dns=dns_outcome, registration=reg, smtp=smtp_outcome, web=web_outcome, visual=visual or skipped()
+    )
+
+
+SCREENSHOT = "5" * 64
+"""A screenshot's SHA-256 for tests that need a name, not a picture."""
+REFERENCE_SHOT = "7" * 64
+
+
+def visual_facts(
+    verdict: Verdict = Verdict.CLONE,
+    *,
+    reason: str = "looks like kestrelsystems.com (pHash distance 2); our name on the page",
+    favicon: FaviconMatch = FaviconMatch.EXACT,
+    screenshot: str = SCREENSHOT,
+    reference: str = REFERENCE_SHOT,
+    status: Status = Status.OK,
+) -> Outcome[VisualFacts]:
+    """The visual outcome of one rendered page (``Evidence.visual``)."""
+    facts = VisualFacts(
+        verdict=verdict,
+        reason=reason,
+        phash_distance=2 if verdict is not Verdict.UNKNOWN else None,
+        dhash_distance=5 if verdict is not Verdict.UNKNOWN else None,
+        favicon_match=favicon,
+        favicon_mmh3=-1234567 if favicon is not FaviconMatch.MISSING else None,
+        favicon_sha256="ab" * 32 if favicon is not FaviconMatch.MISSING else "",
+        text_similarity=0.8 if verdict is not Verdict.UNKNOWN else None,
+        brand=verdict in (Verdict.CLONE, Verdict.SIMILAR),
+        password=verdict is Verdict.CLONE,
+        screenshot=screenshot,
+        reference=reference,
+    )
+    return Outcome(status, facts, "" if status is Status.OK else f"render: {status.value}")
 
 
 def reference(

@@ -379,6 +379,24 @@ class Options:
             "--https-port", help="HTTPS port (default 443).", group=Group.PROBES, sets="endpoints.https_port"
         ),
     ] = None
+    screenshot: Annotated[
+        bool | None,
+        option(
+            "--screenshot/--no-screenshot",
+            help="Render live pages in headless Chromium and compare them with yours (implies --http).",
+            group=Group.PROBES,
+            sets="screenshot",
+        ),
+    ] = None
+    inline_images: Annotated[
+        bool | None,
+        option(
+            "--inline-images/--no-inline-images",
+            help="Screenshots inside the report and JSON (data: URIs), not as files in screenshots/.",
+            group=Group.PROBES,
+            sets="inline_images",
+        ),
+    ] = None
     report: Annotated[
         Path | None,
         option(

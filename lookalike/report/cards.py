@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lookalike.model import Owner
+from lookalike.model import Owner, Status
 from lookalike.report.view import (
     MAX_RAW,
     MAX_SHORT,
     OWNER_LABELS,
     ROUTE_LABELS,
+    VERDICT_ORDER,
     ReportView,
     Row,
     date,
@@ -278,6 +279,38 @@ def _web_card(row: Row) -> dict[str, Any]:
     return _card("Web", items, status=outcome.status.value, note=outcome.detail)
 
 
+def _page_card(row: Row) -> dict[str, Any] | None:
+    """The rendered page against the protected site's; None when no render was asked for."""
+    outcome = row.finding.evidence.visual
+    facts = outcome.value
+    if facts is None and outcome.status is Status.SKIPPED:
+        return None
+    items: list[list[Any]] = []
+    if facts is not None:
+        similarity = facts.text_similarity
+        pairs: list[list[Any]] = [
+            ["Verdict", facts.verdict.value],
+            ["Why", _v(facts.reason, 400)],
+            [
+                "Screenshots",
+                f"pHash {_bits(facts.phash_distance)} · dHash {_bits(facts.dhash_distance)} apart",
+            ],
+            ["Favicon", facts.favicon_match.value],
+            ["Favicon hash", {"c": str(facts.favicon_mmh3)} if facts.favicon_mmh3 is not None else DASH],
+            ["Words in common", f"{similarity:.0%}" if similarity is not None else DASH],
+            ["Our name on it", "yes" if facts.brand else "no"],
+            ["Password field", "yes" if facts.password else "no"],
+        ]
+        if facts.screenshot:
+            pairs.append(["Screenshot file", {"c": f"screenshots/{facts.screenshot}.png"}])
+        items.append(["kv", pairs])
+    return _card("Page", items, status=outcome.status.value, note=outcome.detail)
+
+
+def _bits(distance: int | None) -> str:
+    return f"{distance} of 64 bits" if distance is not None else DASH
+
+
 def detail_cards(row: Row) -> list[dict[str, Any]]:
     """The evidence behind one row, as the cards the script shows when the row is opened."""
     seen = _seen_card(row)
@@ -290,6 +323,9 @@ def detail_cards(row: Row) -> list[dict[str, Any]]:
         _smtp_card(row),
         _web_card(row),
     ]
+    page = _page_card(row)
+    if page is not None:
+        cards.append(page)
     reg = row.finding.evidence.registration.value
     if reg is not None and reg.raw:
         cards.append(
@@ -319,12 +355,14 @@ def _search_text(row: Row) -> str:
     seen = f.candidate.sighting
     if seen is not None:
         parts += [seen.source, seen.name]
+    if row.page is not None:
+        parts.append(row.page.verdict.value)
     return " ".join(dict.fromkeys(p for p in parts if p)).casefold()
 
 
 COLUMNS = (
     "level", "points", "domain", "protected", "route", "smtp", "age", "web", "owner", "triage",
-    "change", "techniques", "registrar", "search", "catchall", "source",
+    "change", "techniques", "registrar", "search", "catchall", "source", "visual",
 )  # fmt: skip
 """What ``sort_values`` lists per row, in order: the script finds each by name."""
 
@@ -348,6 +386,7 @@ def sort_values(row: Row) -> list[Any]:
         _search_text(row),
         1 if row.catch_all else 0,
         row.finding.candidate.source,
+        VERDICT_ORDER.index(row.page.verdict) if row.page is not None else len(VERDICT_ORDER),
     ]
 
 

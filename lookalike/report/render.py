@@ -33,6 +33,7 @@ from lookalike.report.view import (
     OWNER_LABELS,
     PAGE_SIZE,
     ROUTE_LABELS,
+    Pictures,
     build_view,
     date,
     date_time,
@@ -109,6 +110,10 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _nothing(_sha: str) -> None:
+    return None
+
+
 def render(
     result: ScanResult,
     *,
@@ -119,6 +124,7 @@ def render(
     blocklist: Sequence[BlockEntry] = (),
     synthetic: bool = False,
     generated_at: datetime | None = None,
+    pictures: Pictures | None = None,
 ) -> str:
     """The report as one self-contained HTML document (``stream`` joined)."""
     return "".join(
@@ -131,6 +137,7 @@ def render(
             blocklist=blocklist,
             synthetic=synthetic,
             generated_at=generated_at,
+            pictures=pictures,
         )
     )
 
@@ -145,9 +152,12 @@ def stream(
     blocklist: Sequence[BlockEntry] = (),
     synthetic: bool = False,
     generated_at: datetime | None = None,
+    pictures: Pictures | None = None,
 ) -> Iterator[str]:
     """The report as one self-contained HTML document, in pieces made as they are read (the view is
-    built at once; the rows and the script's data as the pieces are asked for)."""
+    built at once; the rows and the script's data as the pieces are asked for). ``pictures`` finds
+    the screenshots the findings name (``--screenshot``): each is inlined as a ``data:`` URI, the only
+    images the CSP allows."""
     view = build_view(
         result,
         changes=changes,
@@ -172,4 +182,7 @@ def stream(
         levels=list(Level),
         page_size=PAGE_SIZE,
         thresholds=[(level.value, minimum) for minimum, level in LEVELS],
+        thumbnail=pictures.thumbnail if pictures is not None else _nothing,
+        picture=pictures.picture if pictures is not None else _nothing,
+        inline=pictures is not None and pictures.inline,
     )

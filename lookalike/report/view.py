@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
+from typing import Protocol
 
 from lookalike.model import (
     BlockEntry,
@@ -43,6 +44,8 @@ from lookalike.model import (
     SmtpVerdict,
     Technique,
     TriageMark,
+    Verdict,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.names import to_unicode
@@ -82,6 +85,21 @@ _VERDICT_LABELS: Mapping[SmtpVerdict, str] = {
     SmtpVerdict.REFUSED: "refused",
 }
 """Readings of the deciding mail host the table names (the card quotes the server's words)."""
+VERDICT_ORDER = (Verdict.CLONE, Verdict.SIMILAR, Verdict.UNKNOWN, Verdict.DIFFERENT)
+"""The visual verdicts, most alarming first (the report's sort and filter)."""
+
+
+class Pictures(Protocol):
+    """Where the report finds the screenshots the findings name (``lookalike.screenshots.Pictures``)."""
+
+    inline: bool
+    """Show each lookalike's picture at its own size when it is opened, not only its thumbnail."""
+
+    def thumbnail(self, sha: str) -> str | None: ...
+
+    def picture(self, sha: str) -> str | None: ...
+
+
 OWNER_LABELS: Mapping[str, str] = {
     Owner.THIRD_PARTY.value: "third party",
     Owner.OURS.value: "probably ours",
@@ -172,6 +190,8 @@ class Row:
     ours: bool
     """The organisation's own (``Finding.ours``: triage, the configuration, or scoring)."""
     unknowns: tuple[str, ...]
+    page: VisualFacts | None = None
+    """The verdict on its rendered page (``--screenshot``); None when it was not rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +302,11 @@ class ReportView:
     counts: Mapping[str, int] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     """Where the findings' names came from (``generate``, ``ct:<log>`` ...), for the source filter."""
+    visual: bool = False
+    """Some finding's page was rendered (``--screenshot``): the table shows a Page column."""
+    references: tuple[tuple[str, str], ...] = ()
+    """(SHA-256, protected domain) of each picture of a protected site the pages were compared with."""
+    verdicts: tuple[str, ...] = tuple(v.value for v in VERDICT_ORDER)
 
 
 def _row(
@@ -368,6 +393,7 @@ def _row(
         catch_all=ev.catch_all,
         ours=finding.ours(mark, owned) is not None,
         unknowns=tuple(unknowns),
+        page=ev.visual.value,
     )
 
 
@@ -459,9 +485,21 @@ class _Tally:
     third_party: int = 0
     receive: int = 0
     catch_all: int = 0
+    clones: int = 0
+    sources: set[str] = field(default_factory=set)
+    visual: bool = False
+    """Some finding's page was rendered."""
+    references: dict[str, str] = field(default_factory=dict)
+    """The pictures of protected sites the pages were compared with: SHA-256 -> protected domain."""
 
     def add(self, row: Row) -> None:
         existence = row.finding.evidence.existence
+        self.sources.add(row.finding.candidate.source)
+        if row.page is not None:
+            self.visual = True
+            self.clones += row.page.verdict is Verdict.CLONE
+            if row.page.reference:
+                self.references[row.page.reference] = row.finding.candidate.protected
         self.levels[row.level] += 1
         for technique in row.finding.candidate.techniques:
             self.per_technique.setdefault(technique, Counter())[row.level] += 1
@@ -601,8 +639,11 @@ def build_view(
             "escalated": len(changes.escalated) if changes else 0,
             "receive": tally.receive,
             "catch_all": tally.catch_all,
+            "clones": tally.clones,
         },
-        sources=tuple(sorted({r.finding.candidate.source for r in rows})),
+        sources=tuple(sorted(tally.sources)),
+        visual=tally.visual,
+        references=tuple(tally.references.items()),
     )
 
 
