@@ -88,6 +88,11 @@ class Settings:
     alerts: Alerts = field(default_factory=Alerts)
     alert_min_level: str = "high"
     """Alert on new or changed findings at or above this level (and on every escalation)."""
+    broker: str | None = None
+    """A Celery broker (``redis://``): split the scan into units for ``lookalike worker``s, which
+    share their politeness budgets through the same Redis. None: scan in this process."""
+    unit_size: int = 20_000
+    """Candidates per unit of a distributed scan."""
 
     @property
     def names(self) -> tuple[Name, ...]:
@@ -151,7 +156,7 @@ def _path(value: str, base: Path) -> Path:
 
 SCAN_KEYS = (
     "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
-    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on",
+    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on", "broker", "unit_size",
 )  # fmt: skip
 ENDPOINT_KEYS = (
     "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
@@ -280,6 +285,12 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
             flags[key] = _typed(scan, key, bool, where)
     if "plan_top" in scan:
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
+    if "broker" in scan:
+        flags["broker"] = _typed(scan, "broker", str, where) or None
+    if "unit_size" in scan:
+        flags["unit_size"] = _typed(scan, "unit_size", int, where)
+        if flags["unit_size"] < 1:
+            raise LookalikeError(f"{where}: unit_size must be at least 1")
     for key in ("db", "report", "json", "csv"):
         if key in scan:
             value = _typed(scan, key, str, where)
@@ -365,6 +376,8 @@ http = false                   # probe web servers: status, redirects, title, pa
 allow_private = false          # let the probes connect to private/loopback addresses
 plan_top = 25                  # absent candidates per domain to confirm with the registry for the plan
 db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
+# broker = "redis://scanner-1:6379/0"   # split scans over `lookalike worker`s (needs a postgresql:// db)
+# unit_size = 20000                     # candidates per unit of work for the workers
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"

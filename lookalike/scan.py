@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +55,7 @@ from lookalike.model import (
     skipped,
 )
 from lookalike.permute import check_options, generate
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
@@ -212,11 +213,18 @@ class Scanner:
     """One scan's machinery: the resolver, registry and probes, opened together and closed together."""
 
     def __init__(
-        self, settings: Settings, resolvers: Sequence[HostPort], cache: RegistrationCache | None
+        self,
+        settings: Settings,
+        resolvers: Sequence[HostPort],
+        cache: RegistrationCache | None,
+        budgets: Budgets = LOCAL,
     ) -> None:
+        """``budgets`` holds the per-server limits: this process's (``LOCAL``), or those every worker
+        of a distributed scan shares (``budgets.SharedBudgets``)."""
         self.settings = settings
         self.resolvers = tuple(resolvers)
         self.cache = cache
+        self.budgets = budgets
         self._stack = AsyncExitStack()
         self.resolver: Resolver
         self.registry: Registry | None = None
@@ -234,7 +242,10 @@ class Scanner:
 
     async def _open(self) -> Scanner:
         s = self.settings
-        self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
+        budgets = await self._stack.enter_async_context(self.budgets)
+        self.resolver = await self._stack.enter_async_context(
+            Resolver(self.resolvers, s.limits, budgets=budgets)
+        )
         if s.registry:
             self.registry = await self._stack.enter_async_context(
                 Registry(
@@ -243,6 +254,7 @@ class Scanner:
                     cache=self.cache,
                     resolve=self.resolver.addresses,
                     allow_private=s.allow_private,
+                    budgets=budgets,
                 )
             )
         if s.smtp:
@@ -251,6 +263,7 @@ class Scanner:
                 helo=s.endpoints.helo_name,
                 limits=s.limits,
                 allow_private=s.allow_private,
+                budgets=budgets,
             )
         if s.http:
             self.web = await self._stack.enter_async_context(
@@ -372,30 +385,39 @@ class _Failed:
 
 async def _guarded(what: str, work: Awaitable[T]) -> T | _Failed:
     """``await work``; a bug or an unforeseen reply becomes a ``_Failed`` with its reason, logged with
-    the traceback, instead of ending the whole scan."""
+    the traceback, instead of ending the whole scan. A ``LookalikeError`` is not one candidate's
+    problem but the scan's end (the store or the shared budgets went away): it goes on up."""
     try:
         return await work
+    except LookalikeError:
+        raise
     except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose a candidate)
         log.error("gathering evidence for %s failed:\n%s", what, traceback.format_exc())
         return _Failed(f"internal error: {type(exc).__name__}: {exc}")
 
 
+def generated(settings: Settings) -> Iterator[Candidate]:
+    """Every candidate of every protected domain, each domain's ranked, in the settings' order (a
+    protected name itself left out). Deterministic: a distributed scan splits this stream into units."""
+    protected_names = {p.name.ascii for p in settings.protected}
+    for protected in settings.protected:
+        for cand in generate(protected.name, domain_options(settings, protected)):
+            if cand.domain not in protected_names:
+                yield cand
+
+
 def _candidates(
-    settings: Settings,
+    source: Iterable[Candidate],
     counters: _Counters,
     skip: Collection[tuple[str, str]],
     on_skipped: Callable[[Candidate], None],
 ) -> Iterator[Candidate]:
-    protected_names = {p.name.ascii for p in settings.protected}
-    for protected in settings.protected:
-        for cand in generate(protected.name, domain_options(settings, protected)):
-            if cand.domain in protected_names:
-                continue
-            counters.bump(counters.generated, cand.protected)
-            if (cand.domain, cand.protected) in skip:
-                on_skipped(cand)
-                continue
-            yield cand
+    for cand in source:
+        counters.bump(counters.generated, cand.protected)
+        if (cand.domain, cand.protected) in skip:
+            on_skipped(cand)
+            continue
+        yield cand
 
 
 def validate(settings: Settings) -> None:
@@ -431,10 +453,13 @@ async def run(
     triage_marks: Mapping[str, TriageMark] | None = None,
     now: datetime | None = None,
     preflight: bool = True,
+    references: Sequence[Reference] | None = None,
+    budgets: Budgets = LOCAL,
 ) -> ScanRun:
     """Scan every protected domain of ``settings``. See the module docstring for the stages.
 
     ``preflight`` first checks that some resolver answers at all (``check_resolvers``).
+    ``references`` given (a distributed scan looked them up first) are used instead of asking again.
 
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
     (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
@@ -452,27 +477,30 @@ async def run(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pool = advice.PlanPool(settings.plan_top)
-    references: dict[str, Reference] = {}
+    by_domain: dict[str, Reference] = {}
 
     plan_items: Sequence[PlanItem] = ()
     interrupted = False
     dns_notes: tuple[tuple[str, str], ...] = ()
     try:
-        async with Scanner(settings, resolvers, cache) as scanner:
+        async with Scanner(settings, resolvers, cache, budgets) as scanner:
             notify(counters.progress("references"))
-            refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
-            references.update((r.domain, r) for r in refs)
+            if references is None:
+                refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
+            else:
+                refs = list(references)
+            by_domain.update((r.domain, r) for r in refs)
             timings["references"] = time.perf_counter() - t0
 
             t1 = time.perf_counter()
             await _triage_and_detail(
                 scanner=scanner,
-                settings=settings,
+                source=generated(settings),
                 sink=sink,
                 counters=counters,
                 skip=skip,
                 skipped_absent=skipped_absent,
-                references=references,
+                references=by_domain,
                 pool=pool,
                 started=started,
                 notify=notify,
@@ -516,17 +544,66 @@ async def run(
     )
     result = ScanResult(
         info=info,
-        references=tuple(references[p.name.ascii] for p in settings.protected if p.name.ascii in references),
+        references=tuple(by_domain[p.name.ascii] for p in settings.protected if p.name.ascii in by_domain),
         findings=tuple(sorted(sink_findings(sink), key=finding_order)),
     )
     notify(counters.progress("done"))
     return advise(result, triage_marks or {})
 
 
+@dataclass(frozen=True, slots=True)
+class UnitCounts:
+    """What one unit of a distributed scan did, per protected domain: names asked and how they came out."""
+
+    triaged: int
+    exists: Mapping[str, int]
+    absent: Mapping[str, int]
+    unknown: Mapping[str, int]
+
+
+async def run_unit(
+    settings: Settings,
+    candidates: Iterable[Candidate],
+    *,
+    sink: Sink,
+    references: Sequence[Reference],
+    now: datetime,
+    cache: RegistrationCache | None = None,
+    budgets: Budgets = LOCAL,
+    progress: ProgressCallback | None = None,
+) -> UnitCounts:
+    """Stages 1 and 2 for one unit of a distributed scan (a worker's task): the same triage, detail
+    and scoring as ``run``, over the candidates given, with the references the coordinator looked
+    up. No references, plan or advice here: the coordinator does those once for the whole scan.
+    Everything goes to ``sink`` as it completes; an interruption (a cancel) is raised, not kept."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    counters = _Counters()
+    notify = progress or (lambda _p: None)
+    async with Scanner(settings, resolvers, cache, budgets) as scanner:
+        await _triage_and_detail(
+            scanner=scanner,
+            source=candidates,
+            sink=sink,
+            counters=counters,
+            skip=frozenset(),
+            skipped_absent=frozenset(),
+            references={r.domain: r for r in references},
+            pool=advice.PlanPool(0),
+            started=now,
+            notify=notify,
+        )
+    return UnitCounts(
+        triaged=counters.triaged,
+        exists=dict(counters.exists),
+        absent=dict(counters.absent),
+        unknown=dict(counters.unknown),
+    )
+
+
 async def _triage_and_detail(
     *,
     scanner: Scanner,
-    settings: Settings,
+    source: Iterable[Candidate],
     sink: Sink,
     counters: _Counters,
     skip: Collection[tuple[str, str]],
@@ -544,7 +621,7 @@ async def _triage_and_detail(
             pool.add(cand)
 
     def names() -> Iterator[tuple[str, bool]]:
-        for cand in _candidates(settings, counters, skip, skipped):
+        for cand in _candidates(source, counters, skip, skipped):
             waiting = pending.get(cand.domain)
             if waiting is not None:  # the same name from two protected domains: ask once
                 waiting.append(cand)

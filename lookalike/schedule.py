@@ -30,6 +30,7 @@ from lookalike.model import (
     Existence,
     Finding,
     Level,
+    Reference,
     ScanInfo,
     ScanResult,
     Status,
@@ -37,20 +38,25 @@ from lookalike.model import (
 )
 from lookalike.names import apex_of
 from lookalike.outputs import Written, write_outputs
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.resolver import Resolver
 from lookalike.scan import (
     Collector,
+    Progress,
     ProgressCallback,
+    Scanner,
     ScanRun,
     advise,
     check_resolvers,
     finding_order,
+    generated,
     run,
     scan_key,
     settings_summary,
     validate,
 )
 from lookalike.store import Store, default_db_path
+from lookalike.store.location import Location, is_url
 from lookalike.store.rows import Damage
 
 
@@ -68,7 +74,7 @@ class JobOutcome:
     """Damaged rows of the history the scan met and left out (``Store.damage``), for the CLI to print."""
 
 
-class _StoreSink:
+class StoreSink:
     """Forwards findings to the store under one scan id, as they complete."""
 
     def __init__(self, store: Store, scan_id: int) -> None:
@@ -100,6 +106,8 @@ class ScheduledScan:
     ) -> None:
         if resume and not store:
             raise LookalikeError("--resume needs the history database (drop --no-store)")
+        if settings.broker is not None and not store:
+            raise LookalikeError("--broker needs the history database the workers write (drop --no-store)")
         self.settings = settings
         self.use_store = store
         self.resume = resume
@@ -112,6 +120,8 @@ class ScheduledScan:
             changes = diff.compare(None, outcome.result)
             return self._finish(outcome, changes, {})
         db_path = self.settings.db or default_db_path()
+        if self.settings.broker is not None:
+            check_distributed(self.settings.broker, db_path)
         with Store.open(db_path) as db, db.scan_lock(wait=0.0):
             job = self._run_stored(db, progress)
             return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
@@ -143,7 +153,24 @@ class ScheduledScan:
             )
             scan_id = db.begin_scan(info, key=key)
         triage = db.triage()
-        sink = Collector(forward=_StoreSink(db, scan_id))
+        sink = Collector(forward=StoreSink(db, scan_id))
+        references: tuple[Reference, ...] | None = None
+        budgets: Budgets = LOCAL
+        if settings.broker is not None:
+            from lookalike.budgets import SharedBudgets
+
+            budgets = SharedBudgets(settings.broker)
+            try:
+                references, progress = self._distribute(
+                    db, scan_id=scan_id, done=skip, budgets=budgets, progress=progress
+                )
+            except KeyboardInterrupt:
+                return self._finish(_interrupted(db, scan_id, triage), None, triage)
+            skip, skipped_absent = db.done(scan_id), db.absent(scan_id)
+        if skip:
+            # The plan weighs an absent name against what its parent domain turned out to be: the
+            # findings written before this run (earlier attempts, or the workers) count too.
+            sink.findings.extend(db.load_scan(scan_id).findings)
         outcome = asyncio.run(
             run(
                 settings,
@@ -156,6 +183,8 @@ class ScheduledScan:
                 triage_marks=triage,
                 now=started,
                 preflight=False,
+                references=references,
+                budgets=budgets,
             )
         )
         outcome = self._mark_synthetic(outcome)
@@ -188,6 +217,60 @@ class ScheduledScan:
         db.finish_scan(scan_id, outcome.result.info)
         return job
 
+    def _distribute(
+        self,
+        db: Store,
+        *,
+        scan_id: int,
+        done: set[tuple[str, str]],
+        budgets: Budgets,
+        progress: ProgressCallback | None,
+    ) -> tuple[tuple[Reference, ...], ProgressCallback | None]:
+        """Look the references up (once, here), hand the scan's missing names to the workers and
+        wait for them. Returns the references and a progress callback that keeps the workers' counts
+        on the bar while the coordinator finishes."""
+        from lookalike import distribute
+
+        settings = self.settings
+        assert settings.broker is not None
+        stored = db.load_scan(scan_id).references if done else ()
+        if len(stored) == len(settings.protected):
+            references = tuple(stored)  # a resumed scan scores against the references it began with
+        else:
+            references = asyncio.run(_references(settings, budgets))
+            db.save_references(scan_id, references)
+        total = sum(1 for _ in generated(settings))
+        totals = distribute.run_units(
+            broker=settings.broker,
+            db=db,
+            settings=settings,
+            scan_id=scan_id,
+            key=db.scan_info(scan_id).key,
+            started=db.scan_info(scan_id).started,
+            references=references,
+            done=done,
+            generated_total=total,
+            size=settings.unit_size,
+            progress=progress,
+        )
+        if progress is None:
+            return references, None
+        shown = totals.progress("", total)
+        notify = progress
+
+        def finishing(state: Progress) -> None:
+            notify(
+                dataclasses.replace(
+                    state,
+                    triaged=max(state.triaged, shown.triaged),
+                    exists=max(state.exists, shown.exists),
+                    absent=max(state.absent, shown.absent),
+                    unknown=max(state.unknown, shown.unknown),
+                )
+            )
+
+        return references, finishing
+
     def _mark_synthetic(self, outcome: ScanRun) -> ScanRun:
         """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner."""
         if not self.synthetic:
@@ -216,6 +299,34 @@ class ScheduledScan:
             if worth:
                 notes = asyncio.run(send_alerts(settings, worth, outcome.result.info, written.report))
         return JobOutcome(run=outcome, changes=changes, written=written, triage=triage, alert_notes=notes)
+
+
+def check_distributed(broker: str, db: Location) -> None:
+    """A distributed scan needs a history every worker reaches (PostgreSQL) and a Redis broker."""
+    from lookalike.tasks import celery_module, check_broker
+
+    celery_module()
+    check_broker(broker)
+    if not is_url(db):
+        raise LookalikeError(
+            f"--broker needs a history every worker can write: --db postgresql://... (not {db})"
+        )
+
+
+async def _references(settings: Settings, budgets: Budgets) -> tuple[Reference, ...]:
+    """The protected domains, looked up once by the coordinator of a distributed scan."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    async with Scanner(settings, resolvers, None, budgets) as scanner:
+        return tuple(await asyncio.gather(*(scanner.reference(p) for p in settings.protected)))
+
+
+def _interrupted(db: Store, scan_id: int, triage: Mapping[str, TriageMark]) -> ScanRun:
+    """Ctrl-C while the workers ran: what they wrote so far, as an interrupted scan (left resumable)."""
+    stored = db.load_scan(scan_id)
+    info = dataclasses.replace(stored.info, interrupted=True, finished=datetime.now(UTC))
+    findings = tuple(sorted(stored.findings, key=finding_order))
+    result = dataclasses.replace(stored, info=info, findings=findings)
+    return advise(result, triage)
 
 
 def _merge_counts(info: ScanInfo, stored: ScanResult, db: Store, scan_id: int) -> ScanInfo:

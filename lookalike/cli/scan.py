@@ -101,6 +101,8 @@ def build_settings(
     csv_path: Path | None = None,
     fail_on: Sequence[str] | None = None,
     plan_top: int | None = None,
+    broker: str | None = None,
+    unit_size: int | None = None,
 ) -> Settings:
     """Settings from the config file (if any) with the command line's values on top."""
     from lookalike.permute import check_options, load_keywords
@@ -121,6 +123,8 @@ def build_settings(
     for port, name in ((smtp_port, "--smtp-port"), (http_port, "--http-port"), (https_port, "--https-port")):
         if port is not None and not 0 < port < 65536:
             raise LookalikeError(f"{name} must be a port number from 1 to 65535")
+    if unit_size is not None and unit_size < 1:
+        raise LookalikeError("--unit-size must be at least 1")
     if depth is not None and depth not in (1, 2):
         raise LookalikeError("--depth must be 1 or 2")
     whois = dict(settings.endpoints.whois_servers)
@@ -153,6 +157,8 @@ def build_settings(
         csv=csv_path,
         fail_on=config.check_fail_on(fail_on) if fail_on else None,
         plan_top=plan_top,
+        broker=broker or None,
+        unit_size=unit_size,
     )
     check_options(settings.generate)  # an unknown --keyboard: one line now, not an empty scan later
     if whois_iana is not None:  # "none" must clear the server, which override() reads as "not given"
@@ -249,6 +255,17 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     plan_top: Annotated[
         int | None, typer.Option("--plan-top", help="Absent names per domain to confirm for the plan.")
     ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            metavar="URL",
+            help="Split the scan over `lookalike worker`s through this Redis broker (needs --db postgresql://).",
+        ),
+    ] = None,
+    unit_size: Annotated[
+        int | None, typer.Option("--unit-size", help="Candidates per unit of work for the workers.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
@@ -282,6 +299,8 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         csv_path=csv_path,
         fail_on=fail_on,
         plan_top=plan_top,
+        broker=broker,
+        unit_size=unit_size,
     )
     job = ScheduledScan(settings, store=not no_store, resume=resume)
     progress = ScanProgress(enabled=not quiet)
