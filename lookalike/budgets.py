@@ -125,8 +125,10 @@ class SharedBudgets:
     """``ratelimit.Budgets`` kept in Redis at ``url``. Enter it inside the event loop that uses it
     (it opens its connection there); it can be entered again in a later loop."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lease: float = LEASE) -> None:
+        """``lease``: seconds a concurrency slot outlives a holder that stopped renewing it."""
         self.url = url
+        self.lease = lease
         self.label = url_label(url)
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, Any] = {}
@@ -286,7 +288,7 @@ class SharedGate:
             holder = uuid.uuid4().hex
             while True:
                 got, wait_text = await self._budgets.call(
-                    "acquire", [slots], [self.concurrency, holder, LEASE]
+                    "acquire", [slots], [self.concurrency, holder, self._budgets.lease]
                 )
                 if int(got):
                     break
@@ -301,9 +303,10 @@ class SharedGate:
                 await self._budgets.release(slots, holder)
 
     async def _renew(self, slots: str, holder: str) -> None:
+        lease = self._budgets.lease
         while True:
-            await asyncio.sleep(LEASE / 3)
-            await self._budgets.call("renew", [slots], [holder, LEASE])
+            await asyncio.sleep(lease / 3)
+            await self._budgets.call("renew", [slots], [holder, lease])
 
     @asynccontextmanager
     async def turn(

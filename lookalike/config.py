@@ -93,6 +93,8 @@ class Settings:
     share their politeness budgets through the same Redis. None: scan in this process."""
     unit_size: int = 20_000
     """Candidates per unit of a distributed scan."""
+    queue: str = "lookalike"
+    """The broker's queue a distributed scan sends its units to (``lookalike worker --queues``)."""
 
     @property
     def names(self) -> tuple[Name, ...]:
@@ -157,6 +159,7 @@ def _path(value: str, base: Path) -> Path:
 SCAN_KEYS = (
     "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
     "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on", "broker", "unit_size",
+    "queue",
 )  # fmt: skip
 ENDPOINT_KEYS = (
     "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
@@ -287,6 +290,8 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
     if "broker" in scan:
         flags["broker"] = _typed(scan, "broker", str, where) or None
+    if "queue" in scan:
+        flags["queue"] = _typed(scan, "queue", str, where) or "lookalike"
     if "unit_size" in scan:
         flags["unit_size"] = _typed(scan, "unit_size", int, where)
         if flags["unit_size"] < 1:
@@ -378,6 +383,7 @@ plan_top = 25                  # absent candidates per domain to confirm with th
 db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
 # broker = "redis://scanner-1:6379/0"   # split scans over `lookalike worker`s (needs a postgresql:// db)
 # unit_size = 20000                     # candidates per unit of work for the workers
+# queue = "lookalike"                   # the queue the workers read (lookalike worker --queues)
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"

@@ -30,7 +30,7 @@ from lookalike.errors import LookalikeError
 from lookalike.model import Candidate, Reference
 from lookalike.scan import Progress, ProgressCallback, generated
 from lookalike.store import Store
-from lookalike.tasks import QUEUE, TASK, Unit, encode_unit, make_app, worker_settings
+from lookalike.tasks import TASK, Unit, encode_unit, make_app, worker_settings
 
 UNIT_SIZE: Final = 20_000
 """Candidates per unit: seconds of a worker's time on a loopback resolver, minutes with registry
@@ -120,7 +120,11 @@ def run_units(
             for number, batch in enumerate(units(settings, done=done, size=size), 1):
                 unit = Unit(scan_id, key, started, number, lean, tuple(references), tuple(batch))
                 sent = app.send_task(
-                    TASK, args=[encode_unit(unit)], queue=QUEUE, compression="zlib", serializer="json"
+                    TASK,
+                    args=[encode_unit(unit)],
+                    queue=settings.queue,
+                    compression="zlib",
+                    serializer="json",
                 )
                 pending[sent.id] = number
                 totals.sent += 1

@@ -109,6 +109,9 @@ def make_app(
         broker_connection_retry_on_startup=True,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1.0},
         worker_hijack_root_logger=True,
+        # A unit whose worker lost the broker is handed out again anyway (it is not acknowledged):
+        # stop working on it rather than write it twice at once.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         lookalike_db=db,
     )
     app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)(_scan_unit)

@@ -103,6 +103,7 @@ def build_settings(
     plan_top: int | None = None,
     broker: str | None = None,
     unit_size: int | None = None,
+    queue: str | None = None,
 ) -> Settings:
     """Settings from the config file (if any) with the command line's values on top."""
     from lookalike.permute import check_options, load_keywords
@@ -159,6 +160,7 @@ def build_settings(
         plan_top=plan_top,
         broker=broker or None,
         unit_size=unit_size,
+        queue=queue or None,
     )
     check_options(settings.generate)  # an unknown --keyboard: one line now, not an empty scan later
     if whois_iana is not None:  # "none" must clear the server, which override() reads as "not given"
@@ -266,6 +268,9 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
     unit_size: Annotated[
         int | None, typer.Option("--unit-size", help="Candidates per unit of work for the workers.")
     ] = None,
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="The queue the workers read (default lookalike).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
@@ -301,6 +306,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         plan_top=plan_top,
         broker=broker,
         unit_size=unit_size,
+        queue=queue,
     )
     job = ScheduledScan(settings, store=not no_store, resume=resume)
     progress = ScanProgress(enabled=not quiet)
