@@ -55,6 +55,7 @@ bench: venv debs
 	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.visual
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

@@ -18,10 +18,22 @@ from lookalike.tasks import QUEUE, VISIBILITY_TIMEOUT, celery_module, check_brok
 @app.command()
 def worker(  # noqa: PLR0917  (typer maps each parameter to an option)
     broker: Annotated[
-        str, typer.Option("--broker", metavar="URL", help="The Redis broker the scans send units to.")
+        str,
+        typer.Option(
+            "--broker",
+            metavar="URL",
+            envvar="LOOKALIKE_BROKER",
+            help="The Redis broker the scans send units to.",
+        ),
     ],
     db: Annotated[
-        str, typer.Option("--db", metavar="URL", help="The scans' history (the coordinator's postgresql://).")
+        str,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            envvar="LOOKALIKE_DB",
+            help="The scans' history (the coordinator's postgresql://).",
+        ),
     ],
     concurrency: Annotated[
         int | None,
