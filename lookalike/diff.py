@@ -65,7 +65,7 @@ real change (``flapping``; ``lookalike.changes`` reads that many scans back from
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
 NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
 
-_NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX)
+_NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX, MailRoute.DANGLING_MX)
 
 
 class _Unknowable:
@@ -286,6 +286,15 @@ def _failed(facts: DnsFacts, question: str) -> bool:
     return any(p.split(":", 1)[0].strip().upper() == question for p in facts.problems)
 
 
+def _route(facts: DnsFacts) -> MailRoute:
+    """The mail route as compared: MX records none of whose hosts has an address read as
+    ``dangling-mx`` whatever the scan called them, so a scan stored before that route existed does not
+    make the first scan after it a change."""
+    if facts.mail_route is MailRoute.MX and facts.mx and not any(mx.addresses for mx in facts.mx):
+        return MailRoute.DANGLING_MX
+    return facts.mail_route
+
+
 def _dns_differences(old: DnsFacts | None, new: DnsFacts | None) -> list[str]:
     if old is None or new is None:
         return []
@@ -301,12 +310,9 @@ def _dns_differences(old: DnsFacts | None, new: DnsFacts | None) -> list[str]:
         new_mx = {mx.host.lower() for mx in new.mx}
         lines += [f"MX added: {_mx_name(h)}" for h in sorted(new_mx - old_mx)]
         lines += [f"MX removed: {_mx_name(h)}" for h in sorted(old_mx - new_mx)]
-    if (
-        old.mail_route is not new.mail_route
-        and MailRoute.UNKNOWN not in (old.mail_route, new.mail_route)
-        and comparable("MX")
-    ):
-        lines.append(f"mail route {old.mail_route} -> {new.mail_route}")
+    old_route, new_route = _route(old), _route(new)
+    if old_route is not new_route and MailRoute.UNKNOWN not in (old_route, new_route) and comparable("MX"):
+        lines.append(f"mail route {old_route} -> {new_route}")
     if comparable("NS"):
         old_ns = sorted({h.lower() for h in old.ns})
         new_ns = sorted({h.lower() for h in new.ns})
@@ -449,6 +455,10 @@ def _summary(finding: Finding) -> list[str]:
             lines.append("mail route implicit: no MX, mail goes to its address")
         elif dns.mail_route is MailRoute.NULL_MX:
             lines.append("null MX: refuses mail")
+        elif dns.mail_route is MailRoute.DANGLING_MX:
+            lines.append(
+                f"MX without address: {_hosts([_mx_name(mx.host) for mx in dns.mx])} (mail bounces today)"
+            )
         if dns.wildcard:
             lines.append("exists through a wildcard")
     reg = finding.evidence.registration

@@ -100,7 +100,7 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "wildcard": dns.wildcard,
         "name_collision": dns.name_collision,
         "mail_route": dns.mail_route.value,
-        "mx": [mx.host for mx in dns.mx],
+        "mx": [mx.host for mx in dns.mx if mx.host],  # a null MX names no host: []
         "mx_records": codec.encode(dns.mx),
         "a": list(dns.a),
         "aaaa": list(dns.aaaa),

@@ -104,6 +104,7 @@ class MailRoute(StrEnum):
     """Where mail addressed to the name would go (RFC 5321 §5.1, RFC 7505)."""
 
     MX = "mx"  # explicit MX records
+    DANGLING_MX = "dangling-mx"  # MX records, but no MX host has an address: mail bounces today
     IMPLICIT = "implicit"  # no MX, but A/AAAA: mail goes to the address
     NULL_MX = "null-mx"  # a single "MX 0 ." : the domain accepts no mail
     NONE = "none"  # no MX and no address
@@ -380,9 +381,35 @@ class Evidence:
     @property
     def receives_mail(self) -> bool:
         """Mail sent to the name is delivered somewhere: it exists on its own and has MX records that
-        are not a null MX or, without MX, an address (implicit MX, RFC 5321 section 5.1)."""
+        are not a null MX or, without MX, an address (implicit MX, RFC 5321 section 5.1), and its
+        mail hosts do not refuse it (``mail_bounces``)."""
         facts = self.dns.value
-        return self.exists_on_its_own and facts is not None and facts.mail_route in _RECEIVING
+        return (
+            self.exists_on_its_own
+            and facts is not None
+            and facts.mail_route in _RECEIVING
+            and not self._refused_by_its_hosts
+        )
+
+    @property
+    def mail_bounces(self) -> bool:
+        """It has a mail route, but mail sent there bounces today: its MX hosts have no address
+        (``MailRoute.DANGLING_MX``), or every mail host that answered said it does not serve the name
+        (a relay denial, ``SmtpVerdict.NOT_SERVED``). Its holder can change either any minute."""
+        facts = self.dns.value
+        if not self.exists_on_its_own or facts is None:
+            return False
+        if facts.mail_route is MailRoute.DANGLING_MX:
+            return True
+        return facts.mail_route in _RECEIVING and self._refused_by_its_hosts
+
+    @property
+    def _refused_by_its_hosts(self) -> bool:
+        """Every mail host that gave an answer said it does not serve the name, and one did."""
+        answered = [
+            h for h in self.smtp.value or () if h.verdict is not None or h.accepts_any_recipient is not None
+        ]
+        return bool(answered) and all(h.verdict is SmtpVerdict.NOT_SERVED for h in answered)
 
     @property
     def mail_unknown(self) -> bool:

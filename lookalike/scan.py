@@ -348,8 +348,10 @@ class Scanner:
         return await self.web.probe(cand.domain, facts, protected)
 
     def protected_set(self, cand: Candidate) -> list[str]:
-        """The domains a redirect may point to and still count as "to us"."""
-        return [cand.protected, *sorted(self._owned)]
+        """The domains a redirect may point to and still count as "to us". Never the name itself:
+        ``lookup`` without ``--protected`` compares a name with itself, and a site that redirects to
+        its own path does not redirect to anyone's protected domain."""
+        return [d for d in (cand.protected, *sorted(self._owned)) if d != cand.domain]
 
 
 async def _skip(detail: str) -> Outcome[Registration]:

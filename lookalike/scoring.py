@@ -55,6 +55,7 @@ __all__ = [
     "is_privacy_placeholder",
     "level_for",
     "ownership",
+    "redirects_home",
     "score",
     "spf_all",
 ]
@@ -64,6 +65,7 @@ WEIGHTS: Mapping[str, int] = MappingProxyType(
         # mail capability: what happens to mail sent to a typo of our domain
         "catch-all": 50,  # a mail server took a random recipient: every typo is collected
         "mx": 30,  # MX records that are not a null MX
+        "mail-bounces": 15,  # MX records, but mail bounces today: no MX host has an address, or relay denied
         "implicit-mx": 10,  # no MX but an address: senders deliver to the address (RFC 5321 §5.1)
         "smtp-answers": 10,  # a mail server answered our probe (and is not a catch-all)
         "null-mx": -10,  # "MX 0 ." (RFC 7505): the name refuses mail
@@ -80,7 +82,8 @@ WEIGHTS: Mapping[str, int] = MappingProxyType(
         "login-form": 20,
         "live-site": 5,  # answers with content of its own (not parked, not a redirect to us)
         "parked": 3,
-        "redirects-to-us": -10,
+        "redirects-to-us": -10,  # not for a third party: whoever holds a name decides where it points
+        "passes-for-us": 10,  # a third party's name that takes mail, while its website sends visitors to us
         # could it send convincing mail
         "spf-authorises": 10,  # an SPF record that lets some server send as it
         "spf-permissive": 5,  # ... and that server is anyone (+all, ?all)
@@ -248,47 +251,54 @@ def _web(evidence: Evidence) -> tuple[WebFacts, ...]:
     return evidence.web.value or ()
 
 
-def _ours_reasons(candidate: Candidate, evidence: Evidence, reference: Reference | None) -> list[str]:
-    """Every sign that the organisation holds this lookalike itself."""
+def redirects_home(candidate: Candidate, evidence: Evidence) -> bool:
+    """Its website sends visitors to the protected domain (an HTTP redirect, a meta refresh or a
+    literal script redirect). A name is never its own protected domain: ``lookup`` without
+    ``--protected`` compares a name with itself, and a site redirecting to its own path is no sign."""
+    if _host(candidate.protected) in ("", _host(candidate.domain)):
+        return False
+    return any(w.redirects_to_protected for w in _web(evidence))
+
+
+def _links(
+    candidate: Candidate, evidence: Evidence, reference: Reference | None
+) -> tuple[list[str], list[str]]:
+    """What links the lookalike to the protected domain: (deciding, hints).
+
+    Deciding links cost the holder control of the name, so nobody makes them alone: the name is
+    listed as owned; every one of its name servers is the protected domain's (or sits inside it) and
+    they answer for it, so the protected domain's DNS serves its zone; every one of its MX hosts is the
+    protected domain's (or sits inside it) and none said it does not serve the name; the same
+    registrar and registrant organisation. Hints are what any holder can do alone (point a website
+    home, buy DNS from the same provider, name someone else's servers next to its own): they are said,
+    and never decide."""
     protected = reference.domain if reference else candidate.protected
-    reasons: list[str] = []
+    deciding: list[str] = []
+    hints: list[str] = []
     owned = [_host(d) for d in reference.owned] if reference else []
     for name in (candidate.domain, candidate.apex):
         match = next((o for o in owned if o and name and _under(_host(name), o)), None)
         if match:
-            reasons.append(f"listed as owned in the configuration ({match})")
+            deciding.append(f"listed as owned in the configuration ({match})")
             break
 
     dns = evidence.dns.value
     reg = evidence.registration.value if evidence.registration.ok else None
     ref_dns = reference.dns.value if reference else None
     ref_reg = reference.registration.value if reference and reference.registration.ok else None
-
-    cand_ns = _ns_of(dns, reg)
-    ref_ns = _ns_of(ref_dns, ref_reg)
-    same_ns = cand_ns & ref_ns
-    inside = {ns for ns in cand_ns if _under(ns, protected)}
-    if same_ns:
-        reasons.append(f"uses the same name servers as {protected} ({_listing(same_ns)})")
-    elif inside:
-        reasons.append(f"its name servers are inside {protected} ({_listing(inside)})")
-    else:
-        cand_providers = {apex_of(ns) for ns in cand_ns}
-        ref_providers = {apex_of(ns) for ns in ref_ns}
-        private = {p for p in cand_providers & ref_providers if not _shared_ns_provider(p)}
-        if private:
-            reasons.append(
-                f"its name servers are at {_listing(private)}, the same DNS provider as {protected} "
-                "(not a mass-market host)"
-            )
-
-    cand_mx = _mx_of(dns)
-    same_mx = {h for h in cand_mx & _mx_of(ref_dns) if not _shared_mx_host(h)}
-    mx_inside = {h for h in cand_mx if _under(h, protected)}
-    if same_mx:
-        reasons.append(f"its mail goes to the same MX hosts as {protected} ({_listing(same_mx)})")
-    elif mx_inside:
-        reasons.append(f"its MX hosts are inside {protected} ({_listing(mx_inside)})")
+    refusing = {_host(h.host) for h in evidence.smtp.value or () if h.verdict is SmtpVerdict.NOT_SERVED}
+    for link in (
+        _ns_link(
+            protected,
+            _ns_of(dns, reg),
+            delegated=_hosts(reg.nameservers) if reg else set(),
+            ref_ns=_ns_of(ref_dns, ref_reg),
+            answers=evidence.exists_on_its_own,
+        ),
+        _mx_link(protected, _mx_of(dns), ref_mx=_mx_of(ref_dns), refusing=refusing),
+    ):
+        if link is not None:
+            (deciding if link[1] else hints).append(link[0])
 
     if reg and ref_reg and reg.registrar and ref_reg.registrar:
         org = reg.registrant.organization if reg.registrant else None
@@ -300,14 +310,99 @@ def _ours_reasons(candidate: Candidate, evidence: Evidence, reference: Reference
             and not is_privacy_placeholder(org)
             and _words(org) == _words(ref_org)
         ):
-            reasons.append(
+            deciding.append(
                 f"same registrar ({_short(reg.registrar)}) and registrant organisation "
                 f"({_short(org)}) as {protected}"
             )
 
-    if any(w.redirects_to_protected for w in _web(evidence)):
-        reasons.append(f"its website redirects to {protected}")
-    return reasons
+    if redirects_home(candidate, evidence):
+        hints.append(
+            f"its website redirects to {protected}, but whoever holds a name decides where its website "
+            "points: a hint, never proof"
+        )
+    return deciding, hints
+
+
+_Link = tuple[str, bool]
+"""A sentence about one link to the protected domain, and whether it decides (else it is a hint)."""
+
+
+def _ns_link(
+    protected: str, cand_ns: set[str], *, delegated: set[str], ref_ns: set[str], answers: bool
+) -> _Link | None:
+    """Name servers: decisive only when all of them are the protected domain's own (the same host
+    names, mass-market hosts excepted, or inside the protected domain), the registry delegates the
+    name to them (``delegated``: its name servers as the registry lists them), and they answer for
+    it. ``cand_ns`` holds both sides, the DNS's NS answer and the registry's delegation: a zone can
+    name any name servers in its own NS records, so those alone never decide."""
+    same = {ns for ns in cand_ns & ref_ns if not _shared_ns_provider(apex_of(ns))}
+    inside = {ns for ns in cand_ns if _under(ns, protected)}
+    ours = same | inside
+    if ours and ours == cand_ns:
+        if not answers:
+            return (
+                f"its name servers are {protected}'s ({_listing(ours)}), but they do not answer for it",
+                False,
+            )
+        if not delegated:
+            return (
+                f"its zone names {protected}'s name servers ({_listing(ours)}), but the registry's "
+                "delegation was not seen, and a zone can name any name servers in its own NS records",
+                False,
+            )
+        if same:
+            return (
+                f"uses the same name servers as {protected} ({_listing(same)}), and they serve its zone",
+                True,
+            )
+        return f"its name servers are inside {protected} ({_listing(inside)}), and they serve its zone", True
+    if ours:
+        return (
+            f"some of its name servers are {protected}'s ({_listing(ours)}) but not all "
+            f"({_listing(cand_ns - ours)}): the others may be the ones serving its zone",
+            False,
+        )
+    if mass := cand_ns & ref_ns:
+        return (
+            f"it shares name servers with {protected} at a mass-market DNS host ({_listing(mass)}), as "
+            "thousands of unrelated domains do",
+            False,
+        )
+    providers = {apex_of(ns) for ns in cand_ns} & {apex_of(ns) for ns in ref_ns}
+    if private := {p for p in providers if not _shared_ns_provider(p)}:
+        return (
+            f"its name servers are at {_listing(private)}, the same DNS provider as {protected} (not a "
+            "mass-market host), but anyone can be that provider's customer",
+            False,
+        )
+    return None
+
+
+def _mx_link(protected: str, cand_mx: set[str], *, ref_mx: set[str], refusing: set[str]) -> _Link | None:
+    """MX hosts: decisive only when all of them are the protected domain's own (the same hosts, shared
+    mail services excepted, or inside the protected domain) and none of them said it does not serve
+    the name (``refusing``): anyone can point MX records at another's mail servers, which then refuse
+    to relay."""
+    same = {h for h in cand_mx & ref_mx if not _shared_mx_host(h)}
+    inside = {h for h in cand_mx if _under(h, protected)}
+    ours = same | inside
+    if not ours:
+        return None
+    if ours != cand_mx:
+        return (
+            f"some of its MX hosts are {protected}'s ({_listing(ours)}) but not all "
+            f"({_listing(cand_mx - ours)}): mail may go to the others",
+            False,
+        )
+    if refused := refusing & ours:
+        return (
+            f"its MX hosts are {protected}'s ({_listing(ours)}), but {_listing(refused)} said it does not "
+            "serve the name (relay denied): its holder pointed them there",
+            False,
+        )
+    if same:
+        return f"its mail goes to the same MX hosts as {protected} ({_listing(same)})", True
+    return f"its MX hosts are inside {protected} ({_listing(inside)})", True
 
 
 def ownership(
@@ -315,19 +410,22 @@ def ownership(
 ) -> tuple[Owner, tuple[str, ...]]:
     """Who probably holds the lookalike, and the sentences that say why.
 
-    Probably ours when any of these holds: it is (under) a domain the configuration lists as owned;
-    its name servers are the protected domain's, sit inside it, or are at the same DNS provider when
-    that provider is not a mass-market host (``data/shared-hosts.txt``); its MX hosts are the
-    protected domain's (shared mail services excepted) or sit inside it; it has the same registrar
-    and the same registrant organisation (a privacy service's placeholder does not count); its
-    website redirects to the protected domain. Third party when it exists and none of these hold.
-    Unknown when there is nothing to compare: the DNS did not answer, the name is absent, it exists
-    only through a wildcard, or the protected domain itself could not be resolved.
+    Probably ours when a link its holder could not make alone holds (``_links``; the README and
+    docs/report.md explain each): it is (under) a domain the configuration lists as owned; all its
+    name servers are the protected domain's (mass-market hosts excepted) or inside it, and they serve
+    its zone; all its MX hosts are the protected domain's (shared mail services excepted) or inside
+    it, and none refused the name; it has the same registrar and the same registrant organisation (a
+    privacy service's placeholder does not count). The first reason is the link that decided; hints
+    follow. A redirect to the protected site, the same DNS provider, or servers shared only in part
+    are hints: said, never enough, so a third party's catch-all that redirects home stays a third
+    party's. Third party when it exists and no deciding link holds. Unknown when there is nothing to
+    compare: no protected domain, the DNS did not answer, the name is absent, it exists only through
+    a wildcard, or the protected domain itself could not be resolved.
     """
     protected = reference.domain if reference else candidate.protected
-    ours = _ours_reasons(candidate, evidence, reference)
-    if ours:
-        return Owner.OURS, tuple(ours)
+    deciding, hints = _links(candidate, evidence, reference)
+    if deciding:
+        return Owner.OURS, tuple(deciding + hints)
     existence = evidence.existence
     dns = evidence.dns.value
     if existence is Existence.UNKNOWN:
@@ -340,14 +438,19 @@ def ownership(
         return Owner.UNKNOWN, ("it does not exist, so nobody holds it",)
     if dns is not None and dns.wildcard:
         return Owner.UNKNOWN, ("it exists only through a wildcard, so it has no holder of its own",)
-    if reference is None or reference.dns.value is None:
+    if reference is None:
+        return Owner.UNKNOWN, ("no protected domain was given, so there is nothing to compare it with",)
+    if reference.dns.value is None:
         return Owner.UNKNOWN, (f"{protected} itself could not be resolved, so there is nothing to compare",)
-    reason = f"registered, and nothing links it to {protected}: different name servers, mail hosts"
+    reason = (
+        f"registered, and nothing links it to {protected} that its holder could not do alone: "
+        "different name servers, mail hosts"
+    )
     if evidence.registration.ok:
         reason += " and registrant"
     elif evidence.registration.status.unknown:
         reason += " (the registry did not answer, so the registrant was not compared)"
-    return Owner.THIRD_PARTY, (reason,)
+    return Owner.THIRD_PARTY, (reason, *hints)
 
 
 # --- the score -----------------------------------------------------------------------------------
@@ -378,20 +481,37 @@ def _days_since(created: datetime, now: datetime) -> int:
 
 def _mail(tally: _Tally, dns: DnsFacts, evidence: Evidence) -> None:
     route = dns.mail_route
-    if route in (MailRoute.MX, MailRoute.IMPLICIT):
+    hosts = [mx.host for mx in dns.mx if mx.host]
+    if route is MailRoute.DANGLING_MX:
+        tally.add(
+            "mail-bounces",
+            f"has MX records ({_listing(hosts)}), but none of their hosts has an address: mail bounces "
+            "today, and its holder can change that any minute",
+        )
+    elif route in (MailRoute.MX, MailRoute.IMPLICIT):
         where = "MX" if route is MailRoute.MX else "its address (no MX, so mail goes to the A record)"
         if evidence.catch_all:
             tally.add("catch-all", f"{where} accepts any recipient: mail sent to a typo would be collected")
             return
+        first = evidence.primary_smtp  # the host whose answer decided, else the first that talked
+        if evidence.mail_bounces and first is not None:
+            said = " ".join(str(part) for part in (first.code, first.enhanced_code) if part)
+            records = (
+                f"has MX records ({_listing(hosts)})" if route is MailRoute.MX else "no MX, but an address"
+            )
+            tally.add(
+                "mail-bounces",
+                f"{records}, but its mail server {_short(first.host, 60)} does not serve it (relay denied, "
+                f"{said}): mail bounces today, and its holder can change that any minute",
+            )
+            return
         if route is MailRoute.MX:
-            hosts = [mx.host for mx in dns.mx if mx.host]
             tally.add("mx", f"has MX records ({_listing(hosts)}): it can receive mail")
         else:
             tally.add(
                 "implicit-mx",
                 "no MX, but an address record: senders would deliver mail to it (RFC 5321 §5.1)",
             )
-        first = evidence.primary_smtp  # the host whose answer decided, else the first that talked
         if first is not None and (first.banner or first.code is not None):
             tally.add(
                 "smtp-answers", f"a mail server answers at {_short(first.host, 60)} and {_smtp_how(first)}"
@@ -437,13 +557,23 @@ def _sending(tally: _Tally, dns: DnsFacts) -> None:
         tally.add("weak-dmarc", f"{what}: receivers will not reject mail that fails authentication")
 
 
-def _web_signals(tally: _Tally, probes: tuple[WebFacts, ...]) -> None:
+def _web_signals(tally: _Tally, candidate: Candidate, evidence: Evidence, owner: Owner) -> None:
+    probes = _web(evidence)
     if not probes:
         return
     if any(p.login_form for p in probes):
         tally.add("login-form", "its website shows a login form")
-    if any(p.redirects_to_protected for p in probes):
-        tally.add("redirects-to-us", "its website redirects to the protected domain")
+    if redirects_home(candidate, evidence):
+        # A redirect home is no reassurance from a third party: it is how a typosquatter that
+        # collects mail passes for the organisation's own when someone looks.
+        if owner is not Owner.THIRD_PARTY:
+            tally.add("redirects-to-us", "its website redirects to the protected domain")
+        elif evidence.receives_mail:
+            tally.add(
+                "passes-for-us",
+                f"its website sends visitors to {candidate.protected} while its mail goes to a third "
+                "party: it passes for the organisation's own",
+            )
     elif any(p.parked for p in probes):
         tally.add("parked", "a parked page: monetised by its holder, and it can be switched on any day")
     elif any(
@@ -504,7 +634,7 @@ def score(candidate: Candidate, evidence: Evidence, reference: Reference | None,
     elif owner is Owner.OURS:
         tally.add("ours", "probably ours: " + owner_reasons[0])
     _registration(tally, evidence, now)
-    _web_signals(tally, _web(evidence))
+    _web_signals(tally, candidate, evidence, owner)
     if dns is not None and existence is Existence.EXISTS:
         _sending(tally, dns)
         if dns.name_collision:

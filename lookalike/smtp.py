@@ -13,9 +13,9 @@ recipient was rejected. The EHLO/HELO and MAIL replies are read the same way, so
 our HELO name (at EHLO, or at RCPT under Postfix's ``smtpd_delay_reject``) is never "rejects".
 
 Must not: send DATA or BDAT (no message body ever leaves here), relay, resolve a name (addresses come
-from ``DnsFacts``), connect to a non-public address unless told ``allow_private``, raise for a
-network failure (an ``Outcome`` says what happened), or let a server's text out as anything but
-trimmed, printable text.
+from ``DnsFacts``), connect to an address ``addresses.usable`` refuses (a non-public one, unless told
+``allow_private``), raise for a network failure (an ``Outcome`` says what happened), or let a
+server's text out as anything but trimmed, printable text.
 
     one host's dialogue                      its result
     connect refused / reset / closed   ->    REFUSED
@@ -41,7 +41,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from lookalike.addresses import is_public, private_reason
+from lookalike.addresses import usable
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
@@ -64,7 +64,9 @@ GOODBYE_TIMEOUT = 2.0
 QUOTE_LIMIT = 200
 """Characters of a server's reply quoted in a reading's reason."""
 
-_HELO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# RFC 5321 §4.1.2: a domain of letter-digit-hyphen labels, or an address literal.
+_HELO = re.compile(rf"(?=[^\[]{{1,253}}$){_LABEL}(?:\.{_LABEL})*|\[(?:IPv6:)?[0-9A-Fa-f:.]{{2,45}}\]")
 _REPLY = re.compile(r"([2-5][0-9][0-9])(?:([ -])(.*))?", re.DOTALL)
 # RFC 3463: class.subject.detail, the subject and detail up to three digits each. RFC 2034 puts it
 # first in the text; qmail writes it last, as "(#5.7.1)".
@@ -98,6 +100,15 @@ class _Closed(Exception):
 
 class _NotSmtp(Exception):
     """The server said something that is not an SMTP reply."""
+
+
+def check_helo(name: str) -> str:
+    """``name`` when it can follow EHLO: a host name or an address literal (``[192.0.2.1]``); raises
+    ``LookalikeError`` otherwise. Whether it resolves is for the servers to find out (README: the HELO
+    name)."""
+    if not _HELO.fullmatch(name):
+        raise LookalikeError(f"the HELO name {name[:100]!r} is not a host name or an address literal")
+    return name
 
 
 def enhanced_code(code: int, text: str) -> str | None:
@@ -284,10 +295,8 @@ class SmtpProber:
         allow_private: bool = False,
         budgets: Budgets = LOCAL,
     ) -> None:
-        if not _HELO.fullmatch(helo):
-            raise LookalikeError(f"the HELO name {helo!r} is not a host name or an address literal")
         self.port = port
-        self.helo = helo
+        self.helo = check_helo(helo)
         self.timeout = limits.probe_timeout
         self.allow_private = allow_private
         self._global = asyncio.Semaphore(max(1, limits.probe_concurrency))
@@ -307,6 +316,8 @@ class SmtpProber:
             return Outcome(Status.SKIPPED, None, "no mail route: no MX and no address")
         if route is MailRoute.UNKNOWN:
             return Outcome(Status.SKIPPED, None, "mail route unknown: the MX question was not answered")
+        if route is MailRoute.DANGLING_MX:
+            return Outcome(Status.SKIPPED, None, "no MX host has an address: mail to it bounces today")
 
         targets, notes = self._targets(domain, dns)
         if not targets:
@@ -334,23 +345,26 @@ class SmtpProber:
     def _targets(self, domain: str, dns: DnsFacts) -> tuple[list[tuple[str, str]], list[str]]:
         """(host, address) pairs in preference order, each address once, and notes on what was left out."""
         if dns.mail_route is MailRoute.IMPLICIT:
-            hosts = [(domain, dns.a + dns.aaaa)]
+            source, hosts = "an address record", [(domain, dns.a + dns.aaaa)]
         else:
-            hosts = [(mx.host, mx.addresses) for mx in dns.mx if mx.host]
+            source, hosts = "an MX record", [(mx.host, mx.addresses) for mx in dns.mx if mx.host]
         targets: list[tuple[str, str]] = []
         notes: list[str] = []
         seen: set[str] = set()
         for host, addresses in hosts:
-            if not addresses:
-                notes.append(f"{host}: no address")
-            for address in addresses:
-                if address in seen:
-                    continue
-                seen.add(address)
-                if self.allow_private or is_public(address):
+            # The DNS chose these addresses: the one guard for such addresses decides, and its
+            # refusal is what the outcome says.
+            allowed = usable(addresses, host=host, source=source, allow_private=self.allow_private)
+            if allowed.value is None:
+                notes.append(allowed.detail)
+                continue
+            if len(allowed.value) < len(addresses):
+                skipped = [a for a in addresses if a not in allowed.value]
+                notes.append(usable(skipped, host=host, source=source).detail)
+            for address in allowed.value:
+                if address not in seen:
+                    seen.add(address)
                     targets.append((host, address))
-                else:
-                    notes.append(f"{host}: {private_reason(address)}")
         return targets, notes
 
     async def _talk(self, domain: str, host: str, address: str) -> _HostResult:

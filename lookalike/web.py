@@ -7,7 +7,8 @@ Holds ``WebProber`` (the I/O) and the pure page readers it uses: ``extract_title
 For each candidate it tries ``https://`` then ``http://``, connecting to an address the DNS gave
 (never a name lookup of its own), sending ``Host:`` and, for https, SNI for the candidate. Redirects
 (HTTP 3xx and ``<meta http-equiv=refresh>``) are followed by hand, at most ``max_redirects`` hops,
-each new host resolved with the ``resolve`` it is given and refused when its address is not public.
+each new host passing ``addresses.guard`` (resolved with the ``resolve`` it is given, refused when its
+address is not public, the refusal noted); the start addresses pass ``addresses.usable``.
 A chain stops, without fetching, at the protected domain (the answer is known, and our own site need
 not be probed), at a loop, or at the cap. Bodies are read up to ``max_body`` bytes and then dropped.
 Certificates are not verified by default: we want to see what is served, and record it.
@@ -30,13 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import html
-import ipaddress
 import re
 import ssl
 import tomllib
 import unicodedata
 import zlib
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -44,16 +44,13 @@ from functools import cache
 import httpx
 from cryptography import x509
 
-from lookalike.addresses import is_ip, is_public, private_reason
+from lookalike.addresses import Resolve, guard, is_ip, usable
 from lookalike.datafiles import data_path
 from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, Outcome, Status, TlsFacts, WebFacts
 from lookalike.ratelimit import PerKeyLimits
 from lookalike.text import clean
-
-Resolve = Callable[[str], Awaitable[Outcome[tuple[str, ...]]]]
-"""Name -> its addresses. The scan passes its resolver's ``addresses``; never the system resolver."""
 
 PARKING = "parking.toml"
 TITLE_LIMIT = 200
@@ -543,16 +540,16 @@ class WebProber:
         addresses = dns.a + dns.aaaa
         if not addresses:
             return Outcome(Status.SKIPPED, None, "no address to connect to")
-        usable = [a for a in addresses if self.allow_private or is_public(a)]
-        if not usable:
-            return Outcome(Status.SKIPPED, None, "; ".join(private_reason(a) for a in addresses[:3]))
+        allowed = usable(addresses, host=domain, source="an address record", allow_private=self.allow_private)
+        if allowed.value is None:
+            return Outcome(Status.SKIPPED, None, allowed.detail)
         parked_ns = parking_nameserver(dns.ns)
 
         results: list[WebFacts] = []
         failures: list[Status] = []
         notes: list[str] = []
         for scheme in ("https", "http"):
-            chain = await self._walk(scheme, domain, usable, protected)
+            chain = await self._walk(scheme, domain, allowed.value, protected)
             if isinstance(chain, _Failure):
                 failures.append(chain.status)
                 notes.append(f"{scheme}: {chain.detail}")
@@ -664,23 +661,15 @@ class WebProber:
             chain.parked = True
             chain.notes.append("a page of script only, with no text or title: read as a parking lander")
 
-    async def _addresses(self, host: str) -> list[str] | str:
-        """The addresses to use for a redirect's host, or why there are none."""
-        literal = host[1:-1] if host.startswith("[") else host
-        try:
-            candidates: Sequence[str] = (str(ipaddress.ip_address(literal)),)
-        except ValueError:
-            if not _HOST.match(host):
-                return f"redirect to an unusable host name {clean(host, 100)!r}"
-            outcome = await self.resolve(host)
-            if not outcome.ok or not outcome.value:
-                why = outcome.detail or outcome.status.value
-                return f"redirect to {host}, which does not resolve ({clean(why, 80)})"
-            candidates = outcome.value
-        usable = [a for a in candidates if self.allow_private or is_public(a)]
-        if not usable:
-            return f"redirect to {host} not followed: {private_reason(candidates[0])}"
-        return usable
+    async def _addresses(self, host: str) -> Sequence[str] | str:
+        """The addresses to use for a redirect's host, or why there are none: the one guard for
+        addresses an answer chose (``addresses.guard``), whose refusal is the note."""
+        if not is_ip(host.strip("[]")) and not _HOST.match(host):
+            return f"redirect to an unusable host name {clean(host, 100)!r}"
+        found = await guard(host, resolve=self.resolve, source="a redirect", allow_private=self.allow_private)
+        if found.value is None:
+            return f"redirect not followed: {clean(found.detail, 200)}"
+        return found.value
 
     async def _fetch(self, url: httpx.URL, addresses: Sequence[str], *, want_tls: bool) -> _Page | _Failure:
         """GET ``url`` from the first of ``addresses`` that takes a connection."""

@@ -36,6 +36,7 @@ from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.smtp import check_helo
 from lookalike.store import default_db_path
 from lookalike.store.location import label as location_label
 from lookalike.store.location import parse as parse_location
@@ -62,6 +63,14 @@ ResolverOpt = Annotated[
 TechniqueOpt = Annotated[
     list[str] | None,
     typer.Option("--technique", "-t", help="Only this technique; repeatable (see `techniques`)."),
+]
+HeloOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--helo",
+        help="Name the SMTP probe gives in EHLO; one with an address record gets past servers that "
+        "refuse unknown names (default lookalike.invalid).",
+    ),
 ]
 WhoisOpt = Annotated[
     list[str] | None,
@@ -95,6 +104,7 @@ def build_settings(
     smtp_port: int | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
+    helo: str | None = None,
     db: str | None = None,
     report: Path | None = None,
     json_path: Path | None = None,
@@ -139,6 +149,7 @@ def build_settings(
         endpoints__smtp_port=smtp_port,
         endpoints__http_port=http_port,
         endpoints__https_port=https_port,
+        endpoints__helo_name=check_helo(helo) if helo is not None else None,
         generate__techniques=config.techniques_from(technique, "--technique") if technique else None,
         generate__depth=depth,
         generate__keyboards=tuple(keyboard) if keyboard else None,
@@ -228,6 +239,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         int | None, typer.Option("--http-port", help="HTTP port to probe (default 80).")
     ] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port (default 443).")] = None,
+    helo: HeloOpt = None,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="HTML report path (default reports/lookalike-<time>.html)."),
@@ -298,6 +310,7 @@ def scan(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        helo=helo,
         db=db,
         report=report,
         json_path=json_path,
@@ -355,6 +368,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
     smtp_port: Annotated[int | None, typer.Option("--smtp-port", help="SMTP port.")] = None,
     http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
     https_port: Annotated[int | None, typer.Option("--https-port", help="HTTPS port.")] = None,
+    helo: HeloOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Show everything known about one name: DNS, registration and (opt-in) probes."""
@@ -375,6 +389,7 @@ def lookup(  # noqa: PLR0917  (typer maps each parameter to an option)
         smtp_port=smtp_port,
         http_port=http_port,
         https_port=https_port,
+        helo=helo,
     )
     reference = None
     if protected is not None:

@@ -167,6 +167,13 @@ def _mail_fix(domain: str, facts: DnsFacts, finding: Finding) -> HygieneFix | No
         )
         return HygieneFix("null-mx", problem, record)
     listed = ", ".join(clean(h, 80) for h in hosts[:3]) + (" ..." if len(hosts) > 3 else "")
+    if finding.evidence.mail_bounces:
+        problem = (
+            f"its MX records name {listed}, where its mail bounces today (no address, or relaying "
+            "denied), but whoever runs those hosts can start taking it: replace every MX record with a "
+            "null MX (RFC 7505)"
+        )
+        return HygieneFix("null-mx", problem, record)
     problem = f"accepts mail at {listed}{catch_all}: replace every MX record with a null MX (RFC 7505)"
     return HygieneFix("null-mx", problem, record)
 

@@ -1,9 +1,9 @@
 """The outbound blocklist: the lookalikes our own mail gateway should refuse to send to.
 
 ``blocklist`` lists the lookalikes that exist on their own and may receive mail
-(``Evidence.receives_mail`` or ``mail_unknown``) and are not settled (``Finding.settled``: ours, or
-triaged benign), and whole TLDs where a TLD slip is the risk (``.ml`` for a ``.mil``
-organisation, from the reviewed table in ``data/tld-policy.toml``).
+(``Evidence.receives_mail``, ``mail_unknown`` or ``mail_bounces``) and are not settled
+(``Finding.settled``: ours, or triaged benign), and whole TLDs where a TLD slip is the risk (``.ml``
+for a ``.mil`` organisation, from the reviewed table in ``data/tld-policy.toml``).
 
 Pure: no network, no clock, no printing; it must not decide what receives mail or whose a name is
 (the model does) nor render (``render`` checks every entry is a host name before it reaches a map).
@@ -40,9 +40,11 @@ def _mail_reason(finding: Finding) -> str | None:
     facts = evidence.dns.value
     # Only names that exist on their own: a zone's or a TLD's wildcard (or ICANN's 127.0.53.53) is not
     # a registered lookalike, and listing every name a wildcard TLD answers would flood the map.
-    if facts is None or not (evidence.receives_mail or evidence.mail_unknown):
+    if facts is None or not (evidence.receives_mail or evidence.mail_unknown or evidence.mail_bounces):
         return None
-    if facts.mail_route is MailRoute.MX:
+    if evidence.mail_bounces:
+        why = "mail bounces today (MX hosts without address, or refusing it); its holder can fix that"
+    elif facts.mail_route is MailRoute.MX:
         hosts = [clean(mx.host, 80) for mx in facts.mx if mx.host]
         why = f"receives mail (MX {', '.join(hosts[:2])}{' ...' if len(hosts) > 2 else ''})"
     elif facts.mail_route is MailRoute.IMPLICIT:
@@ -64,10 +66,11 @@ def blocklist(
 ) -> list[BlockEntry]:
     """Destinations our own mail gateway should refuse: whole TLDs first, then lookalikes, by name.
 
-    A lookalike is listed when it exists and can receive mail: MX, implicit MX (an address, no MX), or
-    an unanswered MX question (blocking a name that turns out to refuse mail costs nothing; missing one
-    that collects it does). Null MX and no route at all are left out, as are names that are ours
-    (triaged owned, in ``owned``, ``Owner.OURS``) or triaged benign; triaged malicious or watch stay.
+    A lookalike is listed when it exists and can receive mail: MX, implicit MX (an address, no MX), an
+    unanswered MX question, or MX records whose mail bounces today (blocking a name that turns out to
+    refuse mail costs nothing; missing one that collects it does). Null MX and no route at all are left
+    out, as are names that are ours (triaged owned, in ``owned``, ``Owner.OURS``) or triaged benign;
+    triaged malicious or watch stay.
 
     ``whole_tld``: True adds the reviewed whole-TLD blocks of ``data/tld-policy.toml`` for the
     protected domains' TLDs (``.ml`` for ``.mil``: the organisation's people mail other ``.mil``

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lookalike.model import Owner
 from lookalike.report.view import (
     MAX_RAW,
     MAX_SHORT,
@@ -69,9 +70,12 @@ def _card(
 def _why_card(row: Row) -> dict[str, Any]:
     score = row.finding.score
     items: list[list[Any]] = [["ul", [display(r, 400) for r in score.reasons]]]
+    # Ownership's first reason is the link that decided it (for "ours", one its holder could not
+    # make alone); the rest are further links or hints, which never decide.
+    decided = "decided by: " if score.owner is Owner.OURS else ""
     items += [
         ["h", f"Owner: {OWNER_LABELS[score.owner.value]}"],
-        ["ul", [display(r, 400) for r in score.owner_reasons]],
+        ["ul", [(decided if i == 0 else "") + display(r, 400) for i, r in enumerate(score.owner_reasons)]],
     ]
     if row.triage:
         mark = row.triage
@@ -197,6 +201,9 @@ def _smtp_card(row: Row) -> dict[str, Any]:
         if host.size_limit:
             pairs.append(["Size limit", f"{host.size_limit:,} bytes"])
         pairs.append(["Random recipient", verdict])
+        if host.verdict is not None:
+            reading = host.verdict.value + (f" ({host.enhanced_code})" if host.enhanced_code else "")
+            pairs += [["Reading", reading], ["Why", _v(host.reason, 600)]]
         items.append(["kv", pairs])
         if host.transcript:
             items.append(["pre", display("\n".join(host.transcript), MAX_RAW)])

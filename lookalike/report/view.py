@@ -33,6 +33,7 @@ from lookalike.model import (
     Reference,
     ScanResult,
     SmtpFacts,
+    SmtpVerdict,
     Technique,
     TriageMark,
     WebFacts,
@@ -51,12 +52,26 @@ SYNTHETIC_BANNER = "Synthetic data: the offline demo universe. No real domain wa
 
 ROUTE_LABELS: Mapping[str, str] = {
     MailRoute.MX.value: "MX",
+    MailRoute.DANGLING_MX.value: "MX without address",
     MailRoute.IMPLICIT.value: "implicit (A/AAAA)",
     MailRoute.NULL_MX.value: "null MX",
     MailRoute.NONE.value: "none",
     MailRoute.UNKNOWN.value: "unknown",
 }
-ROUTE_ORDER = (MailRoute.MX, MailRoute.IMPLICIT, MailRoute.UNKNOWN, MailRoute.NONE, MailRoute.NULL_MX)
+ROUTE_ORDER = (
+    MailRoute.MX,
+    MailRoute.IMPLICIT,
+    MailRoute.UNKNOWN,
+    MailRoute.DANGLING_MX,
+    MailRoute.NONE,
+    MailRoute.NULL_MX,
+)
+_VERDICT_LABELS: Mapping[SmtpVerdict, str] = {
+    SmtpVerdict.NOT_SERVED: "relay denied",
+    SmtpVerdict.HELO_REFUSED: "HELO refused",
+    SmtpVerdict.REFUSED: "refused",
+}
+"""Readings of the deciding mail host the table names (the card quotes the server's words)."""
 OWNER_LABELS: Mapping[str, str] = {
     Owner.THIRD_PARTY.value: "third party",
     Owner.OURS.value: "probably ours",
@@ -241,6 +256,9 @@ def _row(
         )
     elif smtp.accepts_any_recipient is False:
         smtp_label, smtp_class = f"rejects ({smtp.code})" if smtp.code else "rejects", "ok"
+    elif smtp.verdict is not None and smtp.verdict in _VERDICT_LABELS:
+        label = _VERDICT_LABELS[smtp.verdict]
+        smtp_label, smtp_class = (f"{label} ({smtp.code})" if smtp.code else label), "warn"
     elif smtp.code is not None and 400 <= smtp.code < 500:
         smtp_label, smtp_class = f"temp ({smtp.code})", "warn"
     elif smtp.banner:

@@ -391,7 +391,14 @@ class Resolver:
         if dmarc_problem:
             problems.append(dmarc_problem)
 
-        route = facts.mail_route(mx, mx_records, a, aaaa, a_addrs + aaaa_addrs)
+        route = facts.mail_route(
+            mx,
+            mx_records,
+            a,
+            aaaa,
+            a_addrs + aaaa_addrs,
+            targets=dict(zip(targets, target_outcomes, strict=True)),
+        )
         mine = facts.Fingerprint(
             addresses=frozenset(a_addrs + aaaa_addrs),
             target=chain[-1] if chain else "",

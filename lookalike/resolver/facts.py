@@ -8,7 +8,7 @@ Pure: no sockets, no asyncio. Each function takes parsed replies (``Lookup``) an
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -174,14 +174,34 @@ def soa_mname(lookup: Lookup) -> str:
 
 
 def mail_route(
-    mx: Lookup, mx_records: Sequence[tuple[int, str]], a: Lookup, aaaa: Lookup, addresses: tuple[str, ...]
+    mx: Lookup,
+    mx_records: Sequence[tuple[int, str]],
+    a: Lookup,
+    aaaa: Lookup,
+    addresses: tuple[str, ...],
+    *,
+    targets: Mapping[str, Outcome[tuple[str, ...]]],
 ) -> MailRoute:
-    """RFC 5321 §5.1 and RFC 7505: explicit MX, a null MX, the implicit MX of an address, or none."""
+    """RFC 5321 §5.1 and RFC 7505: explicit MX, a null MX, the implicit MX of an address, or none.
+
+    ``targets`` holds the address lookup of each MX host that was asked. When every MX host was asked
+    and each answer is definite and empty (NXDOMAIN, or no A and no AAAA with neither question failing:
+    an OK outcome without detail), mail has nowhere to go: ``DANGLING_MX``. An unanswered lookup, or an
+    MX host left unasked, keeps it ``MX``: unknown is not "bounces"."""
     if mx.status.unknown:
         return MailRoute.UNKNOWN
     if mx_records:
         if len(mx_records) == 1 and mx_records[0] == (0, ""):
             return MailRoute.NULL_MX
+        hosts = {host for _, host in mx_records if host}
+        answers = [targets.get(host) for host in hosts]
+        if hosts and all(
+            found is not None
+            and not found.value
+            and (found.status is Status.ABSENT or (found.status is Status.OK and not found.detail))
+            for found in answers
+        ):
+            return MailRoute.DANGLING_MX
         return MailRoute.MX
     if addresses:
         return MailRoute.IMPLICIT

@@ -9,9 +9,7 @@ CLI runs in a subprocess with the loopback guard installed, as cron would run it
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +20,10 @@ from lookalike.demo.background import in_background
 from lookalike.demo.dns_server import DnsServer
 from lookalike.endpoints import HostPort
 from tests.fixtures.postfix import Postfix
+from tests.guarded import run_cli
 
 pytestmark = pytest.mark.postfix
 
-ROOT = Path(__file__).resolve().parents[2]
-GUARD_SITE = ROOT / "tests" / "guardsite"
 PROTECTED = "kestrelsystems.com"
 STALLED = (
     "estrelsystems",
@@ -98,22 +95,10 @@ name = "{PROTECTED}"
 """,
         encoding="utf-8",
     )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(GUARD_SITE), str(ROOT), env.get("PYTHONPATH", "")])
-    env["LOOKALIKE_NETGUARD_LOG"] = str(tmp / "netguard.log")
-    env["LOOKALIKE_DATA_DIR"] = str(tmp / "data")
-    command = [sys.executable, "-m", "lookalike", "scan", "--config", str(config), "--smtp", "--no-http"]
-    proc = subprocess.run(
-        [*command, "--no-store", "--json", "scan.json", "--report", "scan.html", "--quiet"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=tmp,
-    )
-    assert not (tmp / "netguard.log").exists(), (tmp / "netguard.log").read_text()
-    return proc
+    return run_cli(
+        tmp, "scan", "--config", str(config), "--smtp", "--no-http", "--no-store", "--json", "scan.json",
+        "--report", "scan.html", "--quiet",
+    )  # fmt: skip
 
 
 def test_a_scan_reads_real_postfix_and_waits_on_a_stalling_host_once(

@@ -61,9 +61,9 @@ async def test_everything_about_a_full_lookalike(dns_server: DnsServerFactory) -
         ("kestrel-nullmx.ml", MailRoute.NULL_MX, (MxHost(0, "", ()),)),  # RFC 7505
         ("kestrel-nomail.ml", MailRoute.NONE, ()),
         ("dangling.ml", MailRoute.NONE, ()),
-        (
+        (  # every MX host looked up, none has an address: mail bounces today
             "kestrel-deadmx.ml",
-            MailRoute.MX,
+            MailRoute.DANGLING_MX,
             (MxHost(10, "mail.kestrel-deadmx.ml", ()), MxHost(20, "mx.gone.com", ())),
         ),
     ],
@@ -204,6 +204,16 @@ async def test_an_mx_target_that_does_not_answer_is_a_problem(dns_server: DnsSer
     assert facts.mx[1].addresses == ("2001:db8::25",)
     assert all(p.startswith("MX mx1.kestrelsys.ml: timeout") for p in facts.problems)
     assert facts.problems
+
+
+@pytest.mark.parametrize("kind", ["drop", "servfail"])
+async def test_an_mx_host_nobody_answers_for_is_not_dangling(dns_server: DnsServerFactory, kind: str) -> None:
+    # One MX host without an address, the other unanswered (AAAA only): mail may still go there, so
+    # the route stays "mx"; "dangling-mx" needs every host's lookup answered, and empty.
+    server = await dns_server(faults={"mail.kestrel-deadmx.ml.": Fault(kind, qtype="AAAA")})
+    facts = await facts_of(server, "kestrel-deadmx.ml", "kestrel-deadmx.ml")
+    assert facts.mail_route is MailRoute.MX
+    assert [mx.addresses for mx in facts.mx] == [(), ()]
 
 
 async def test_a_failed_txt_question_leaves_spf_and_dmarc_unknown(dns_server: DnsServerFactory) -> None:

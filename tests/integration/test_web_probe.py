@@ -133,16 +133,19 @@ async def test_redirect_to_another_host_is_followed_via_resolve(http_server: Htt
 async def test_redirect_to_a_private_address_is_not_followed(http_server: HttpServer) -> None:
     # The start is allowed (it is the test server); the hop's address is checked on its own.
     async with prober(http_server, allow_private=False) as p:
+        # The one guard for addresses an answer chose (addresses.guard): its refusal is the note.
         assert await p._addresses("intranet.kestrelsystems.xyz") == (
-            "redirect to intranet.kestrelsystems.xyz not followed: "
-            "private address 10.1.2.3, use --allow-private"
+            "redirect not followed: a redirect points at a private address "
+            "(intranet.kestrelsystems.xyz is at 10.1.2.3), use --allow-private"
         )
-        assert "does not resolve" in str(await p._addresses("nowhere.invalid"))
+        assert "cannot find the address of nowhere.invalid (a redirect)" in str(
+            await p._addresses("nowhere.invalid")
+        )
         assert "unusable host name" in str(await p._addresses("bad%5bhost"))
         assert await p._addresses("192.0.2.1") == (
-            "redirect to 192.0.2.1 not followed: private address 192.0.2.1, use --allow-private"
+            "redirect not followed: a redirect points at a private address (192.0.2.1), use --allow-private"
         )
-        assert await p._addresses("8.8.8.8") == ["8.8.8.8"]  # a literal public address needs no lookup
+        assert await p._addresses("8.8.8.8") == ("8.8.8.8",)  # a literal public address needs no lookup
 
 
 async def test_redirect_to_unresolvable_host_keeps_the_first_answer(http_server: HttpServer) -> None:
@@ -153,7 +156,7 @@ async def test_redirect_to_unresolvable_host_keeps_the_first_answer(http_server:
     facts = https_of(outcome)
     assert facts.status == 301
     assert facts.final_url == "https://gone.invalid/x"
-    assert "gone.invalid, which does not resolve" in outcome.detail
+    assert "redirect not followed: cannot find the address of gone.invalid (a redirect)" in outcome.detail
 
 
 async def test_parked_page_by_marker(http_server: HttpServer) -> None:
@@ -244,7 +247,10 @@ async def test_no_address_is_skipped(http_server: HttpServer) -> None:
 async def test_private_addresses_are_not_contacted_by_default(http_server: HttpServer, address: str) -> None:
     outcome = await probe(http_server, "kestrelsystems.co", web_facts(address), allow_private=False)
     assert outcome.status is Status.SKIPPED
-    assert outcome.detail == f"private address {address}, use --allow-private"
+    assert outcome.detail == (
+        "an address record points at a private address "
+        f"(kestrelsystems.co is at {address}), use --allow-private"
+    )
     assert sum(http_server.connections.values()) == 0
     assert http_server.requests == []
 

@@ -409,3 +409,26 @@ def test_is_fact_tells_notes_from_facts() -> None:
     assert is_fact("MX added: mx1.x")
     assert not is_fact("level low -> high")
     assert not is_fact("triaged owned by bob")
+
+
+def _without_addresses(found: Finding, route: MailRoute) -> Finding:
+    dns = found.evidence.dns.value
+    assert dns is not None
+    hosts = tuple(dataclasses.replace(mx, addresses=()) for mx in dns.mx)
+    facts = dataclasses.replace(dns, mx=hosts, mail_route=route)
+    return dataclasses.replace(
+        found,
+        evidence=dataclasses.replace(
+            found.evidence, dns=dataclasses.replace(found.evidence.dns, value=facts)
+        ),
+    )
+
+
+def test_mx_hosts_losing_their_addresses_is_a_dangling_mx_once() -> None:
+    working = finding(**MX1)
+    dangling = _without_addresses(finding(**MX1), MailRoute.DANGLING_MX)
+    change = only(one(working, dangling))
+    assert "mail route mx -> dangling-mx" in change.what
+    # A scan stored before dangling-mx existed called the same facts "mx": not a change.
+    stored_before = _without_addresses(finding(**MX1), MailRoute.MX)
+    assert not one(stored_before, dangling)

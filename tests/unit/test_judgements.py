@@ -25,6 +25,8 @@ from lookalike.model import (
     Outcome,
     Owner,
     Score,
+    SmtpFacts,
+    SmtpVerdict,
     Status,
     Triage,
     TriageMark,
@@ -42,6 +44,7 @@ from tests import factories as fx
         (MailRoute.MX, False, False, True),
         (MailRoute.IMPLICIT, False, False, True),
         (MailRoute.NULL_MX, False, False, False),
+        (MailRoute.DANGLING_MX, False, False, False),  # no MX host has an address: mail bounces
         (MailRoute.NONE, False, False, False),
         (MailRoute.UNKNOWN, False, False, False),
         (MailRoute.MX, True, False, False),  # only a wildcard answers: not a registered lookalike
@@ -53,6 +56,24 @@ def test_receives_mail(route: MailRoute, wildcard: bool, collision: bool, receiv
     assert ev.receives_mail is receives
     assert ev.catch_all is receives  # a catch-all needs a name that receives mail
     assert ev.mail_unknown is (route is MailRoute.UNKNOWN)
+
+
+def _relay_denied(host: str) -> SmtpFacts:
+    return replace(fx.smtp_facts(host, accepts=None, code=554), verdict=SmtpVerdict.NOT_SERVED)
+
+
+def test_mail_bounces_when_no_mx_host_has_an_address_or_every_answer_denied_relaying() -> None:
+    assert fx.evidence(mail=MailRoute.DANGLING_MX).mail_bounces
+    denied = fx.evidence(mail=MailRoute.MX, smtp=(_relay_denied("mx1.example"), _relay_denied("mx2.example")))
+    assert denied.mail_bounces and not denied.receives_mail and not denied.catch_all
+    unfinished = replace(fx.smtp_facts("mx2.example", accepts=None), verdict=SmtpVerdict.UNFINISHED)
+    for others in ((fx.smtp_facts("mx2.example", accepts=True),), (unfinished,)):
+        # Another host took the recipient, or left the question open: mail may well be delivered.
+        mixed = fx.evidence(mail=MailRoute.MX, smtp=(_relay_denied("mx1.example"), *others))
+        assert not mixed.mail_bounces and mixed.receives_mail
+    for route in (MailRoute.MX, MailRoute.NULL_MX, MailRoute.NONE, MailRoute.UNKNOWN):
+        assert not fx.evidence(mail=route, catch_all=False).mail_bounces
+    assert not fx.evidence(mail=MailRoute.DANGLING_MX, wildcard=True).mail_bounces
 
 
 def test_unknown_and_absent_names_receive_nothing() -> None:
@@ -123,8 +144,18 @@ ROUTES = st.sampled_from(list(MailRoute))
 def findings(draw: st.DrawFn) -> Finding:
     route = draw(ROUTES)
     existence = draw(st.sampled_from([Existence.EXISTS, Existence.EXISTS, Existence.UNKNOWN]))
-    accepts = draw(st.lists(st.sampled_from([True, False, None]), max_size=3))
-    smtp = tuple(fx.smtp_facts(f"mx{i}.example", accepts=a) for i, a in enumerate(accepts)) or None
+    accepts = draw(st.lists(st.sampled_from([True, False, None, "relay denied"]), max_size=3))
+    smtp = (
+        tuple(
+            fx.smtp_facts(f"mx{i}.example", accepts=a)
+            if not isinstance(a, str)
+            else replace(
+                fx.smtp_facts(f"mx{i}.example", accepts=None, code=554), verdict=SmtpVerdict.NOT_SERVED
+            )
+            for i, a in enumerate(accepts)
+        )
+        or None
+    )
     ev = fx.evidence(
         existence=existence,
         mail=route,
@@ -157,7 +188,8 @@ def test_report_blocklist_cef_and_fail_on_agree_with_the_model(found: list[Findi
     blocked = {e.domain for e in plan.blocklist(found, protected=[parse(fx.PROTECTED)], triage=triage)}
     for f in found:
         ev = f.evidence
-        listed = (ev.receives_mail or ev.mail_unknown) and not f.settled(triage.get(f.candidate.domain))
+        may_receive = ev.receives_mail or ev.mail_unknown or ev.mail_bounces
+        listed = may_receive and not f.settled(triage.get(f.candidate.domain))
         assert (f.candidate.domain in blocked) is listed
         line = export.cef_line(f, result.info, "0")
         assert ("accepts mail for any recipient" in line) is ev.catch_all

@@ -22,9 +22,13 @@ from lookalike.model import (
     HygieneAudit,
     HygieneFix,
     Level,
+    MailRoute,
+    Outcome,
     Owner,
     PlanItem,
     Score,
+    SmtpVerdict,
+    Status,
     Technique,
     Triage,
     TriageMark,
@@ -404,3 +408,35 @@ def test_ten_thousand_findings_render_quickly(big_report: BigReport) -> None:
     html = big_report.path.read_text("utf-8")
     assert html.count('<tbody class="finding') == 10_000
     assert html.count(' beyond" data-i=') == 10_000 - report.PAGE_SIZE  # off screen until asked for
+
+
+def test_the_smtp_reading_and_the_deciding_owner_link_are_shown() -> None:
+    relay = replace(
+        fx.smtp_facts("mx.kestrelsystms.example", accepts=None, code=554),
+        verdict=SmtpVerdict.NOT_SERVED,
+        enhanced_code="5.7.1",
+        reason='does not serve kestrelsystms.com (554 5.7.1): "554 5.7.1 Relay access denied"',
+    )
+    bounced = fx.finding(
+        fx.candidate("kestrelsystms.com"),
+        replace(fx.evidence(mail=MailRoute.MX), smtp=Outcome(Status.OK, (relay,))),
+    )
+    dangling = fx.finding(fx.candidate("kestrelsystem.com"), fx.evidence(mail=MailRoute.DANGLING_MX))
+    ours = fx.finding(
+        fx.candidate("kestrelsystems.co"), fx.evidence(ns=fx.PROTECTED_NS, redirects_to_protected=True)
+    )
+    view = build_view(fx.scan_result([bounced, dangling, ours]))
+    rows = {row.finding.candidate.domain: row for row in view.rows}
+    assert rows["kestrelsystms.com"].smtp_label == "relay denied (554)"
+    assert not rows["kestrelsystms.com"].can_receive  # mail bounces there today
+    assert rows["kestrelsystem.com"].route is MailRoute.DANGLING_MX
+    html = rendered([bounced, dangling, ours])
+    assert "MX without address" in html
+    cards = {json.dumps(d, ensure_ascii=False) for d in details_of(html)}
+    smtp = next(c for c in cards if "kestrelsystms.com" in c)
+    assert '["Reading", "not-served (5.7.1)"]' in smtp
+    assert "Relay access denied" in smtp
+    owned = next(c for c in cards if 'kestrelsystems.co"' in c)
+    assert "decided by: uses the same name servers as kestrelsystems.com" in owned
+    assert "its website redirects to kestrelsystems.com, but" in owned
+    assert 'title="uses the same name servers as kestrelsystems.com' in html

@@ -8,7 +8,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from lookalike.model import MailRoute, Status
+from lookalike.model import MailRoute, Outcome, Status
 from lookalike.resolver import facts
 from lookalike.resolver.facts import Fingerprint, Lookup
 
@@ -41,7 +41,31 @@ def test_mail_route(
     case: tuple[Lookup, list[tuple[int, str]], Lookup, Lookup, tuple[str, ...], MailRoute],
 ) -> None:
     mx, records, a, aaaa, found, route = case
-    assert facts.mail_route(mx, records, a, aaaa, found) is route
+    assert facts.mail_route(mx, records, a, aaaa, found, targets={}) is route
+
+
+Addresses = Outcome[tuple[str, ...]]
+NO_ADDRESS: Addresses = Outcome(Status.OK, (), "")
+GONE: Addresses = Outcome(Status.ABSENT, None, "NXDOMAIN from r")
+HALF_ANSWERED: Addresses = Outcome(Status.OK, (), "AAAA: timeout (timeout from r)")
+AT: Addresses = Outcome(Status.OK, ("192.0.2.25",), "")
+
+
+@pytest.mark.parametrize(
+    ("targets", "route"),
+    [
+        ({"mx1.example": NO_ADDRESS, "mx2.example": GONE}, MailRoute.DANGLING_MX),  # mail bounces today
+        ({"mx1.example": NO_ADDRESS, "mx2.example": AT}, MailRoute.MX),
+        ({"mx1.example": NO_ADDRESS, "mx2.example": HALF_ANSWERED}, MailRoute.MX),  # unknown, not bounces
+        ({"mx1.example": NO_ADDRESS, "mx2.example": Outcome(Status.TIMEOUT, None, "t")}, MailRoute.MX),
+        ({"mx1.example": NO_ADDRESS}, MailRoute.MX),  # mx2 was never asked (past MAX_MX_TARGETS)
+    ],
+)
+def test_an_mx_whose_hosts_all_lack_an_address_is_dangling(
+    targets: dict[str, Outcome[tuple[str, ...]]], route: MailRoute
+) -> None:
+    records = [(10, "mx1.example"), (20, "mx2.example")]
+    assert facts.mail_route(OK, records, OK, OK, ("192.0.2.1",), targets=targets) is route
 
 
 def test_spf_record_takes_one_and_names_a_second() -> None:

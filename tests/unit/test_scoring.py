@@ -131,13 +131,45 @@ TABLE: list[tuple[str, Evidence, Level, tuple[str, ...], Owner]] = [
         Owner.OURS,
     ),
     (
-        "redirects to us, locked down",
+        "ours by its name servers, redirects to us, locked down",
         fx.evidence(
-            mail=MailRoute.NULL_MX, redirects_to_protected=True, spf="v=spf1 -all", dmarc="v=DMARC1; p=reject"
+            mail=MailRoute.NULL_MX,
+            ns=fx.PROTECTED_NS,
+            redirects_to_protected=True,
+            spf="v=spf1 -all",
+            dmarc="v=DMARC1; p=reject",
         ),
         Level.INFO,
         ("its website redirects to the protected domain (-10)", "SPF -all and DMARC p=reject", "(-5)"),
         Owner.OURS,
+    ),
+    (
+        "a third party's catch-all whose website redirects to us",
+        fx.evidence(mail=MailRoute.MX, catch_all=True, redirects_to_protected=True),
+        Level.CRITICAL,
+        (
+            "accepts any recipient: mail sent to a typo would be collected (+50)",
+            "held by a third party",
+            "while its mail goes to a third party: it passes for the organisation's own (+10)",
+        ),
+        Owner.THIRD_PARTY,
+    ),
+    (
+        "a third party's name without mail whose website redirects to us",
+        fx.evidence(mail=MailRoute.NULL_MX, redirects_to_protected=True),
+        Level.LOW,
+        ("held by a third party",),
+        Owner.THIRD_PARTY,
+    ),
+    (
+        "MX whose hosts have no address",
+        fx.evidence(mail=MailRoute.DANGLING_MX, mx=("mx.gone.example",), web=()),
+        Level.MEDIUM,
+        (
+            "has MX records (mx.gone.example), but none of their hosts has an address: mail bounces today, "
+            "and its holder can change that any minute (+15)",
+        ),
+        Owner.THIRD_PARTY,
     ),
     (
         "DNS timeout",
@@ -305,11 +337,32 @@ OWNERSHIP: list[tuple[str, Evidence, Reference | None, Owner, str]] = [
         "its name servers are inside kestrelsystems.com",
     ),
     (
-        "same private DNS provider",
+        "same private DNS provider is a hint",
         fx.evidence(ns=("a.ns.kestrel-dns.net",)),
         fx.reference(ns=("b.ns.kestrel-dns.net",)),
-        Owner.OURS,
-        "the same DNS provider as kestrelsystems.com",
+        Owner.THIRD_PARTY,
+        "the same DNS provider as kestrelsystems.com (not a mass-market host), but anyone can be",
+    ),
+    (
+        "the same name servers at a mass-market host",
+        fx.evidence(ns=("kate.ns.cloudflare.com", "bob.ns.cloudflare.com")),
+        fx.reference(ns=("kate.ns.cloudflare.com", "bob.ns.cloudflare.com")),
+        Owner.THIRD_PARTY,
+        "at a mass-market DNS host (bob.ns.cloudflare.com, kate.ns.cloudflare.com)",
+    ),
+    (
+        "only some of its name servers are ours",
+        fx.evidence(ns=("ns1.kestrelsystems.com", "ns.evil.example")),
+        REF,
+        Owner.THIRD_PARTY,
+        "but not all (ns.evil.example)",
+    ),
+    (
+        "our name servers in its zone, the registry not asked",
+        replace(fx.evidence(ns=fx.PROTECTED_NS), registration=Outcome(Status.SKIPPED)),
+        REF,
+        Owner.THIRD_PARTY,
+        "the registry's delegation was not seen",
     ),
     (
         "same mass-market DNS provider is not enough",
@@ -331,6 +384,28 @@ OWNERSHIP: list[tuple[str, Evidence, Reference | None, Owner, str]] = [
         fx.reference(mx=("kestrel-com.mail.protection.outlook.com",)),
         Owner.OURS,
         "same MX hosts",
+    ),
+    (
+        "only some of its MX hosts are ours",
+        fx.evidence(mail=MailRoute.MX, mx=("mx1.kestrelsystems.com", "mx.evil.example")),
+        REF,
+        Owner.THIRD_PARTY,
+        "mail may go to the others",
+    ),
+    (
+        "our MX host, which refuses to relay for it",
+        fx.evidence(
+            mail=MailRoute.MX,
+            mx=fx.PROTECTED_MX,
+            smtp=(
+                replace(
+                    fx.smtp_facts(fx.PROTECTED_MX[0], accepts=None, code=554), verdict=SmtpVerdict.NOT_SERVED
+                ),
+            ),
+        ),
+        REF,
+        Owner.THIRD_PARTY,
+        "but mx1.kestrelsystems.com said it does not serve the name (relay denied)",
     ),
     (
         "shared mail service is not enough",
@@ -361,8 +436,17 @@ OWNERSHIP: list[tuple[str, Evidence, Reference | None, Owner, str]] = [
         "nothing links it",
     ),
     (
-        "website redirects to us",
+        "a redirect to us alone is a hint",
         fx.evidence(redirects_to_protected=True),
+        REF,
+        Owner.THIRD_PARTY,
+        "its website redirects to kestrelsystems.com, but whoever holds a name decides",
+    ),
+    (
+        "a redirect to us beside a deciding link",
+        fx.evidence(
+            redirects_to_protected=True, registrar="MarkMonitor Inc.", organization="Kestrel Systems Ltd"
+        ),
         REF,
         Owner.OURS,
         "its website redirects to kestrelsystems.com",
@@ -375,7 +459,13 @@ OWNERSHIP: list[tuple[str, Evidence, Reference | None, Owner, str]] = [
         Owner.UNKNOWN,
         "could not be resolved",
     ),
-    ("no reference at all", fx.evidence(mail=MailRoute.MX), None, Owner.UNKNOWN, "could not be resolved"),
+    (
+        "no reference at all",
+        fx.evidence(mail=MailRoute.MX),
+        None,
+        Owner.UNKNOWN,
+        "no protected domain was given",
+    ),
     ("wildcard", fx.evidence(wildcard=True), REF, Owner.UNKNOWN, "wildcard"),
     (
         "registry down",
@@ -392,6 +482,36 @@ def test_ownership(case: str, ev: Evidence, ref: Reference | None, owner: Owner,
     got, reasons = ownership(fx.candidate(), ev, ref)
     assert got is owner, reasons
     assert any(fragment in r for r in reasons), reasons
+    if got is Owner.OURS:  # the reason that comes first is the link that decided, never a hint
+        assert not any(hint in reasons[0] for hint in ("redirects", "hint", "not all", "anyone can"))
+
+
+def test_a_catch_all_that_is_not_ours_is_never_cancelled_by_hints() -> None:
+    """Issue 13: a redirect home, the same DNS provider and a share of our servers together are still
+    no proof; a third party's catch-all stays a third party's and critical."""
+    ev = fx.evidence(
+        mail=MailRoute.MX,
+        mx=("mx1.kestrelsystems.com", "mx.collector.example"),
+        ns=("ns1.kestrelsystems.com", "a.ns.kestrel-dns.net"),
+        catch_all=True,
+        redirects_to_protected=True,
+    )
+    ref = fx.reference(ns=(*fx.PROTECTED_NS, "b.ns.kestrel-dns.net"))
+    result = scored(ev, ref=ref)
+    assert result.owner is Owner.THIRD_PARTY, result.owner_reasons
+    assert result.level is Level.CRITICAL, result.reasons
+    assert len(result.owner_reasons) >= 3  # every hint is said, and none decided
+
+
+def test_lookup_without_a_protected_domain_is_nobodys() -> None:
+    """Issue 11: a name compared with itself (``lookup`` without ``--protected``) whose website
+    redirects to its own path is not ours, and the redirect lowers nothing."""
+    cand = fx.candidate("kestrelsytems.com", protected="kestrelsytems.com")
+    ev = fx.evidence(mail=MailRoute.MX, redirects_to_protected=True)
+    result = score(cand, ev, None, now=fx.NOW)
+    assert result.owner is Owner.UNKNOWN
+    assert not any("redirect" in r for r in result.reasons + result.owner_reasons)
+    assert scoring.redirects_home(cand, ev) is False
 
 
 def test_owned_parent_covers_subdomains() -> None:
@@ -520,23 +640,25 @@ def test_every_weight_is_documented(document: str) -> None:
             assert re.search(rf"\|\s*{level.value}\s*\|\s*{minimum}\b", doc), level
 
 
+@pytest.mark.parametrize(("code", "enhanced"), [(454, "4.7.1"), (554, "5.7.1")])
+def test_a_relay_denial_is_mail_that_bounces_today(code: int, enhanced: str) -> None:
+    facts = replace(
+        fx.smtp_facts(accepts=None, code=code), verdict=SmtpVerdict.NOT_SERVED, enhanced_code=enhanced
+    )
+    ev = replace(fx.evidence(mail=MailRoute.MX), smtp=Outcome(Status.OK, (facts,)))
+    assert ev.mail_bounces and not ev.receives_mail
+    reasons = scored(ev).reasons
+    (reason,) = [r for r in reasons if "bounces" in r]
+    assert f"does not serve it (relay denied, {code} {enhanced}): mail bounces today" in reason
+    assert reason.endswith("(+15)")
+    assert not any("it can receive mail" in r or "not ruled out" in r or "rejects" in r for r in reasons)
+    working = scored(fx.evidence(mail=MailRoute.MX, catch_all=False)).points
+    assert scored(ev).points < working  # below a working MX
+
+
 @pytest.mark.parametrize(
     ("verdict", "code", "enhanced", "says", "never"),
     [
-        (
-            SmtpVerdict.NOT_SERVED,
-            454,
-            "4.7.1",
-            "does not serve this name (relay denied, 454 4.7.1)",
-            "not ruled out",
-        ),
-        (
-            SmtpVerdict.NOT_SERVED,
-            554,
-            "5.7.1",
-            "does not serve this name (relay denied, 554 5.7.1)",
-            "rejects",
-        ),
         (SmtpVerdict.REFUSED, 554, "5.7.1", "for a reason other than the address (554 5.7.1)", "rejects"),
         (SmtpVerdict.HELO_REFUSED, 450, "4.7.1", "refused our HELO name", "deferred the test recipient"),
         (SmtpVerdict.HELO_REFUSED, 554, "5.7.1", "refused our HELO name", "rejects"),

@@ -9,11 +9,12 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lookalike.errors import LookalikeError
 from lookalike.model import SmtpVerdict
-from lookalike.smtp import enhanced_code, read_reply
+from lookalike.smtp import check_helo, enhanced_code, read_reply
 
 V = SmtpVerdict
 
@@ -153,6 +154,7 @@ codes = st.integers(200, 599)
 words = st.text(max_size=300)
 
 
+@settings(deadline=None)  # a loaded machine's first call is slow; speed is not the point
 @given(code=codes, text=words, stage=st.sampled_from(["EHLO", "HELO", "MAIL", "RCPT"]))
 def test_any_reply_is_read_and_quoted_as_printable_text(code: int, text: str, stage: str) -> None:
     line = f"{code} {text}"
@@ -163,6 +165,7 @@ def test_any_reply_is_read_and_quoted_as_printable_text(code: int, text: str, st
         assert stage == "RCPT"
 
 
+@settings(deadline=None)  # a loaded machine's first call is slow; speed is not the point
 @given(
     code=st.integers(400, 499), detail=st.from_regex(r"4\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True), text=words
 )
@@ -171,6 +174,7 @@ def test_no_temporary_reply_decides(code: int, detail: str, text: str) -> None:
     assert reading.accepts is None
 
 
+@settings(deadline=None)  # a loaded machine's first call is slow; speed is not the point
 @given(code=st.integers(500, 599), detail=st.from_regex(r"5\.7\.[0-9]{1,3}", fullmatch=True), text=words)
 def test_no_policy_refusal_decides(code: int, detail: str, text: str) -> None:
     reading = read_reply("RCPT", code, [f"{code} {detail} {text}"])
@@ -178,12 +182,29 @@ def test_no_policy_refusal_decides(code: int, detail: str, text: str) -> None:
     assert reading.enhanced == detail
 
 
+@settings(deadline=None)  # a loaded machine's first call is slow; speed is not the point
 @given(code=st.integers(500, 599), sub=st.integers(0, 999).filter(lambda n: n not in (2, 7, 8, 10)))
 def test_an_address_status_rejects_the_recipient(code: int, sub: int) -> None:
     reading = read_reply("RCPT", code, [f"{code} 5.1.{sub} No such mailbox"])
     assert (reading.verdict, reading.accepts) == (SmtpVerdict.REJECTS_UNKNOWN, False)
 
 
+@settings(deadline=None)  # a loaded machine's first call is slow; speed is not the point
 @given(code=st.integers(200, 299), text=words)
 def test_any_2xx_at_rcpt_is_a_catch_all(code: int, text: str) -> None:
     assert read_reply("RCPT", code, [f"{code} {text}"]).accepts is True
+
+
+@pytest.mark.parametrize(
+    "name", ["probe.kestrel.test", "lookalike.invalid", "localhost", "[192.0.2.1]", "[IPv6:2001:db8::1]"]
+)
+def test_a_helo_name_is_a_host_name_or_an_address_literal(name: str) -> None:
+    assert check_helo(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "bad name", "-x.example", "x-.example", "a..b", "x.", ".x", "[192.0.2.1", "a" * 64 + ".com"]
+)
+def test_any_other_helo_name_is_refused_in_one_line(name: str) -> None:
+    with pytest.raises(LookalikeError, match="is not a host name or an address literal"):
+        check_helo(name)
