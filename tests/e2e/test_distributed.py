@@ -21,7 +21,7 @@ from lookalike.demo.redis import RedisServer
 from lookalike.demo.universe import Universe, running
 from lookalike.errors import LookalikeError
 from tests.e2e.test_cli_scan import Cli
-from tests.fixtures.scale import Worker, start_worker
+from tests.fixtures.scale import Worker, most_in_window, start_worker
 
 
 @pytest.fixture(scope="module")
@@ -157,16 +157,6 @@ def _wait_for_findings(cluster: PostgresCluster, url: str, at_least: int, *, aft
         if scan_id > after and (found := _findings(cluster, url, scan_id)) >= at_least:
             return found
         time.sleep(0.1)
-
-
-def most_in_window(times: list[float], width: float) -> int:
-    ordered = sorted(times)
-    best = start = 0
-    for end, at in enumerate(ordered):
-        while ordered[start] <= at - width:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_four_workers_keep_one_registry_budget(  # noqa: PLR0917  (fixtures)

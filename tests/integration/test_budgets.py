@@ -11,20 +11,9 @@ import pytest
 from lookalike.budgets import BudgetLost, SharedBudgets
 from lookalike.demo.redis import RedisServer
 from lookalike.ratelimit import LOCAL
+from tests.fixtures.scale import most_in_window
 
 WORKERS = 4
-
-
-def most_in_window(times: list[float], width: float) -> int:
-    """The most events in any half-open window ``[t, t + width)``."""
-    ordered = sorted(times)
-    best = 0
-    start = 0
-    for end, at in enumerate(ordered):
-        while ordered[start] <= at - width:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def test_workers_share_one_rate_per_server(redis_url: str) -> None:
