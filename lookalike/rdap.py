@@ -49,7 +49,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.inputs import read_bytes
 from lookalike.model import Contact, Outcome, Registration, Status
-from lookalike.ratelimit import PATIENCE, PerKeyLimits
+from lookalike.ratelimit import PATIENCE, Gate, PerKeyLimits
 from lookalike.registrydates import parse_date
 from lookalike.registrytext import (
     MAX_RAW,
@@ -623,7 +623,7 @@ class RdapClient:
         client: httpx.AsyncClient,
         *,
         resolve: Resolve | None = None,
-        gate: PerKeyLimits | None = None,
+        gate: Gate | None = None,
         retry_after_cap: float = RETRY_AFTER_CAP,
         max_bytes: int = MAX_DOCUMENT,
         allow_private: bool = False,
@@ -722,7 +722,7 @@ class RdapClient:
             wait = retry_after(reply.headers.get("retry-after"))
             if reply.status in (429, 503) and wait is not None:
                 # Every request to this server waits, not only this one (for minutes at most).
-                self._gate.bucket(key).defer(wait)
+                await self._gate.defer(key, wait)
             if reply.status == 429:
                 self.rate_limited += 1
                 in_time = deadline is None or wait is None or time.monotonic() + wait < deadline

@@ -58,6 +58,7 @@ from lookalike.model import (
     skipped,
 )
 from lookalike.permute import check_options, generate
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
@@ -232,12 +233,16 @@ class Scanner:
         resolvers: Sequence[HostPort],
         cache: RegistrationCache | None,
         shelf: Shelf | None = None,
+        budgets: Budgets = LOCAL,
     ) -> None:
+        """``budgets`` holds the per-server limits: this process's (``LOCAL``), or those every worker
+        of a distributed scan shares (``budgets.SharedBudgets``)."""
         self.settings = settings
         self.resolvers = tuple(resolvers)
         self.cache = cache
         self.shelf = shelf
         """Where the screenshots go (``--screenshot``); None keeps only their hashes."""
+        self.budgets = budgets
         self._stack = AsyncExitStack()
         self.resolver: Resolver
         self.registry: Registry | None = None
@@ -258,7 +263,10 @@ class Scanner:
 
     async def _open(self) -> Scanner:
         s = self.settings
-        self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
+        budgets = await self._stack.enter_async_context(self.budgets)
+        self.resolver = await self._stack.enter_async_context(
+            Resolver(self.resolvers, s.limits, budgets=budgets)
+        )
         if s.registry:
             self.registry = await self._stack.enter_async_context(
                 Registry(
@@ -267,6 +275,7 @@ class Scanner:
                     cache=self.cache,
                     resolve=self.resolver.addresses,
                     allow_private=s.allow_private,
+                    budgets=budgets,
                 )
             )
         if s.smtp:
@@ -275,6 +284,7 @@ class Scanner:
                 helo=s.endpoints.helo_name,
                 limits=s.limits,
                 allow_private=s.allow_private,
+                budgets=budgets,
             )
         if s.screenshot:
             self.browser = await self._open_browser()
@@ -529,37 +539,49 @@ class _Failed:
 
 async def _guarded(what: str, work: Awaitable[T]) -> T | _Failed:
     """``await work``; a bug or an unforeseen reply becomes a ``_Failed`` with its reason, logged with
-    the traceback, instead of ending the whole scan."""
+    the traceback, instead of ending the whole scan. A ``LookalikeError`` is not one candidate's
+    problem but the scan's end (the store or the shared budgets went away): it goes on up."""
     try:
         return await work
+    except LookalikeError:
+        raise
     except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose a candidate)
         log.error("gathering evidence for %s failed:\n%s", what, traceback.format_exc())
         return _Failed(f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _generated(settings: Settings) -> Iterator[Candidate]:
+def generated(settings: Settings) -> Iterator[Candidate]:
+    """Every candidate of every protected domain, each domain's ranked, in the settings' order (a
+    protected name itself left out). Deterministic: a distributed scan splits this stream into units."""
+    protected_names = {p.name.ascii for p in settings.protected}
     for protected in settings.protected:
-        yield from generate(protected.name, domain_options(settings, protected))
+        for cand in generate(protected.name, domain_options(settings, protected)):
+            if cand.domain not in protected_names:
+                yield cand
+
+
+def fed(settings: Settings, given: Iterable[Candidate]) -> Iterator[Candidate]:
+    """The ``given`` candidates (a feed's matches) that imitate a protected domain of ``settings``,
+    each (domain, protected) once and never a protected name itself."""
+    protected_names = {p.name.ascii for p in settings.protected}
+    seen: set[tuple[str, str]] = set()
+    for cand in given:
+        key = (cand.domain, cand.protected)
+        if cand.domain in protected_names or cand.protected not in protected_names or key in seen:
+            continue
+        seen.add(key)
+        yield cand
 
 
 def _candidates(
-    settings: Settings,
+    source: Iterable[Candidate],
     counters: _Counters,
     skip: Collection[tuple[str, str]],
     on_skipped: Callable[[Candidate], None],
     given: Iterable[Candidate] | None = None,
 ) -> Iterator[Candidate]:
-    """``generate``'s candidates of every protected domain, or the ``given`` ones (a feed's matches),
-    each (domain, protected) once and never a protected name itself."""
-    protected_names = {p.name.ascii for p in settings.protected}
-    seen: set[tuple[str, str]] = set()
-    for cand in _generated(settings) if given is None else given:
-        if cand.domain in protected_names:
-            continue
-        if given is not None:
-            if (cand.domain, cand.protected) in seen or cand.protected not in protected_names:
-                continue
-            seen.add((cand.domain, cand.protected))
+    """The candidates of ``source`` to ask about, counted; those in ``skip`` go to ``on_skipped``."""
+    for cand in source:
         counters.bump(counters.generated, cand.protected)
         if (cand.domain, cand.protected) in skip:
             on_skipped(cand)
@@ -614,6 +636,8 @@ async def run(
     preflight: bool = True,
     candidates: Iterable[Candidate] | None = None,
     shelf: Shelf | None = None,
+    references: Sequence[Reference] | None = None,
+    budgets: Budgets = LOCAL,
 ) -> ScanRun:
     """Scan every protected domain of ``settings``. See the module docstring for the stages.
 
@@ -621,6 +645,7 @@ async def run(
     ``candidates``: scan these (a feed's matches, each with its ``Sighting``) instead of what
     ``generate`` makes; each goes through the same stages, and one the feed knows to be delegated
     (``Sighting.delegated``) skips triage.
+    ``references`` given (a distributed scan looked them up first) are used instead of asking again.
 
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
     (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
@@ -640,31 +665,33 @@ async def run(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pool = advice.PlanPool(settings.plan_top)
-    references: dict[str, Reference] = {}
+    by_domain: dict[str, Reference] = {}
 
     plan_items: Sequence[PlanItem] = ()
     interrupted = False
     dns_notes: tuple[tuple[str, str], ...] = ()
     try:
-        async with Scanner(settings, resolvers, cache, shelf) as scanner:
+        async with Scanner(settings, resolvers, cache, shelf, budgets=budgets) as scanner:
             notify(counters.progress("references"))
-            refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
-            references.update((r.domain, r) for r in refs)
+            if references is None:
+                refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
+            else:
+                refs = list(references)
+            by_domain.update((r.domain, r) for r in refs)
             timings["references"] = time.perf_counter() - t0
 
             t1 = time.perf_counter()
             await _triage_and_detail(
                 scanner=scanner,
-                settings=settings,
+                source=generated(settings) if candidates is None else fed(settings, candidates),
                 sink=sink,
                 counters=counters,
                 skip=skip,
                 skipped_absent=skipped_absent,
-                references=references,
+                references=by_domain,
                 pool=pool,
                 started=started,
                 notify=notify,
-                given=candidates,
             )
             timings["triage and detail"] = time.perf_counter() - t1
 
@@ -705,17 +732,66 @@ async def run(
     )
     result = ScanResult(
         info=info,
-        references=tuple(references[p.name.ascii] for p in settings.protected if p.name.ascii in references),
+        references=tuple(by_domain[p.name.ascii] for p in settings.protected if p.name.ascii in by_domain),
         findings=tuple(sorted(sink_findings(sink), key=attrgetter("worst_first"))),
     )
     notify(counters.progress("done"))
     return advise(result, triage_marks or {})
 
 
+@dataclass(frozen=True, slots=True)
+class UnitCounts:
+    """What one unit of a distributed scan did, per protected domain: names asked and how they came out."""
+
+    triaged: int
+    exists: Mapping[str, int]
+    absent: Mapping[str, int]
+    unknown: Mapping[str, int]
+
+
+async def run_unit(
+    settings: Settings,
+    candidates: Iterable[Candidate],
+    *,
+    sink: Sink,
+    references: Sequence[Reference],
+    now: datetime,
+    cache: RegistrationCache | None = None,
+    budgets: Budgets = LOCAL,
+    progress: ProgressCallback | None = None,
+) -> UnitCounts:
+    """Stages 1 and 2 for one unit of a distributed scan (a worker's task): the same triage, detail
+    and scoring as ``run``, over the candidates given, with the references the coordinator looked
+    up. No references, plan or advice here: the coordinator does those once for the whole scan.
+    Everything goes to ``sink`` as it completes; an interruption (a cancel) is raised, not kept."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    counters = _Counters()
+    notify = progress or (lambda _p: None)
+    async with Scanner(settings, resolvers, cache, budgets=budgets) as scanner:
+        await _triage_and_detail(
+            scanner=scanner,
+            source=candidates,
+            sink=sink,
+            counters=counters,
+            skip=frozenset(),
+            skipped_absent=frozenset(),
+            references={r.domain: r for r in references},
+            pool=advice.PlanPool(0),
+            started=now,
+            notify=notify,
+        )
+    return UnitCounts(
+        triaged=counters.triaged,
+        exists=dict(counters.exists),
+        absent=dict(counters.absent),
+        unknown=dict(counters.unknown),
+    )
+
+
 async def _triage_and_detail(
     *,
     scanner: Scanner,
-    settings: Settings,
+    source: Iterable[Candidate],
     sink: Sink,
     counters: _Counters,
     skip: Collection[tuple[str, str]],
@@ -724,7 +800,6 @@ async def _triage_and_detail(
     pool: advice.PlanPool,
     started: datetime,
     notify: ProgressCallback,
-    given: Iterable[Candidate] | None = None,
 ) -> None:
     """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes.
     A name a zone file delegates skips triage (the zone said it exists) and goes to stage 2 directly."""
@@ -736,7 +811,7 @@ async def _triage_and_detail(
             pool.add(cand)
 
     def names() -> Iterator[tuple[str, bool]]:
-        for cand in _candidates(settings, counters, skip, skipped, given):
+        for cand in _candidates(source, counters, skip, skipped):
             if cand.sighting is not None and cand.sighting.delegated:
                 delegated.append(cand)
                 continue

@@ -35,6 +35,7 @@ from lookalike.model import (
     Existence,
     Finding,
     Level,
+    Reference,
     ScanInfo,
     ScanResult,
     Status,
@@ -42,13 +43,17 @@ from lookalike.model import (
 )
 from lookalike.names import apex_of
 from lookalike.outputs import Written, write_outputs
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.resolver import Resolver
 from lookalike.scan import (
     Collector,
+    Progress,
     ProgressCallback,
+    Scanner,
     ScanRun,
     advise,
     check_resolvers,
+    generated,
     run,
     run_sync,
     scan_key,
@@ -57,6 +62,7 @@ from lookalike.scan import (
 )
 from lookalike.screenshots import Pictures, Shelf, shelf_for
 from lookalike.store import Store, default_db_path
+from lookalike.store.location import Location, is_url
 from lookalike.store.rows import Damage
 
 
@@ -94,7 +100,7 @@ class FeedBatch:
         return tuple(sorted({c.source for c in self.candidates}))
 
 
-class _StoreSink:
+class StoreSink:
     """Forwards findings to the store under one scan id, as they complete."""
 
     def __init__(self, store: Store, scan_id: int) -> None:
@@ -134,6 +140,8 @@ class ScheduledScan:
         if resume and feed is not None:
             raise LookalikeError("--resume finishes a scan of generated names; a list is scanned again")
         self.settings = dataclasses.replace(settings, plan_top=0) if feed is not None else settings
+        if settings.broker is not None and not store:
+            raise LookalikeError("--broker needs the history database the workers write (drop --no-store)")
         self.use_store = store
         self.resume = resume
         self.synthetic = synthetic
@@ -169,6 +177,8 @@ class ScheduledScan:
             if self.db is not None:
                 return self._run_stored(self.db, progress)
             db_path = self.settings.db or default_db_path()
+            if self.settings.broker is not None:
+                check_distributed(self.settings.broker, db_path)
             with Store.open(db_path) as db, db.scan_lock(wait=0.0):
                 job = self._run_stored(db, progress)
                 return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
@@ -215,7 +225,24 @@ class ScheduledScan:
             scan_id = db.begin_scan(info, key=key)
         self._shelve(started)
         triage = db.triage()
-        sink = Collector(forward=_StoreSink(db, scan_id))
+        sink = Collector(forward=StoreSink(db, scan_id))
+        references: tuple[Reference, ...] | None = None
+        budgets: Budgets = LOCAL
+        if settings.broker is not None:
+            from lookalike.budgets import SharedBudgets
+
+            budgets = SharedBudgets(settings.broker)
+            try:
+                references, progress = self._distribute(
+                    db, scan_id=scan_id, done=skip, budgets=budgets, progress=progress
+                )
+            except KeyboardInterrupt:
+                return self._finish(_interrupted(db, scan_id, triage), None, triage)
+            skip, skipped_absent = db.done(scan_id), db.absent(scan_id)
+        if skip:
+            # The plan weighs an absent name against what its parent domain turned out to be: the
+            # findings written before this run (earlier attempts, or the workers) count too.
+            sink.findings.extend(db.load_scan(scan_id).findings)
         outcome = run_sync(
             run(
                 settings,
@@ -230,6 +257,8 @@ class ScheduledScan:
                 preflight=False,
                 candidates=self.feed.candidates if self.feed is not None else None,
                 shelf=self.shelf,
+                references=references,
+                budgets=budgets,
             )
         )
         outcome = self._mark(outcome)
@@ -261,6 +290,60 @@ class ScheduledScan:
         job = self._finish(outcome, changes, triage)
         db.finish_scan(scan_id, outcome.result.info, hits=self.feed.hits if self.feed is not None else ())
         return job
+
+    def _distribute(
+        self,
+        db: Store,
+        *,
+        scan_id: int,
+        done: set[tuple[str, str]],
+        budgets: Budgets,
+        progress: ProgressCallback | None,
+    ) -> tuple[tuple[Reference, ...], ProgressCallback | None]:
+        """Look the references up (once, here), hand the scan's missing names to the workers and
+        wait for them. Returns the references and a progress callback that keeps the workers' counts
+        on the bar while the coordinator finishes."""
+        from lookalike import distribute
+
+        settings = self.settings
+        assert settings.broker is not None
+        stored = db.load_scan(scan_id).references if done else ()
+        if len(stored) == len(settings.protected):
+            references = tuple(stored)  # a resumed scan scores against the references it began with
+        else:
+            references = asyncio.run(_references(settings, budgets))
+            db.save_references(scan_id, references)
+        total = sum(1 for _ in generated(settings))
+        totals = distribute.run_units(
+            broker=settings.broker,
+            db=db,
+            settings=settings,
+            scan_id=scan_id,
+            key=db.scan_info(scan_id).key,
+            started=db.scan_info(scan_id).started,
+            references=references,
+            done=done,
+            generated_total=total,
+            size=settings.unit_size,
+            progress=progress,
+        )
+        if progress is None:
+            return references, None
+        shown = totals.progress("", total)
+        notify = progress
+
+        def finishing(state: Progress) -> None:
+            notify(
+                dataclasses.replace(
+                    state,
+                    triaged=max(state.triaged, shown.triaged),
+                    exists=max(state.exists, shown.exists),
+                    absent=max(state.absent, shown.absent),
+                    unknown=max(state.unknown, shown.unknown),
+                )
+            )
+
+        return references, finishing
 
     def _feed_notes(self) -> tuple[tuple[str, str], ...]:
         """What a scan of feed matches says about them in its settings: the sources, the feeds' state."""
@@ -302,6 +385,34 @@ class ScheduledScan:
             if worth:
                 notes = asyncio.run(send_alerts(settings, worth, outcome.result.info, written.report))
         return JobOutcome(run=outcome, changes=changes, written=written, triage=triage, alert_notes=notes)
+
+
+def check_distributed(broker: str, db: Location) -> None:
+    """A distributed scan needs a history every worker reaches (PostgreSQL) and a Redis broker."""
+    from lookalike.tasks import celery_module, check_broker
+
+    celery_module()
+    check_broker(broker)
+    if not is_url(db):
+        raise LookalikeError(
+            f"--broker needs a history every worker can write: --db postgresql://... (not {db})"
+        )
+
+
+async def _references(settings: Settings, budgets: Budgets) -> tuple[Reference, ...]:
+    """The protected domains, looked up once by the coordinator of a distributed scan."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    async with Scanner(settings, resolvers, None, budgets=budgets) as scanner:
+        return tuple(await asyncio.gather(*(scanner.reference(p) for p in settings.protected)))
+
+
+def _interrupted(db: Store, scan_id: int, triage: Mapping[str, TriageMark]) -> ScanRun:
+    """Ctrl-C while the workers ran: what they wrote so far, as an interrupted scan (left resumable)."""
+    stored = db.load_scan(scan_id)
+    info = dataclasses.replace(stored.info, interrupted=True, finished=datetime.now(UTC))
+    findings = tuple(sorted(stored.findings, key=attrgetter("worst_first")))
+    result = dataclasses.replace(stored, info=info, findings=findings)
+    return advise(result, triage)
 
 
 def _merge_counts(info: ScanInfo, stored: ScanResult, db: Store, scan_id: int) -> ScanInfo:

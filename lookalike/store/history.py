@@ -528,8 +528,9 @@ class Store:
         return names
 
     def counts(self, scan_id: int) -> dict[str, int]:
-        """How many names the scan stored per existence (``absent`` counts stored chunks' names,
-        so a name written twice counts twice)."""
+        """How many names the scan stored per existence. A name written twice (a unit a worker ran
+        again) counts once: a running scan's chunks of names are read and their names counted apart
+        (a finding's name not at all); a finished scan's chunks of ids are distinct already."""
         out = {e.value: 0 for e in Existence}
         with self._read() as tx:
             for existence, n in tx.execute(
@@ -542,11 +543,15 @@ class Store:
                         Damage(f"scan {scan_id}, findings", f"existence {existence!r:.40} is unknown")
                     )
             total = tx.execute(
-                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM absent_chunks WHERE scan_id = ?",
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM absent_chunks"
+                " WHERE scan_id = ? AND kind = 'ids'",
                 (scan_id,),
             ).fetchone()[0]
+            running = names_db.chunk_names(tx, scan_id, self._report)
+            if running:
+                running -= names_db.finding_keys(tx, scan_id, self._report)
         if isinstance(total, int):
-            out["absent"] += total
+            out["absent"] += total + len(running)
         else:
             self._report(Damage(f"scan {scan_id}, absent chunks", "a count is not an integer"))
         return out

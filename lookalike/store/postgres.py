@@ -62,6 +62,7 @@ DIALECT: Final = Dialect(
         "without_rowid": "",
     },
     for_update=" FOR UPDATE",
+    migration_lock=f"SELECT pg_advisory_xact_lock({APPLICATION_ID})",
 )
 
 

@@ -151,6 +151,8 @@ def _now() -> str:
 def migrate(engine: Engine, tx: Tx) -> int:
     """Bring the schema to ``SCHEMA_VERSION`` inside ``tx`` (a write transaction) and return the
     version found. A schema newer than this lookalike's is refused, never touched."""
+    if engine.dialect.migration_lock:
+        tx.execute(engine.dialect.migration_lock)
     if "schema_version" in engine.tables(tx):
         version = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
     else:
