@@ -51,7 +51,7 @@ WEIGHTS: Mapping[Technique, float] = {
     Technique.DOT_DROPPED: 0.85,  # Wang 2006, Godai 2011; the set: 7 (ausintel, wwwge ...) (was 0.75)
     Technique.DOT_HYPHEN: 0.6,  # us-army.mil
     Technique.DOT_MOVED: 0.6,  # Endgame's brandc.om; the set: facebookc.om (was 0.55)
-    Technique.TLD_SWAP: 0.9,  # times rank.tld_confusability: the name kept whole under a TLD that pulls (was 0.6)
+    Technique.TLD_SWAP: 0.9,  # times rank.tld_confusability: how strongly the TLD pulls (was 0.6)
     Technique.TLD_FUSION: 0.3,  # none in the set (was 0.45)
     Technique.TLD_APPEND: 0.45,  # the set: facebook.com.co (was 0.4)
     Technique.DOT_INSERTED: 0.2,  # needs the attacker to hold the tail's domain; none in the set (was 0.35)
