@@ -40,8 +40,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# Two workers: the end-to-end tests spend most of their time waiting on real servers and CLI
+# subprocesses, so a second worker overlaps those waits (PYTEST_WORKERS=0 runs in one process).
+PYTEST_WORKERS ?= 2
 pytest: venv debs
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 
