@@ -398,6 +398,13 @@ def _generate(name: Name, options: GenerateOptions) -> list[Candidate]:
                 elif encoded := _encode(domain):
                     pool.add_domain(encoded, weight * factor, bit, shown=domain)
 
+    if combine and Technique.DOT_DROPPED in enabled and name.ascii == name.apex and brand.isascii():
+        # The www typed in front with its dot left out (wwwpaypal) is a changed label too: depth 2 adds
+        # a slip of the name (wwwbankofamercia.com) or of the suffix (wwwups.org) to it.
+        www = "www" + brand
+        label_variants.setdefault(
+            www, (rank.WEIGHTS[Technique.DOT_DROPPED] * rank.WWW_DROPPED, _bit(Technique.DOT_DROPPED), www)
+        )
     if combine:
         _depth_two(
             pool=pool,

@@ -192,6 +192,10 @@ TYPO_KIND: Mapping[str, float] = {
 
 FUSED = 0.9
 """A keyword, country or TLD joined without a hyphen (``paypallogin``): a little less readable."""
+SHARED_LETTER = 0.8
+"""... and joined on a letter the name ends with and the word starts with (or the other way round),
+written once (``paypalogin``: a disputed name, WIPO D2014-1629 in tests/data/lookalikes/): one letter
+shorter, so a little more noticeable than the plain join."""
 KEYWORD_OTHER = 0.5
 """A built-in keyword's weight when keywords.txt gives none."""
 KEYWORD_USER = 1.0

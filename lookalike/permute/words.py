@@ -171,11 +171,19 @@ def keyword_forms(keywords: Iterable[tuple[str, float]]) -> Iterator[tuple[float
 
 def keyword(label: str, keywords: Iterable[tuple[str, float]]) -> Iterator[Variant]:
     """A keyword before or after the label, with or without a hyphen (``paypal-login``,
-    ``securepaypal``, ``betterfacebook``). Each keyword comes with its own weight (how often
-    lookalikes use it)."""
+    ``securepaypal``, ``betterfacebook``), and joined on a letter both share (``paypalogin``). Each
+    keyword comes with its own weight (how often lookalikes use it)."""
     for factor, (word, joiner, before) in keyword_forms(keywords):
-        if word != label:
-            yield (word + joiner + label if before else label + joiner + word), factor
+        if word == label:
+            continue
+        yield (word + joiner + label if before else label + joiner + word), factor
+        if joiner or len(word) < 3:
+            continue
+        # A letter the name and the word share, written once: paypal + login -> paypalogin.
+        if before and word[-1] == label[0]:
+            yield word + label[1:], factor * rank.SHARED_LETTER
+        elif not before and label[-1] == word[0]:
+            yield label + word[1:], factor * rank.SHARED_LETTER
 
 
 def country(label: str) -> Iterator[Variant]:

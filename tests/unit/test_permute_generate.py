@@ -200,6 +200,18 @@ def test_depth_two_combines_techniques_under_the_budget() -> None:
     assert generate(name, GenerateOptions(depth=2, combo_budget=2000)) == out  # deterministic
 
 
+def test_depth_two_slips_after_a_typed_www() -> None:
+    """wwwbankofamercia.com and wwwups.org are disputed names (tests/data/lookalikes/fresh.csv): the
+    www with its dot left out, plus a slip of the name or of the suffix."""
+    out = {c.domain: c for c in generate(names.parse("ups.com"), GenerateOptions(depth=2))}
+    assert {Technique.DOT_DROPPED, Technique.TLD_SWAP} <= set(out["wwwups.org"].techniques)
+    assert out["wwwups.org"].plausibility < out["wwwups.com"].plausibility
+    boa = {c.domain: c for c in generate(names.parse("bankofamerica.com"), GenerateOptions(depth=2))}
+    assert {Technique.DOT_DROPPED, Technique.TRANSPOSITION} <= set(boa["wwwbankofamercia.com"].techniques)
+    sub = {c.domain for c in generate(names.parse("us.army.mil"), GenerateOptions(depth=2))}
+    assert not any(d.startswith("wwwus") and d != "wwwus.army.mil" for d in sub)  # only before an apex
+
+
 def test_options_are_checked() -> None:
     name = names.parse("army.mil")
     with pytest.raises(LookalikeError, match="depth"):

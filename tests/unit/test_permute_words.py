@@ -63,6 +63,12 @@ def test_keyword() -> None:
     made = dict(words.keyword("acme", (("zzz", 0.5),)))
     fused = 0.5 * rank.FUSED
     assert made == {"zzz-acme": 0.5, "zzzacme": fused, "acme-zzz": 0.5, "acmezzz": fused}
+    # A letter both share, written once (paypalogin.com, WIPO D2014-1629), at either end.
+    shared = dict(words.keyword("paypal", (("login", 1.0), ("shop", 1.0), ("lo", 1.0))))
+    assert shared["paypalogin"] == pytest.approx(rank.FUSED * rank.SHARED_LETTER)
+    assert shared["shopaypal"] == pytest.approx(rank.FUSED * rank.SHARED_LETTER)
+    assert "paypalogin" not in dict(words.keyword("paypal", (("signin", 1.0),)))
+    assert "paypalo" not in shared  # not for a two-letter word
 
 
 def test_word_swap() -> None:
