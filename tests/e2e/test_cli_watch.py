@@ -7,7 +7,6 @@ Each run goes through the installed command line with the loopback guard in the 
 
 from __future__ import annotations
 
-import gzip
 import json
 import queue
 import signal
@@ -26,6 +25,7 @@ from lookalike.demo.universe import Universe, running
 from lookalike.feeds.loglist import LogKind
 from lookalike.store import Store
 from tests.e2e.test_cli_scan import Cli
+from tests.integration.test_watch import _zone
 
 PLANTED = ("kestre1systems.com", "kestrelsystems-login.com")
 """Lookalikes of the universe's protected kestrelsystems.com that its DNS and registries know."""
@@ -205,15 +205,6 @@ def test_kill_9_then_a_restart_loses_and_repeats_nothing(cli: Cli, ca: TestCA) -
     assert {name: seen[name] for name in names} == dict.fromkeys(names, 1)  # each scanned once
     with Store.open(db) as store:
         assert store.pending_hits() == []
-
-
-def _zone(path: Path, origin: str, names: list[str]) -> Path:
-    lines = [f"{origin}.\t86400\tin\tsoa\ta.nic.{origin}. hostmaster. 1 1800 900 604800 86400"]
-    for name in sorted(names):
-        lines += [f"{name}.\t172800\tin\tns\tns1.{name}.", f"{name}.\t172800\tin\tns\tns2.{name}."]
-    with gzip.open(path, "wt") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return path
 
 
 def test_watch_zone_once_and_scan_candidates(cli: Cli) -> None:
