@@ -84,8 +84,8 @@ class JobOutcome:
 class FeedBatch:
     """Names feeds showed, scanned as one scan instead of what ``generate`` makes (``lookalike
     watch``, ``scan --candidates``). Its key starts with ``FEED_KEY`` (``ScanInfo.of_feeds``): its
-    changes are each name's since its last observation, it makes no registration plan, and it writes
-    a report only when one is asked for."""
+    changes are each name's since its last observation, it makes no registration plan, it is scanned
+    in this process (never split over workers), and it writes a report only when one is asked for."""
 
     candidates: tuple[Candidate, ...]
     """Each with its ``Sighting`` (source, when, the certificate or the zone)."""
@@ -139,8 +139,11 @@ class ScheduledScan:
             raise LookalikeError("--resume needs the history database (drop --no-store)")
         if resume and feed is not None:
             raise LookalikeError("--resume finishes a scan of generated names; a list is scanned again")
-        self.settings = dataclasses.replace(settings, plan_top=0) if feed is not None else settings
-        if settings.broker is not None and not store:
+        # A feed's few names are scanned here: the workers' units are slices of what ``generate`` makes.
+        self.settings = (
+            dataclasses.replace(settings, plan_top=0, broker=None) if feed is not None else settings
+        )
+        if self.settings.broker is not None and not store:
             raise LookalikeError("--broker needs the history database the workers write (drop --no-store)")
         self.use_store = store
         self.resume = resume

@@ -57,6 +57,7 @@ __all__ = [
     "LOOKUP",
     "PLAN",
     "SCAN",
+    "WATCH",
     "Group",
     "Opt",
     "Options",
@@ -96,6 +97,8 @@ LOOKUP = Group.CONFIG | Group.DNS | Group.REGISTRY | Group.PROBES
 PLAN = Group.DOMAINS | Group.CONFIG | Group.HISTORY | Group.GENERATE | Group.DNS | Group.REGISTRY
 ADVICE = Group.CONFIG | Group.HISTORY
 """``blocklist`` and ``audit``: the config's owned names and database."""
+WATCH = SCAN & ~Group.WORKERS
+"""``watch ct`` and ``watch zone``: a scan's options; the feeds' matches are scanned in the process."""
 
 Parse = Callable[[Any, Settings], Any]
 """An option's value (as typer gives it) and the settings so far -> the setting's new value."""

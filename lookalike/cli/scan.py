@@ -25,9 +25,10 @@ from lookalike.cli.database import print_damage
 from lookalike.cli.options import LOOKUP, SCAN, Options, settings_options
 from lookalike.cli.progress import ScanProgress
 from lookalike.cli.summary import print_finding, print_summary
+from lookalike.config import Settings
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
-from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.schedule import FeedBatch, ScheduledScan, fail_on_reasons
 from lookalike.screenshots import DIRECTORY, Pictures, Shelf
 from lookalike.store import default_db_path
 from lookalike.store.location import label as location_label
@@ -54,10 +55,21 @@ def scan(
         bool, typer.Option("--resume", help="Finish the last interrupted scan of these domains.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    candidates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--candidates",
+            metavar="FILE",
+            help="Scan the lookalikes among these names instead of generating: a newly-registered list, "
+            "a zone file or CT JSON lines (gzip too; - is standard input); repeatable. Source list:FILE.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
     settings = options.build(domains or ())
-    job = ScheduledScan(settings, store=not no_store, resume=resume)
+    feed = listed(settings, candidates, quiet=quiet) if candidates else None
+    job = ScheduledScan(settings, store=not no_store, resume=resume, feed=feed)
     progress = ScanProgress(enabled=not quiet)
     with progress:
         outcome = job.run(progress=progress.update)
@@ -77,6 +89,19 @@ def scan(
         if not quiet:
             err.print(shown(f"--fail-on: {'; '.join(reasons)}"), markup=False)
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def listed(settings: Settings, paths: list[str], *, quiet: bool) -> FeedBatch:
+    """``--candidates``: the lookalikes among the names of the files, as a feed's batch to scan."""
+    from lookalike.watch.lists import read_lists
+    from lookalike.watch.sightings import matcher_for
+
+    if settings.broker is not None:
+        raise LookalikeError("--candidates are scanned in this process: drop --broker")
+    found = read_lists(matcher_for(settings), paths)
+    if not quiet:
+        err.print(f"{found.names:,} names read, {found.matched:,} matched", markup=False)
+    return FeedBatch(tuple(found.candidates))
 
 
 @app.command()

@@ -10,8 +10,9 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from lookalike.config import Settings
 from lookalike.feeds.ctwire import Entry
-from lookalike.match import Matcher
+from lookalike.match import Matcher, MatchOptions
 from lookalike.model import MAX_SANS, Candidate, Certificate, Sighting
 
 CT = "ct"
@@ -22,6 +23,16 @@ LIST = "list"
 def source(kind: str, what: str) -> str:
     """``ct:argon2026h2``, ``zone:com``, ``list:new-names.txt``: a candidate's source."""
     return f"{kind}:{what}"
+
+
+def matcher_for(settings: Settings) -> Matcher:
+    """The matcher of ``settings``' protected names, following ``generate`` as their scan would (its
+    depth, keyboards and keywords). Raises ``LookalikeError`` for no protected names."""
+    options = settings.generate
+    return Matcher(
+        settings.names,
+        MatchOptions(depth=options.depth, keyboards=options.keyboards, keywords=options.keywords),
+    )
 
 
 def candidates(matcher: Matcher, names: Iterable[str], seen: Sighting) -> list[Candidate]:
@@ -67,4 +78,14 @@ def ct_candidates(matcher: Matcher, entry: Entry, log: str) -> list[Candidate]:
     return candidates(matcher, entry.names, seen)
 
 
-__all__ = ["CT", "LIST", "ZONE", "candidates", "certificate_of", "ct_candidates", "logged_at", "source"]
+__all__ = [
+    "CT",
+    "LIST",
+    "ZONE",
+    "candidates",
+    "certificate_of",
+    "ct_candidates",
+    "logged_at",
+    "matcher_for",
+    "source",
+]

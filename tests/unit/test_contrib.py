@@ -1,6 +1,6 @@
 """The scheduling files in contrib/ are tested as written: they are in the README verbatim, the
-systemd units pass ``systemd-analyze verify``, the cron line parses, and every option they give
-``lookalike scan`` exists."""
+systemd units pass ``systemd-analyze verify``, the cron lines parse, and every option they give
+``lookalike scan`` and ``lookalike watch`` exists."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ CONTRIB = ROOT / "contrib"
 SERVICE = CONTRIB / "systemd" / "lookalike-scan.service"
 TIMER = CONTRIB / "systemd" / "lookalike-scan.timer"
 CRON = CONTRIB / "cron" / "lookalike"
-FILES = (SERVICE, TIMER, CRON)
+WATCH_SERVICE = CONTRIB / "systemd" / "lookalike-watch.service"
+ZONE_CRON = CONTRIB / "cron" / "lookalike-zone"
+FILES = (SERVICE, TIMER, CRON, WATCH_SERVICE, ZONE_CRON)
 
 INSTALLED = "/usr/local/bin/lookalike"
 """Where the documented units expect the command (``pip install`` into /usr/local)."""
@@ -38,11 +40,11 @@ def test_the_readme_holds_each_file_verbatim(path: Path) -> None:
     )
 
 
-def _service_setting(key: str) -> str:
-    for line in SERVICE.read_text().splitlines():
+def _service_setting(key: str, unit: Path = SERVICE) -> str:
+    for line in unit.read_text().splitlines():
         if line.startswith(f"{key}="):
             return line.split("=", 1)[1]
-    raise AssertionError(f"{key}= missing from {SERVICE.name}")
+    raise AssertionError(f"{key}= missing from {unit.name}")
 
 
 def test_both_schedules_run_the_same_command() -> None:
@@ -133,9 +135,9 @@ def _check_cron_field(field: str, text: str) -> None:
             assert first <= _cron_value(field, high), f"backwards range {base!r}"
 
 
-def _cron_jobs() -> list[CronJob]:
+def _cron_jobs(path: Path = CRON) -> list[CronJob]:
     jobs = []
-    for line in CRON.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", line):
@@ -146,18 +148,19 @@ def _cron_jobs() -> list[CronJob]:
     return jobs
 
 
-def test_the_cron_line_parses() -> None:
-    text = CRON.read_text()
+@pytest.mark.parametrize("path", [CRON, ZONE_CRON], ids=lambda p: p.name)
+def test_the_cron_line_parses(path: Path) -> None:
+    text = path.read_text()
     assert text.endswith("\n"), "cron ignores a last line without a newline"
     assert "%" not in text, "cron turns % into a newline"
-    (job,) = _cron_jobs()
+    (job,) = _cron_jobs(path)
     for field, value in zip(_RANGES, job.fields, strict=True):
         _check_cron_field(field, value)
     assert re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", job.user)
     assert job.user == _service_setting("User")
     argv = shlex.split(job.command)
     assert argv[0] == INSTALLED
-    assert argv[1] == "scan"
+    assert argv[1] == ("scan" if path is CRON else "watch")
 
 
 def test_the_cron_checker_rejects_bad_lines() -> None:
@@ -216,4 +219,44 @@ def test_the_worker_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     ours = [line for line in result.stderr.splitlines() if "lookalike-worker" in line]
+    assert ours == []
+
+
+# --- the watch: a long-running unit for CT, a cron line for zone files ------------------------------
+
+
+def _options_exist(command: list[str]) -> list[str]:
+    """The ``--`` options of ``command`` (after the executable) that its ``--help`` does not list."""
+    words = [w for w in command if not w.startswith("-")]
+    path = words[: 2 if words[0] == "watch" else 1]
+    help_text = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
+    listed = set(re.split(r"[\s,\[\]=]+", help_text))
+    return [w for w in command if w.startswith("--") and w not in listed]
+
+
+def test_every_option_of_the_watch_commands_exists() -> None:
+    service = shlex.split(_service_setting("ExecStart", WATCH_SERVICE))
+    assert service[:3] == [INSTALLED, "watch", "ct"]
+    assert _options_exist(service[1:]) == []
+    (job,) = _cron_jobs(ZONE_CRON)
+    command = shlex.split(job.command.split(" || ", 1)[0])
+    assert command[:3] == [INSTALLED, "watch", "zone"] and "--once" in command
+    assert _options_exist(command[1:]) == []
+    assert _options_exist(["watch", "zone", "--no-such-option"]) == ["--no-such-option"]  # it can fail
+    assert job.user == _service_setting("User", WATCH_SERVICE)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (Debian: systemd)")
+def test_the_watch_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    executable = shutil.which("lookalike", path=str(ROOT / ".venv" / "bin")) or shutil.which("lookalike")
+    assert executable, "lookalike is not installed"
+    text = WATCH_SERVICE.read_text().replace(f"ExecStart={INSTALLED} ", f"ExecStart={executable} ")
+    assert executable in text
+    unit = tmp_path / WATCH_SERVICE.name
+    unit.write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    ours = [line for line in result.stderr.splitlines() if "lookalike-watch" in line]
     assert ours == []
