@@ -65,6 +65,9 @@ KEYWORD_PROBE = "keywordprobe"
 """The word that stands for every word ``generate`` does not know as a keyword: given one, it adds it
 the same way whatever the word (a test checks that it still does), so one family per suffix, made for
 ``SUFFIX_PROBE`` with this word, answers for every protected label and word."""
+PROBES_CACHE = 64
+"""Probe families (``_probed``: a keyword family of some 300 names, a country one of some 2,800) kept,
+two per suffix."""
 LABELS_CACHE = 4096
 """Label explanations (protected name, label) kept: a feed repeats its names (a certificate and its
 precertificate, ``www.`` and the bare name, several logs), and a two-edit search asks ``generate``."""
@@ -167,7 +170,7 @@ class Explainer:
         self._cache_size = cache_size
         self._variants: OrderedDict[int, tuple[tuple[str, Candidate], ...]] = OrderedDict()
         self._suffixes: dict[str, Mapping[str, Candidate]] = {}
-        self._probes: dict[tuple[str, str], Mapping[str, Candidate]] = {}
+        self._probes: OrderedDict[tuple[str, str], Mapping[str, Candidate]] = OrderedDict()
         self._keywords = frozenset((*permute.words.keyword_weights(), *self._options.keywords))
         self._labels: dict[tuple[int, str, bool], Explained | None] = {}
 
@@ -283,7 +286,9 @@ class Explainer:
         """``generate``'s keyword family (with ``KEYWORD_PROBE`` among the keywords) or country family
         of ``SUFFIX_PROBE`` under ``suffix``: made once per suffix."""
         family = self._probes.get((suffix, kind))
-        if family is None:
+        if family is not None:
+            self._probes.move_to_end((suffix, kind))
+        else:
             probe = names.split(f"{SUFFIX_PROBE}.{suffix}")
             if kind == "country":
                 options = replace(self._options, techniques=COUNTRY & self._known)
@@ -295,6 +300,8 @@ class Explainer:
                 )
             family = {c.domain: c for c in permute.generate(probe, options)} if options.techniques else {}
             self._probes[(suffix, kind)] = family
+            if len(self._probes) > PROBES_CACHE:
+                self._probes.popitem(last=False)
         return family
 
     def _whole(self, pid: int, kind: str, techniques: frozenset[Technique]) -> Mapping[str, Candidate]:
