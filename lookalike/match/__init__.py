@@ -44,9 +44,9 @@ from lookalike.match.explain import (
     country_words,
     eager_techniques,
 )
-from lookalike.match.index import EDIT2_MIN, PREFIX, Index
+from lookalike.match.index import EDIT2_MIN, Index
 from lookalike.match.result import Match, Route, Step, rounded
-from lookalike.match.skeleton import bare, fold, skeleton, skeleton_spans
+from lookalike.match.skeleton import bare, fold, skeleton, skeleton_spans, skeletons
 from lookalike.model import Candidate
 from lookalike.names import Name
 from lookalike.permute import GenerateOptions, glyphs, words
@@ -264,11 +264,16 @@ class Matcher:
         left_u = names.to_unicode(left) if "xn--" in left else left
         label_u = left_u.rsplit(".", 1)[-1]
         sk_left = skeleton(left_u)
-        routes: list[tuple[int, Route]] = [(pid, Route.SUFFIX) for pid in index.labels.get(label, ())]
+        # Most names meet no index: nothing below is built for them.
+        same = index.labels.get(label)
+        routes: list[tuple[int, Route]] = [(pid, Route.SUFFIX) for pid in same] if same else []
         if label_u not in index.brands:
-            sk_label = sk_left.rsplit(".", 1)[-1]
-            routes += [(pid, Route.GLYPHS) for pid in index.skeletons.get(sk_label, ())]
-            routes += [(pid, Route.EDITS) for pid in index.edits(label_u)]
+            alike = index.skeletons.get(sk_left.rsplit(".", 1)[-1])
+            if alike:
+                routes += [(pid, Route.GLYPHS) for pid in alike]
+            edits = index.edits(label_u)
+            if edits:
+                routes += [(pid, Route.EDITS) for pid in edits]
             if not label_u.isascii():
                 # An IDN label whose letters, read as the ASCII ones they carry, make a name generate
                 # lists (lcestrelsystems for kestrelsystems, then a mark on the l): its glyph family.
@@ -278,12 +283,24 @@ class Matcher:
                 routes += [(pid, Route.GLYPHS) for pid in index.edits(folded)]
                 # Marks on the protected label itself (army̲): generate's lazy combining-mark family.
                 routes += [(pid, Route.GLYPHS) for pid in index.brands.get(bare(label_u), ())]
+                # A letter read two ways (ə as e or a): the skeletons of the other readings.
+                for other in skeletons(label_u):
+                    routes += [(pid, Route.GLYPHS) for pid in index.skeletons.get(other, ())]
         for pid, route in routes:
             if pid not in found:
                 self._label_route(name, apex, label=label, label_u=label_u, pid=pid, route=route, found=found)
-        if len(sk_left) >= PREFIX or index.raw_shorts:
-            self._tokens(name, apex, left_u, sk_left, found)
-        if index.dotless.keys() & {name.replace(".", ""), apex.replace(".", ""), label}:
+        starts = index.tokens(sk_left, raw=False)
+        if starts or len(sk_left) != len(left_u) or index.has_short(left_u) is not None:
+            self._tokens(name, apex, left_u, sk_left, starts=starts, found=found)
+        if not left_u.isascii():
+            for other in skeletons(left_u) - {sk_left}:
+                starts = index.tokens(other, raw=False)
+                if starts and len(other) == len(left_u):
+                    self._tokens(name, apex, left_u, other, starts=starts, found=found)
+        dotless = index.dotless
+        if dotless and (
+            label in dotless or name.replace(".", "") in dotless or apex.replace(".", "") in dotless
+        ):
             self._dots(name, apex, found)
 
     def _label_route(
@@ -330,7 +347,18 @@ class Matcher:
             self._chain_match(name, apex, pid, route, chain=chain, made=None if tail else inner.candidate),
         )
 
-    def _tokens(self, name: str, apex: str, left_u: str, sk_left: str, found: dict[int, Match]) -> None:
+    def _tokens(
+        self,
+        name: str,
+        apex: str,
+        left_u: str,
+        sk_left: str,
+        *,
+        starts: list[tuple[int, int]],
+        found: dict[int, Match],
+    ) -> None:
+        """Protected labels inside the labels left of the suffix; ``starts`` are ``index.tokens`` of
+        ``sk_left``."""
         index = self._index
         protected = self.protected
         # Spans in left_u of protected skeletons (glyph swaps included) and, when the skeleton merged
@@ -339,7 +367,7 @@ class Matcher:
         hits: set[tuple[int, int, int]] = set()
         glyph_hits = [
             (pid, i, i + len(protected[pid].skeleton))
-            for i, pid in index.tokens(sk_left, raw=False)
+            for i, pid in starts
             if pid not in found and sk_left.startswith(protected[pid].skeleton, i)
         ]
         if len(sk_left) == len(left_u):
@@ -352,10 +380,10 @@ class Matcher:
                 if pid not in found and left_u.startswith(protected[pid].brand, i)
             )
             if glyph_hits:
-                _, starts = skeleton_spans(left_u)
+                _, at = skeleton_spans(left_u)
                 for pid, i, j in glyph_hits:
-                    hits.add((pid, starts[i], starts[j] if j < len(starts) else len(left_u)))
-        if index.raw_shorts:
+                    hits.add((pid, at[i], at[j] if j < len(at) else len(left_u)))
+        if index.has_short(left_u) is not None:
             hits |= self._short_hits(left_u)
         for pid, a, b in sorted(hits):
             if pid in found:

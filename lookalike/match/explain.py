@@ -15,6 +15,7 @@ Pure (``generate`` reads only the package's tables). Must not: hold its own weig
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from functools import cache, reduce
 from lookalike import names, permute
 from lookalike.errors import LookalikeError
 from lookalike.match.result import Step
-from lookalike.match.skeleton import skeleton
+from lookalike.match.skeleton import skeleton, skeletons
 from lookalike.model import Candidate, Technique
 from lookalike.names import Name
 from lookalike.permute import GenerateOptions, glyphs, rank
@@ -60,6 +61,17 @@ SUFFIX_PROBE = "suffixprobe"
 whatever is in front of it (a test checks that it still does)."""
 VARIANTS_CACHE = 1024
 """Protected names whose label variants (a few hundred each) are kept for the two-edit search."""
+KEYWORD_PROBE = "keywordprobe"
+"""The word that stands for every word ``generate`` does not know as a keyword: given one, it adds it
+the same way whatever the word (a test checks that it still does), so one family per suffix, made for
+``SUFFIX_PROBE`` with this word, answers for every protected label and word."""
+PROBES_CACHE = 64
+"""Probe families (``_probed``: a keyword family of some 300 names, a country one of some 2,800) kept,
+two per suffix."""
+LABELS_CACHE = 4096
+"""Label explanations (protected name, label) kept: a feed repeats its names (a certificate and its
+precertificate, ``www.`` and the bare name, several logs), and a two-edit search asks ``generate``."""
+_LDH = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 COUNTRY = frozenset({Technique.COUNTRY_CODE})
@@ -158,6 +170,9 @@ class Explainer:
         self._cache_size = cache_size
         self._variants: OrderedDict[int, tuple[tuple[str, Candidate], ...]] = OrderedDict()
         self._suffixes: dict[str, Mapping[str, Candidate]] = {}
+        self._probes: OrderedDict[tuple[str, str], Mapping[str, Candidate]] = OrderedDict()
+        self._keywords = frozenset((*permute.words.keyword_weights(), *self._options.keywords))
+        self._labels: dict[tuple[int, str, bool], Explained | None] = {}
 
     # -- generate, cached ----------------------------------------------------------------------------
 
@@ -210,10 +225,84 @@ class Explainer:
     def _glyphs(self, pid: int) -> Lookup:
         return self._family(self._protected[pid].apex, "glyphs", UNICODE_GLYPHS).get
 
-    def _keyword(self, pid: int, word: str) -> Mapping[str, Candidate]:
-        return self._family(
-            self._protected[pid].apex, f"keyword:{word}", frozenset({Technique.KEYWORD}), (word,)
-        )
+    def _keyword(self, pid: int, word: str) -> Lookup:
+        """``generate``'s keyword family of the protected apex given ``word`` as a keyword."""
+        return self._worded(pid, word, "keyword")
+
+    def _country(self, pid: int) -> Lookup:
+        """``generate``'s country family of the protected apex."""
+        return self._worded(pid, "", "country")
+
+    def _worded(self, pid: int, word: str, kind: str) -> Lookup:
+        """A keyword (``kind`` "keyword", given ``word``) or country family of the protected apex, looked
+        up in ``_probed``: a word put before or after the label is put the same way before or after any
+        label. What that does not settle (an IDN label, the protected label twice in the name, a label
+        ``generate`` would not make) is asked of ``generate`` itself."""
+        p = self._protected[pid]
+
+        def slow() -> Mapping[str, Candidate]:
+            if kind == "country":
+                return self._family(p.apex, "country", COUNTRY)
+            return self._family(p.apex, f"keyword:{word}", frozenset({Technique.KEYWORD}), (word,))
+
+        def lookup(domain: str) -> Candidate | None:
+            # One label before a suffix (the country family puts the name under the country's TLD too).
+            label, _, suffix = domain.partition(".")
+            tail = "." + suffix
+            at = label.find(p.label)
+            if (
+                at < 0
+                or not p.brand.isascii()
+                or label.find(p.label, at + 1) >= 0
+                or not _LDH.match(label)
+                or label[2:4] == "--"
+            ):
+                return slow().get(domain)
+            pre, post = label[:at], label[at + len(p.label) :]
+            if bool(pre) == bool(post):
+                return None  # one word, on one side: the label alone or with two words is no such form
+            family = self._probed(p.suffix, kind)
+            keys = [f"{pre}{SUFFIX_PROBE}{post}{tail}"]
+            if kind == "keyword" and word and word not in self._keywords:
+                for joiner in ("-", ""):
+                    if pre == word + joiner:
+                        keys.append(f"{KEYWORD_PROBE}{joiner}{SUFFIX_PROBE}{tail}")
+                    if post == joiner + word:
+                        keys.append(f"{SUFFIX_PROBE}{joiner}{KEYWORD_PROBE}{tail}")
+            made = self._made([family.get], *keys)
+            if made is None:
+                return None
+            return replace(
+                made,
+                domain=domain,
+                unicode=domain if made.unicode == made.domain else names.to_unicode(domain),
+                protected=p.apex.ascii,
+                apex=names.apex_of(domain),
+            )
+
+        return lookup
+
+    def _probed(self, suffix: str, kind: str) -> Mapping[str, Candidate]:
+        """``generate``'s keyword family (with ``KEYWORD_PROBE`` among the keywords) or country family
+        of ``SUFFIX_PROBE`` under ``suffix``: made once per suffix."""
+        family = self._probes.get((suffix, kind))
+        if family is not None:
+            self._probes.move_to_end((suffix, kind))
+        else:
+            probe = names.split(f"{SUFFIX_PROBE}.{suffix}")
+            if kind == "country":
+                options = replace(self._options, techniques=COUNTRY & self._known)
+            else:
+                options = replace(
+                    self._options,
+                    techniques=frozenset({Technique.KEYWORD}) & self._known,
+                    keywords=(*self._options.keywords, KEYWORD_PROBE),
+                )
+            family = {c.domain: c for c in permute.generate(probe, options)} if options.techniques else {}
+            self._probes[(suffix, kind)] = family
+            if len(self._probes) > PROBES_CACHE:
+                self._probes.popitem(last=False)
+        return family
 
     def _whole(self, pid: int, kind: str, techniques: frozenset[Technique]) -> Mapping[str, Candidate]:
         """A family of the protected name as given (dot slips move the dots of its subdomains too)."""
@@ -249,11 +338,11 @@ class Explainer:
 
     # -- single lookups ------------------------------------------------------------------------------
 
-    def _made(self, families: Iterable[Lookup], domain: str) -> Candidate | None:
-        """``domain`` as ``generate`` makes it: every technique of every family, the best plausibility."""
+    def _made(self, families: Iterable[Lookup], *domains: str) -> Candidate | None:
+        """``domain`` as ``generate`` makes it: every technique of every family, the best plausibility.
+        (Several domains: each the same name, as different families spell it.)"""
         best: Candidate | None = None
-        for family in families:
-            c = family(domain)
+        for c in (family(domain) for family in families for domain in domains):
             if c is None:
                 continue
             if best is None:
@@ -271,9 +360,9 @@ class Explainer:
         if unicode:
             families.append(self._glyphs(pid))
         # A country word is generate's country family's, not a keyword it would add if given it.
-        families += [self._keyword(pid, word).get for word in words if word not in country_words()]
+        families += [self._keyword(pid, word) for word in words if word not in country_words()]
         if any(word in country_words() for word in words):
-            families.append(self._family(self._protected[pid].apex, "country", COUNTRY).get)
+            families.append(self._country(pid))
         return self._made(families, domain)
 
     def generated_whole(
@@ -305,13 +394,25 @@ class Explainer:
     def label(self, pid: int, label: str, label_u: str, *, two: bool) -> Explained | None:
         """The protected label turned into ``label`` (ASCII) / ``label_u`` (Unicode), under its own
         suffix: one generated slip, glyphs one at a time, or (``two``) two label edits."""
+        key = (pid, label, two)
+        if key in self._labels:
+            return self._labels[key]
+        found = self._label(pid, label, label_u, two=two)
+        self._labels[key] = found
+        if len(self._labels) > LABELS_CACHE:
+            del self._labels[next(iter(self._labels))]
+        return found
+
+    def _label(self, pid: int, label: str, label_u: str, *, two: bool) -> Explained | None:
         p = self._protected[pid]
         if label == p.label:
             return Explained(())
         domain = f"{label}.{p.suffix}"
-        alike = skeleton(label_u) == p.skeleton
+        alike = p.skeleton in skeletons(label_u)
         families = [self.eager(pid)]
-        if alike or not label_u.isascii():
+        if not label_u.isascii() or label.startswith("xn--") or (alike and not p.brand.isascii()):
+            # An ASCII label of an ASCII brand: the glyph family's ASCII names are its homoglyph swaps,
+            # all in the eager family as well (a test checks that they still are).
             families.append(self._glyphs(pid))
         made = self._made(families, domain)
         if made is not None:
@@ -338,7 +439,10 @@ class Explainer:
             a_label = single if single.isascii() else glyphs.alabel(single)[0]
             if not a_label:
                 return None
-            made = self._made([self.eager(pid), self._glyphs(pid)], f"{a_label}.{p.suffix}")
+            families = [self.eager(pid)]
+            if not single.isascii() or not p.brand.isascii():
+                families.append(self._glyphs(pid))
+            made = self._made(families, f"{a_label}.{p.suffix}")
             if made is None:
                 return None
             steps.append(Step(p.brand[i : i + width] or p.brand, text, made.techniques, made.plausibility))
@@ -401,7 +505,7 @@ class Explainer:
         for word, form in ((pre.rstrip("-"), pre + p.label), (post.lstrip("-"), p.label + post)):
             if not word:
                 continue
-            made = self._keyword(pid, word).get(f"{form}.{p.suffix}") if form.isascii() else None
+            made = self._keyword(pid, word)(f"{form}.{p.suffix}") if form.isascii() else None
             if made is None:
                 return None
             steps.append(Step(p.brand, form, made.techniques, made.plausibility))
@@ -512,7 +616,7 @@ def align_glyphs(brand: str, label: str) -> list[tuple[int, int, str]] | None:
                 src, dst = brand[i : i + width], label[j : j + taken]
                 if len(src) != width or len(dst) != taken or src == dst:
                     continue
-                if skeleton(src) == skeleton(dst):
+                if skeletons(src) & skeletons(dst):
                     for rest in units(i + width, j + taken):
                         yield [(i, width, dst), *rest]
                         return

@@ -11,8 +11,8 @@ their number (nothing here loops over the protected names at match time):
   replacement, transposition) and, for long protected labels, two edits where the name has at most one
   character more than the protected label (two omissions, omission and replacement, insertion and
   omission, a swap and an omission);
-- ``hamming``: for labels of ``EDIT2_MIN`` or more, their three thirds keyed by length and place: a
-  label of the same length with two characters replaced keeps one third intact;
+- ``hamming``: for labels of ``EDIT2_MIN`` or more, by length, their three thirds (one dict per place):
+  a label of the same length with two characters replaced keeps one third intact;
 - ``prefixes``: the first ``PREFIX`` characters of each skeleton, to find a protected label inside a
   longer one (``paypal-login``) by one lookup per position; ``raw_prefixes`` the same for the labels
   as written, ``raw_shorts`` the labels shorter than that;
@@ -24,7 +24,7 @@ Pure. Must not: decide what is a match (``match`` does, with ``explain``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lookalike.match.explain import Protected
@@ -50,11 +50,11 @@ def deletions(text: str, depth: int) -> set[str]:
     return found
 
 
-def thirds(text: str) -> list[str]:
-    """The ``hamming`` keys of ``text``: each third, with the length and which third."""
+def thirds(text: str) -> tuple[str, str, str]:
+    """The ``hamming`` keys of ``text``: its three thirds (the index is per length)."""
     n = len(text)
     a, b = n // 3, 2 * n // 3
-    return [f"{n}|0|{text[:a]}", f"{n}|1|{text[a:b]}", f"{n}|2|{text[b:]}"]
+    return text[:a], text[a:b], text[b:]
 
 
 def _trie(words: Iterable[str]) -> str:
@@ -76,12 +76,32 @@ def _trie(words: Iterable[str]) -> str:
     return walk(tree)
 
 
-def _scanner(prefixes: Iterable[str]) -> Callable[[str], Iterator[re.Match[str]]]:
-    """``finditer`` of a lookahead for every prefix (they are all ``PREFIX`` long: none holds another)."""
+def _scanner(prefixes: Iterable[str]) -> Callable[[str], list[tuple[int, str]]]:
+    """(position, prefix) for every place one of ``prefixes`` (all ``PREFIX`` long, so none holds
+    another) starts in a text. Most texts hold none: a plain search of the trie (which the engine
+    skips through by its first letters) says so before the lookahead scan finds overlapping starts."""
     words = sorted(prefixes)
     if not words:
-        return lambda _text: iter(())
-    return re.compile(f"(?=({_trie(words)}))").finditer
+        return lambda _text: []
+    trie = _trie(words)
+    search = re.compile(trie).search
+    finditer = re.compile(f"(?=({trie}))").finditer
+
+    def scan(text: str) -> list[tuple[int, str]]:
+        first = search(text)
+        if first is None:
+            return []
+        return [(m.start(), m.group(1)) for m in finditer(text, first.start())]
+
+    return scan
+
+
+def _finder(words: Iterable[str]) -> Callable[[str], object]:
+    """A search for any of ``words`` in a text: None when it holds none of them."""
+    found = sorted(words)
+    if not found:
+        return lambda _text: None
+    return re.compile(_trie(found)).search
 
 
 def _add(index: dict[str, Postings], key: str, pid: int) -> None:
@@ -97,7 +117,7 @@ class Index:
         self.labels: dict[str, Postings] = {}
         self.skeletons: dict[str, Postings] = {}
         self.deletions: dict[str, Postings] = {}
-        self.hamming: dict[str, Postings] = {}
+        self.hamming: dict[int, tuple[dict[str, Postings], dict[str, Postings], dict[str, Postings]]] = {}
         self.prefixes: dict[str, Postings] = {}
         self.raw_prefixes: dict[str, Postings] = {}
         self.raw_shorts: dict[str, Postings] = {}
@@ -115,8 +135,9 @@ class Index:
                 for key in deletions(p.brand, 2 if len(p.brand) >= EDIT2_MIN else 1):
                     _add(self.deletions, key, pid)
             if len(p.brand) >= EDIT2_MIN:
-                for key in thirds(p.brand):
-                    _add(self.hamming, key, pid)
+                places = self.hamming.setdefault(len(p.brand), ({}, {}, {}))
+                for place, key in zip(places, thirds(p.brand), strict=True):
+                    _add(place, key, pid)
             if len(p.skeleton) >= PREFIX:
                 _add(self.prefixes, p.skeleton[:PREFIX], pid)
             if len(p.brand) >= PREFIX:
@@ -129,25 +150,42 @@ class Index:
         """Label lengths worth an edit lookup: one more or fewer than some protected label."""
         self.dotless_lengths = frozenset(len(k) for k in self.dotless)
         self.short_lengths = tuple(sorted({len(k) for k in self.raw_shorts}))
-        self.hamming_lengths = frozenset(len(p.brand) for p in protected if len(p.brand) >= EDIT2_MIN)
+        self._halves: dict[int, tuple[int, set[str], set[str]]] = {}
+        """Key length L -> (h, the keys' first h characters, their last L - h): a label one character
+        longer than a key, with that character deleted, keeps one of the two (``edits``)."""
+        for key in self.deletions:
+            n = len(key)
+            h, first, last = self._halves.setdefault(n, (n // 2, set(), set()))
+            first.add(key[:h])
+            last.add(key[h:])
         self._scan = _scanner(self.prefixes)
         self._raw_scan = _scanner(self.raw_prefixes)
+        self.has_short = _finder(self.raw_shorts)
+        """A search for any short protected label in a text (None: none there)."""
 
     def edits(self, label: str) -> set[int]:
         """Protected labels that may be one or two edits from ``label`` (to be checked)."""
         found: set[int] = set()
-        if len(label) not in self.edit_lengths:
+        n = len(label)
+        if n not in self.edit_lengths:
             return found
-        keys = [label[:i] + label[i + 1 :] for i in range(len(label))]
-        keys.append(label)
-        for hit in filter(None, map(self.deletions.get, keys)):
-            found.update(hit)
-        if len(label) in self.hamming_lengths:
-            for key in thirds(label):
-                for pid in self.hamming.get(key, ()):
+        deleted = self.deletions
+        found.update(deleted.get(label, ()))
+        halves = self._halves.get(n - 1)
+        # Most labels are no key with a character deleted: deleting label[i] leaves the first h
+        # characters as they were when i >= h, the characters after h + 1 when i < h.
+        if halves is not None and (label[: halves[0]] in halves[1] or label[halves[0] + 1 :] in halves[2]):
+            for hit in filter(None, map(deleted.get, [label[:i] + label[i + 1 :] for i in range(n)])):
+                found.update(hit)
+        places = self.hamming.get(n)
+        if places is not None:
+            a, b = n // 3, 2 * n // 3
+            first, second, third = places
+            for near in (first.get(label[:a]), second.get(label[a:b]), third.get(label[b:])):
+                for pid in near or ():
                     # A third of a short label is two or three letters: check the other two thirds.
                     brand = self._brands[pid]
-                    if pid not in found and sum(a != b for a, b in zip(label, brand, strict=True)) <= 2:
+                    if pid not in found and sum(x != y for x, y in zip(label, brand, strict=True)) <= 2:
                         found.add(pid)
         return found
 
@@ -157,7 +195,7 @@ class Index:
         One pass of a regular expression over ``text`` (every prefix, as a trie, in a lookahead so
         that overlapping starts are all found): the scan runs in C, a dict lookup per hit."""
         prefixes, scan = (self.raw_prefixes, self._raw_scan) if raw else (self.prefixes, self._scan)
-        return [(m.start(), pid) for m in scan(text) for pid in prefixes[m.group(1)]]
+        return [(i, pid) for i, prefix in scan(text) for pid in prefixes[prefix]]
 
 
 __all__ = ["EDIT2_MIN", "EDIT_MIN", "PREFIX", "Index", "deletions", "thirds"]

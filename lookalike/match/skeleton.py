@@ -76,6 +76,34 @@ def skeleton(label: str) -> str:
     return text
 
 
+READINGS_MAX = 16
+"""At most this many skeletons for one label (``skeletons``)."""
+
+
+@cache
+def _alternatives() -> dict[str, tuple[str, ...]]:
+    """The characters ``glyphs.tsv`` reads as more than one ASCII letter (``ə`` as ``e`` or ``a``),
+    each with its letters. The skeleton maps such a character to one of them."""
+    readings: dict[str, set[str]] = {}
+    for row in tables.rows("glyphs.tsv"):
+        src, dst = row[0], row[1]
+        if len(src) == 1 and len(dst) == 1 and not dst.isascii():
+            readings.setdefault(dst, set()).add(src)
+    return {ch: tuple(sorted(letters)) for ch, letters in readings.items() if len(letters) > 1}
+
+
+def skeletons(label: str) -> set[str]:
+    """Every skeleton ``label`` may be read as: ``{skeleton(label)}``, and where a character reads as
+    more than one letter (``nətflix``: ``netflix`` or ``natflix``), one per reading (at most
+    ``READINGS_MAX``)."""
+    texts = [label]
+    if not label.isascii():
+        for ch, letters in _alternatives().items():
+            for _ in range(label.count(ch)):
+                texts = [t.replace(ch, letter, 1) for t in texts for letter in letters][:READINGS_MAX]
+    return {skeleton(label), *(skeleton(t) for t in texts)}
+
+
 @cache
 def _fold_table() -> dict[int, str]:
     table: dict[int, str] = {}
@@ -126,4 +154,4 @@ def skeleton_spans(text: str) -> tuple[str, tuple[int, ...]]:
     return "".join(c for c, _ in chars), tuple(i for _, i in chars)
 
 
-__all__ = ["SKELETON_MIN", "bare", "fold", "skeleton", "skeleton_spans"]
+__all__ = ["READINGS_MAX", "SKELETON_MIN", "bare", "fold", "skeleton", "skeleton_spans", "skeletons"]

@@ -15,8 +15,15 @@ from hypothesis import strategies as st
 
 from lookalike import names, permute
 from lookalike.match import Matcher, MatchOptions, Route, normalise
-from lookalike.match.explain import SUFFIX_PROBE, SWAPS, align_glyphs, one_edit
-from lookalike.match.skeleton import skeleton, skeleton_spans
+from lookalike.match.explain import (
+    SUFFIX_PROBE,
+    SWAPS,
+    UNICODE_GLYPHS,
+    align_glyphs,
+    eager_techniques,
+    one_edit,
+)
+from lookalike.match.skeleton import skeleton, skeleton_spans, skeletons
 from lookalike.model import Candidate, Technique
 from lookalike.permute import GenerateOptions
 
@@ -232,3 +239,89 @@ def test_one_edit_is_one_edit(word: str, at: int) -> None:
     i = at % len(word)
     assert one_edit(word, word[:i] + word[i + 1 :]) or len(word) == 0
     assert not one_edit(word, word)
+
+
+def test_a_letter_read_two_ways_is_found_under_either_reading() -> None:
+    """glyphs.tsv reads ə as e and as a; the skeleton keeps one, the matcher tries both."""
+    m = Matcher([names.parse(d) for d in ("netflix.com", "paypal.com")])
+    assert skeletons("nətflix") >= {skeleton("netflix"), skeleton("natflix")}
+    assert skeletons("netflix") == {skeleton("netflix")}
+    for domain, protected in (("nətfllx.com", "netflix.com"), ("pəypal.com", "paypal.com")):
+        name = normalise(domain)
+        assert name is not None
+        made = {c.domain: c for c in permute.generate(names.parse(protected))}
+        (found,) = m.match(domain)
+        assert found.protected == protected and found.generated, found.why
+        assert found.plausibility == made[name].plausibility
+
+
+@cache
+def _keyword_families(domain: str, word: str) -> tuple[dict[str, Candidate], dict[str, Candidate]]:
+    name = names.parse(domain)
+    keywords = GenerateOptions(techniques=frozenset({Technique.KEYWORD}), keywords=(word,))
+    country = GenerateOptions(techniques=frozenset({Technique.COUNTRY_CODE}))
+    return (
+        {c.domain: c for c in permute.generate(name, keywords)},
+        {c.domain: c for c in permute.generate(name, country)},
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(("paypal.com", "bbc.co.uk", "army.mil", "my-bank.com")),
+    st.one_of(
+        st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=9),
+        st.sampled_from(("login", "secure", "uk", "al", "new-zealand", "paypal", "pay")),
+    ),
+    st.sampled_from(("{w}-{l}", "{w}{l}", "{l}-{w}", "{l}{w}", "{w}-{l}-{w}", "{l}{l}{w}")),
+)
+def test_keyword_and_country_words_are_looked_up_as_generate_adds_them(
+    domain: str, word: str, form: str
+) -> None:
+    """The explainer asks generate for one probe label and probe keyword per suffix: that holds only
+    while generate adds a word the same way whatever the label and whatever the (unknown) word."""
+    keywords, countries = _keyword_families(domain, word)
+    m = matcher() if domain in PROTECTED else Matcher([names.parse(domain)])
+    explainer = m._explainer
+    pid = next(i for i, p in enumerate(m.protected) if p.name.ascii == domain)
+    p = m.protected[pid]
+    label = form.format(w=word, l=p.label)
+    for suffix in dict.fromkeys((p.suffix, "com", word if len(word) == 2 else "de")):
+        probe = f"{label}.{suffix}"
+        for family, lookup in (
+            (keywords, explainer._keyword(pid, word)),
+            (countries, explainer._country(pid)),
+        ):
+            want, got = family.get(probe), lookup(probe)
+            assert (want is None) == (got is None), probe
+            if want is not None and got is not None:
+                assert (got.domain, got.plausibility, set(got.techniques), got.apex, got.note) == (
+                    want.domain,
+                    want.plausibility,
+                    set(want.techniques),
+                    want.apex,
+                    want.note,
+                )
+
+
+def test_the_glyph_familys_ascii_names_are_all_in_the_eager_family() -> None:
+    """An ASCII label of an ASCII brand is looked up in the eager family alone: that holds only while
+    generate's Unicode glyph families add no ASCII name (or technique) its eager families lack."""
+    for domain in ("paypal.com", "microsoft.com", "army.mil"):
+        name = names.parse(domain)
+        eager = {c.domain: c for c in permute.generate(name, GenerateOptions(techniques=eager_techniques()))}
+        for c in permute.generate(name, GenerateOptions(techniques=UNICODE_GLYPHS)):
+            if c.domain.partition(".")[0].isascii() and not c.domain.startswith("xn--"):
+                e = eager[c.domain]
+                assert e.plausibility >= c.plausibility and set(c.techniques) <= set(e.techniques)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="kestrlsyms", min_size=3, max_size=16))
+def test_the_edit_index_finds_what_every_deletion_finds(label: str) -> None:
+    index = matcher()._index
+    everything: set[int] = set()
+    for key in [label, *(label[:i] + label[i + 1 :] for i in range(len(label)))]:
+        everything.update(index.deletions.get(key, ()))
+    if len(label) in index.edit_lengths:
+        assert everything <= index.edits(label)
