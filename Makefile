@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS   := unbound chromium postfix systemd nginx-light postgresql
+DEBS   := unbound chromium postfix systemd nginx-light postgresql redis-server
 
 .PHONY: test demo bench lint typecheck pytest debs venv clean
 
@@ -17,14 +17,14 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,demo,visual,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,demo,visual,postgres,scale]'
 	touch $@
 
 # Debian packages the suite drives for real: unbound (DNS), chromium (the report in a browser),
 # postfix (postmap checks the blocklist maps; its master runs as a real MTA for the SMTP probe tests),
 # systemd (systemd-analyze checks the timer units), nginx-light (serves the visual corpus and other
 # web pages the probes read), postgresql (initdb + pg_ctl: a throwaway cluster for the history's
-# second back end).
+# second back end), redis-server (the broker and shared budgets of the distributed-scan tests).
 debs:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -45,7 +45,8 @@ pytest: venv debs
 
 test: lint typecheck pytest
 
-demo: venv
+# The demo renders its pages in Debian's chromium (DEBS) with the visual extra (in .venv).
+demo: venv debs
 	$(BIN)/lookalike demo --report reports/demo.html
 
 bench: venv debs
@@ -55,6 +56,8 @@ bench: venv debs
 	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.visual
+	$(BIN)/python -m bench.screenshots
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis artifacts

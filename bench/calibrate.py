@@ -2,21 +2,34 @@
 
 For every row of ``tests/data/lookalikes/lookalikes.csv`` (a lookalike documented by a UDRP decision,
 a study or an advisory, and the domain it imitates) this finds the lookalike's rank in its target's
-depth-1 list (default options, as a user gets it) and, when depth 1 does not make it, whether depth 2
-does. It prints recall at 10, 100 and 1,000, the median rank, how many are generated at all, a line per
-row, and the same figures per technique family.
+depth-1 list (default options, as a user gets it) and, when depth 1 does not make it, its rank in the
+depth-2 list. It prints recall at 10, 100 and 1,000, the median rank and how many are generated at
+all, two ways:
+
+* **depth 1**: every row ranked in its target's depth-1 list (a row only depth 2 makes is missing);
+* **at its depth**: a row depth 1 makes at its depth-1 rank, a row only depth 2 makes (two slips at
+  once: ``fcebook.com.co``) at its rank in the depth-2 list, the list a user asks for with
+  ``--depth 2`` to see combinations (the issue allows depth 2 "for combinations").
+
+Each is printed for the whole set, for each half of the targets (the held-out check: weights are
+tuned looking at one half and read on the other, and the other way round), per source and per family,
+and for ``fresh.csv``: lookalikes of other targets, collected before the weights were changed and not
+used to tune them.
 
     python -m bench.calibrate                 # the fit of the current model
     python -m bench.calibrate --rows          # ... with one line per documented lookalike
-    python -m bench.calibrate --fit           # also search technique weights that fit the set better
+    python -m bench.calibrate --fresh-rows    # ... and per lookalike of the fresh set
+    python -m bench.calibrate --fit           # also search technique weights on each half
+    python -m bench.calibrate --keywords      # the words UDRP decisions of other brands add
 
 ``--fit`` is a tool for whoever tunes ``lookalike/permute/rank.py``: it generates each target's names
 once per technique with every weight at 1, then searches multipliers of the technique weights
-(coordinate descent on the mean log rank, weights kept within [0.05, 1]) and prints what it found,
-fitted on half of the targets and checked on the other half, then on all. It changes nothing: the
-weights that ship are the ones in ``rank.py``, with their sources, and the figures that count are the
-ones this script prints for them. A rank is the 1-based position in the list; a row depth 1 does not
-make has no rank (it counts as missing from every top N and as infinitely far for the median).
+(coordinate descent on the mean log rank, weights kept within [0.05, 1]) on one half of the targets
+and prints how they rank the other half, both ways round, next to the shipped weights. It changes
+nothing: the weights that ship are the ones in ``rank.py``, with their sources, and the figures that
+count are the ones this script prints for them. A rank is the 1-based position in the list; a row
+that is not made has no rank (it counts as missing from every top N and as infinitely far for the
+median).
 """
 
 from __future__ import annotations
@@ -37,7 +50,10 @@ from lookalike import names
 from lookalike.model import Candidate, Technique
 from lookalike.permute import GenerateOptions, generate
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "lookalikes" / "lookalikes.csv"
+HERE = Path(__file__).resolve().parent.parent / "tests" / "data" / "lookalikes"
+DATA = HERE / "lookalikes.csv"
+FRESH = HERE / "fresh.csv"
+EVIDENCE = HERE / "keyword-evidence.csv"
 TOPS = (10, 100, 1000)
 
 
@@ -80,6 +96,12 @@ def load(path: Path = DATA) -> list[Row]:
         ]
 
 
+def halves(rows: Sequence[Row]) -> tuple[frozenset[str], frozenset[str]]:
+    """The two halves of the targets for the held-out check: sorted, every other one."""
+    targets = sorted({r.target for r in rows})
+    return frozenset(targets[::2]), frozenset(targets[1::2])
+
+
 def measure(rows: Sequence[Row], options: GenerateOptions | None = None) -> list[Found]:
     options = options or GenerateOptions()
     lists: dict[str, list[Candidate]] = {}
@@ -117,13 +139,21 @@ def summary(found: Sequence[Found], *, depth2: bool = False) -> dict[str, float]
 
 
 def show_summary(title: str, found: Sequence[Found], *, depth2: bool = False) -> None:
+    if not found:
+        return
     s = summary(found, depth2=depth2)
     median = "-" if math.isinf(s["median"]) else f"{s['median']:.0f}"
     print(
-        f"{title:<30} n={len(found):>3}  @10 {s['recall@10']:6.1%}  @100 {s['recall@100']:6.1%}  "
+        f"{title:<40} n={len(found):>3}  @10 {s['recall@10']:6.1%}  @100 {s['recall@100']:6.1%}  "
         f"@1000 {s['recall@1000']:6.1%}  median {median:>5}  depth 1 {s['depth1']:6.1%}  "
         f"generated {s['generated']:6.1%}"
     )
+
+
+def show_both(title: str, found: Sequence[Found]) -> None:
+    """The two measures: in the depth-1 list, and each row at the depth it needs."""
+    show_summary(f"{title}, depth 1", found)
+    show_summary(f"{title}, at its depth", found, depth2=True)
 
 
 FAMILIES: Mapping[str, frozenset[Technique]] = {
@@ -272,49 +302,109 @@ def show_fit(rows: Sequence[Row], options: GenerateOptions) -> None:
         tops = "  ".join(f"@{top} {sum(r <= top for r in ranks) / len(ranks):6.1%}" for top in TOPS)
         return f"{tops}  median {statistics.median(ranks):.0f}"
 
-    targets = sorted(tables)
-    half = set(targets[::2])
-    train = [r for r in rows if r.target in half]
-    test = [r for r in rows if r.target not in half]
-    fitted_half = fit(train, tables, current)
-    took = time.perf_counter() - started
-    print(f"\nweight search (approximation: a name scores its best single technique), {took:.0f} s")
-    print(f"  current weights, all rows       {figures(current, rows)}")
-    print(f"  fitted on half, checked on rest {figures(fitted_half, test)}")
-    print(f"  current weights on that rest    {figures(current, test)}")
+    first, second = halves(rows)
+    print("\nweight search (approximation: a name scores its best single technique, depth 1 only)")
+    for train_name, train, test_name, test in (("A", first, "B", second), ("B", second, "A", first)):
+        train_rows = [r for r in rows if r.target in train]
+        test_rows = [r for r in rows if r.target in test]
+        fitted = fit(train_rows, tables, current)
+        print(f"  shipped weights on half {test_name}           {figures(current, test_rows)}")
+        print(f"  fitted on half {train_name}, read on half {test_name}  {figures(fitted, test_rows)}")
+        print(f"  (fitted on half {train_name}, on half {train_name}      {figures(fitted, train_rows)})")
     fitted = fit(rows, tables, current)
+    print(f"  shipped weights, all rows       {figures(current, rows)}")
     print(f"  fitted on all rows              {figures(fitted, rows)}")
     for technique in sorted(fitted, key=lambda t: t.value):
         if abs(fitted[technique] - current[technique]) > 1e-9:
             print(f"    {technique.value:<16} {current[technique]:.3f} -> {fitted[technique]:.3f}")
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+
+
+# --- the keyword evidence (--keywords) --------------------------------------------------------------
+
+
+def word_brands(path: Path = EVIDENCE) -> dict[str, set[str]]:
+    """Each word that ``keyword-evidence.csv`` records a disputed name adding to a brand, with the brands
+    (complainants' domains) whose decisions show it; a plural counts as its singular."""
+    found: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            for written in row["words"].split():
+                plural = written.endswith("s") and not written.endswith("ss") and len(written) > 3
+                found.setdefault(written[:-1] if plural else written, set()).add(row["brand"])
+    return found
+
+
+def show_keywords(rows: Sequence[Row], fresh: Sequence[Row]) -> None:
+    """How many brands' decisions add each word, and whether keywords.txt or countries.tsv has it."""
+    from lookalike.permute import words
+
+    found = word_brands()
+    brands = {b for seen in found.values() for b in seen}
+    targets = {r.target for r in [*rows, *fresh]}
+    overlap = sorted(brands & targets)
+    keywords = words.keyword_weights()
+    countries = {w for pair in words.countries() for w in pair if w}
+    print(
+        f"\nwords that UDRP decisions of {len(brands)} other brands add ({EVIDENCE.name}; "
+        f"brands that are also targets of the labelled sets: {', '.join(overlap) or 'none'})"
+    )
+    geographic = {b for w, seen in found.items() if w in countries and w not in keywords for b in seen}
+    print(f"  {'(a country)':<12} {len(geographic):>2} brands  country-code")
+    for word, seen in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(seen) < 2 and word not in keywords:
+            continue
+        where = (
+            f"keyword {keywords[word]:.2f}" if word in keywords else "country" if word in countries else "-"
+        )
+        print(f"  {word:<12} {len(seen):>2} brands  {where}")
+
+
+def report(name: str, found: Sequence[Found], *, detail: bool) -> None:
+    """Every figure for one labelled set."""
+    rows = [f.row for f in found]
+    print(f"{name}: {len(rows)} documented lookalikes of {len({r.target for r in rows})} domains")
+    show_both("all", found)
+    show_summary("the rows depth 1 makes", [f for f in found if f.rank is not None])
+    first, second = halves(rows)
+    show_both("targets half A", [f for f in found if f.row.target in first])
+    show_both("targets half B", [f for f in found if f.row.target in second])
+    if not detail:
+        return
+    for kind in sorted({r.kind for r in rows}):
+        show_both(f"  source: {kind}", [f for f in found if f.row.kind == kind])
+    by_family: dict[str, list[Found]] = {}
+    for f in found:
+        by_family.setdefault(family(f.techniques), []).append(f)
+    for fam in sorted(by_family):
+        show_summary(f"  family: {fam}", by_family[fam], depth2=fam == "not at depth 1")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rows", action="store_true", help="one line per documented lookalike")
-    parser.add_argument("--fit", action="store_true", help="also search weights that fit the set better")
+    parser.add_argument("--fresh-rows", action="store_true", help="... of the fresh set too")
+    parser.add_argument("--fit", action="store_true", help="also search weights on each half of the targets")
+    parser.add_argument("--keywords", action="store_true", help="the words decisions of other brands add")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--fresh", type=Path, default=FRESH, help="the fresh held-out set (none: --fresh '')")
     args = parser.parse_args(argv)
-    rows = load(args.data)
     started = time.perf_counter()
+    rows = load(args.data)
     found = measure(rows)
-    print(
-        f"{len(rows)} documented lookalikes of {len({r.target for r in rows})} domains ({args.data.name}); "
-        f"ranks in each target's depth-1 list, default options; {time.perf_counter() - started:.1f} s\n"
-    )
-    show_summary("all (the issue's measure)", found)
-    show_summary("all, combinations at depth 2", found, depth2=True)
-    single = [f for f in found if f.rank is not None]
-    show_summary("the rows depth 1 makes", single)
-    for kind in sorted({r.kind for r in rows}):
-        show_summary(f"  source: {kind}", [f for f in found if f.row.kind == kind])
-    by_family: dict[str, list[Found]] = {}
-    for f in found:
-        by_family.setdefault(family(f.techniques), []).append(f)
-    for name in sorted(by_family):
-        show_summary(f"  family: {name}", by_family[name], depth2=name == "not at depth 1")
+    report(args.data.name, found, detail=True)
+    fresh: list[Found] = []
+    if args.fresh and args.fresh.is_file():
+        print()
+        fresh = measure(load(args.fresh))
+        report(f"{args.fresh.name} (held out: not used to tune)", fresh, detail=True)
+    print(f"\n(default options; ranks in each target's list; {time.perf_counter() - started:.0f} s)")
     if args.rows:
         show_rows(found)
+    if args.fresh_rows:
+        show_rows(fresh)
+    if args.keywords:
+        show_keywords(rows, [f.row for f in fresh])
     if args.fit:
         show_fit(rows, GenerateOptions())
     sys.stdout.flush()

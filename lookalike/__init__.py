@@ -8,6 +8,8 @@ The library never prints. The public API::
     run = asyncio.run(run_scan(settings))                    # every endpoint comes from settings
 
 ``run_scan`` is ``lookalike.scan.run`` (the module ``lookalike.scan`` holds the orchestrator).
+``lookalike.scan.run_sync(run_scan(settings))`` does what ``asyncio.run`` does without Python 3.11
+and 3.12 formatting the whole result as text when the loop ends (a large scan's peak memory).
 """
 
 from lookalike.config import Protected, Settings

@@ -87,7 +87,13 @@ def _counts(changes: Changes) -> str:
 def _since(changes: Changes, scan: ScanInfo) -> str:
     this = f"scan {scan.id}" if scan.id is not None else "this scan"
     started = _utc(scan.started).strftime("%Y-%m-%d %H:%M UTC")
-    before = f" since scan {changes.previous_id}" if changes.previous_id is not None else " (first scan)"
+    if scan.of_feeds:
+        sources = dict(scan.settings).get("source", "")
+        before = f" in names seen in {sources}" if sources else " in names the feeds showed"
+    elif changes.previous_id is not None:
+        before = f" since scan {changes.previous_id}"
+    else:
+        before = " (first scan)"
     partial = "; the scan was interrupted, so this is partial" if scan.interrupted else ""
     return f"{before} ({this}, started {started}{partial})"
 
@@ -99,17 +105,26 @@ def _level(change: Change) -> str:
     return str(level) if level is not None else ""
 
 
-def alert_subject(changes: Changes, *, scan: ScanInfo) -> str:
-    """A mail subject: ``lookalike: 2 new, 1 escalated (scan 12)``."""
+def alert_subject(changes: Changes, *, scan: ScanInfo, notes: Sequence[str] = ()) -> str:
+    """A mail subject: ``lookalike: 2 new, 1 escalated (scan 12)``; with nothing changed and a
+    feed's problem to tell (``notes``), the problem."""
     this = f" (scan {scan.id})" if scan.id is not None else ""
-    return shown(f"lookalike: {_counts(changes)}{this}", 200)
+    if notes and not changes:
+        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+        return shown(f"lookalike: {notes[0]}{more}", 200)
+    problems = f", {len(notes)} feed problem{'s' if len(notes) > 1 else ''}" if notes else ""
+    return shown(f"lookalike: {_counts(changes)}{problems}{this}", 200)
 
 
-def alert_text(changes: Changes, *, scan: ScanInfo, report: str | None) -> str:
-    """The plain-text alert: a summary line, the report path, then every change with what changed."""
+def alert_text(changes: Changes, *, scan: ScanInfo, report: str | None, notes: Sequence[str] = ()) -> str:
+    """The plain-text alert: a summary line, the report path, the feeds' problems (``notes``: a CT
+    log skipped because it served a forked head ...), then every change with what changed."""
     lines = [f"lookalike: {_counts(changes)}{_since(changes, scan)}."]
     if report:
         lines.append(f"Report: {shown(report, 1000)}")
+    if notes:
+        lines += ["", "Feeds"]
+        lines += [f"  - {shown(note, MAX_LINE)}" for note in notes]
     for heading, group in _by_kind(changes):
         if not group:
             continue
@@ -132,9 +147,10 @@ def alert_text(changes: Changes, *, scan: ScanInfo, report: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _slack_summary(changes: Changes, *, scan: ScanInfo, report: str | None) -> str:
-    """One paragraph, Slack-escaped: counts, the names per kind, the report path."""
+def _slack_summary(changes: Changes, *, scan: ScanInfo, report: str | None, notes: Sequence[str] = ()) -> str:
+    """One paragraph, Slack-escaped: counts, the feeds' problems, the names per kind, the report path."""
     parts = [f"lookalike: {_counts(changes)}{_since(changes, scan)}."]
+    parts += [f"{shown(note, MAX_LINE)}." for note in notes]
     for heading, group in _by_kind(changes):
         if not group:
             continue
@@ -149,11 +165,15 @@ def _slack_summary(changes: Changes, *, scan: ScanInfo, report: str | None) -> s
     return slack_escape(" ".join(parts))
 
 
-def alert_payload(changes: Changes, *, scan: ScanInfo, report: str | None) -> dict[str, Any]:
+def alert_payload(
+    changes: Changes, *, scan: ScanInfo, report: str | None, notes: Sequence[str] = ()
+) -> dict[str, Any]:
     """The webhook's JSON: ``text`` (a Slack-compatible one-paragraph summary with the report
-    path), then the scan, the counts, and every change in full for programs."""
+    path), then the scan, the counts, the feeds' problems (``notes``), and every change in full for
+    programs."""
     return {
-        "text": _slack_summary(changes, scan=scan, report=report),
+        "text": _slack_summary(changes, scan=scan, report=report, notes=notes),
+        "notes": [shown(note, MAX_LINE) for note in notes],
         "scan": {
             "id": scan.id,
             "previous_id": changes.previous_id,
@@ -162,6 +182,7 @@ def alert_payload(changes: Changes, *, scan: ScanInfo, report: str | None) -> di
             "interrupted": scan.interrupted,
             "version": scan.version,
             "protected": [p.domain for p in scan.protected],
+            "source": dict(scan.settings).get("source", "generate"),
         },
         "report": report,
         "counts": {

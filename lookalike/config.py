@@ -98,6 +98,11 @@ class Settings:
     http: bool = False
     allow_private: bool = False
     """Let the probes connect to private, loopback and other non-public addresses."""
+    screenshot: bool = False
+    """Render each live lookalike and the protected site in headless Chromium and compare them
+    (``--screenshot``; implies ``http``: only a page the web probe found is rendered)."""
+    inline_images: bool = False
+    """Carry the screenshots inside the documents (``data:`` URIs) instead of as files next to them."""
     plan_top: int = bounded(25, count(0, 1_000_000))
     """How many of the most plausible absent candidates per domain to confirm with the registry
     (0: make no plan)."""
@@ -111,6 +116,13 @@ class Settings:
     alerts: Alerts = field(default_factory=Alerts)
     alert_min_level: str = "high"
     """Alert on new or changed findings at or above this level (and on every escalation)."""
+    broker: str | None = None
+    """A Celery broker (``redis://``): split the scan into units for ``lookalike worker``s, which
+    share their politeness budgets through the same Redis. None: scan in this process."""
+    unit_size: int = bounded(20_000, count(1, 100_000_000))
+    """Candidates per unit of a distributed scan."""
+    queue: str = "lookalike"
+    """The broker's queue a distributed scan sends its units to (``lookalike worker --queues``)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -181,7 +193,8 @@ def _path(value: str, base: Path) -> Path:
 
 SCAN_KEYS = (
     "resolvers", "techniques", "depth", "keyboards", "keywords_file", "registry", "smtp", "http",
-    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on",
+    "allow_private", "plan_top", "db", "report", "json", "csv", "fail_on", "screenshot", "inline_images",
+    "broker", "unit_size", "queue",
 )  # fmt: skip
 ENDPOINT_KEYS = (
     "rdap_bootstrap", "whois_iana", "whois_servers", "smtp_port", "http_port", "https_port", "helo_name",
@@ -338,11 +351,19 @@ def from_mapping(data: Mapping[str, Any], *, where: str = "config", base: Path =
         alerts=alerts,
     )
     flags: dict[str, Any] = {}
-    for key in ("registry", "smtp", "http", "allow_private"):
+    for key in ("registry", "smtp", "http", "allow_private", "screenshot", "inline_images"):
         if key in scan:
             flags[key] = _typed(scan, key, bool, where)
     if "plan_top" in scan:
         flags["plan_top"] = _typed(scan, "plan_top", int, where)
+    if "broker" in scan:
+        flags["broker"] = _typed(scan, "broker", str, where) or None
+    if "queue" in scan:
+        flags["queue"] = _typed(scan, "queue", str, where) or "lookalike"
+    if "unit_size" in scan:
+        flags["unit_size"] = _typed(scan, "unit_size", int, where)
+        if flags["unit_size"] < 1:
+            raise LookalikeError(f"{where}: unit_size must be at least 1")
     for key in ("db", "report", "json", "csv"):
         if key in scan:
             value = _typed(scan, key, str, where)
@@ -432,8 +453,13 @@ registry = true                # RDAP/WHOIS lookups for names that exist
 smtp = false                   # probe mail servers: banner, STARTTLS, catch-all (never sends a message)
 http = false                   # probe web servers: status, redirects, title, parking, login forms
 allow_private = false          # let the probes connect to private/loopback addresses
+screenshot = false             # render live lookalikes in Chromium, compare them with yours (implies http)
+inline_images = false          # screenshots inside the report and JSON instead of files in screenshots/
 plan_top = 25                  # absent candidates per domain to confirm for the plan (0: no plan)
 db = "lookalike.db"            # scan history: an SQLite file, or postgresql://user@host/dbname
+# broker = "redis://scanner-1:6379/0"   # split scans over `lookalike worker`s (needs a postgresql:// db)
+# unit_size = 20000                     # candidates per unit of work for the workers
+# queue = "lookalike"                   # the queue the workers read (lookalike worker --queues)
 report = "reports/lookalike.html"
 # json = "reports/lookalike.json"
 # csv = "reports/lookalike.csv"
@@ -462,6 +488,8 @@ registry_deadline = 300.0      # seconds one name's registration lookup may take
 registry_scan_deadline = 21600.0   # seconds of registration lookups per scan; past it: unknown
 probe_concurrency = 32         # SMTP/HTTP probes in flight (1 to 10,000)
 probe_timeout = 10.0           # seconds per step of an SMTP or HTTP probe
+screenshot_pages = 4           # pages Chromium renders at once (1 to 64)
+screenshot_timeout = 15.0      # seconds per page, then it is a timeout
 
 [alerts]
 # webhook = "https://hooks.slack.com/services/..."   # JSON POST with a Slack-compatible "text"

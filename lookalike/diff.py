@@ -33,10 +33,13 @@ from lookalike.model import (
     Level,
     MailRoute,
     Registration,
+    ScanInfo,
     ScanResult,
     SmtpFacts,
     Status,
     TriageMark,
+    Verdict,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.text import clean
@@ -63,7 +66,7 @@ FLAP_WINDOW: Final = 4
 real change (``flapping``; ``lookalike.changes`` reads that many scans back from the store)."""
 
 MAIL_ROUTE_PREFIXES: Final = ("MX added:", "MX removed:", "mail route ")
-NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned")
+NOTE_PREFIXES: Final = ("level ", "was unknown", "first scan of ", "triaged ", "not scanned", "seen in ")
 
 _NO_MAIL_SERVER: Final = (MailRoute.NONE, MailRoute.NULL_MX, MailRoute.DANGLING_MX)
 
@@ -96,21 +99,43 @@ def compare(
     is not enough); it is still reported gone. ``flapping``: names whose changes are left out.
     Left-out names are listed in ``Changes.suppressed``.
     """
+    if previous is None:
+        return compare_stream(None, (), current, triage=triage, flapping=flapping, absent=absent)
+    return compare_stream(
+        previous.info,
+        _index(previous.findings).values(),  # the last one wins if a scan holds a name twice
+        current,
+        triage=triage,
+        flapping=flapping,
+        absent=absent,
+    )
+
+
+def compare_stream(
+    previous: ScanInfo | None,
+    before: Iterable[Finding],
+    current: ScanResult,
+    *,
+    triage: Mapping[str, TriageMark] | None = None,
+    flapping: Collection[str] = (),
+    absent: Collection[tuple[str, str]] | None = None,
+) -> Changes:
+    """``compare`` with the previous scan given as its description and its findings ``before``,
+    each name at most once, read once as they come (``Store.findings``): a large previous scan is
+    never held whole next to the current one."""
     marks = triage or {}
     flaps = set(flapping)
-    before = _index(previous.findings) if previous is not None else {}
-    after = _index(current.findings)
+    pending = _index(current.findings)
     before_scope = _scope(previous) if previous is not None else None
-    after_scope = _scope(current)
+    after_scope = _scope(current.info)
     now = current.info.started
-    then = previous.info.started if previous is not None else now
+    then = previous.started if previous is not None else now
     absent_now = set(absent) if absent is not None else None
 
     kinds: dict[ChangeKind, list[Change]] = {kind: [] for kind in ChangeKind}
     suppressed: set[str] = set()
-    for key in sorted(before.keys() | after.keys()):
-        protected, domain = key
-        old, new = before.get(key), after.get(key)
+
+    def judge(protected: str, domain: str, old: Finding | None, new: Finding | None) -> None:
         now_ex: Existence | None
         if new is not None:
             now_ex = new.evidence.existence
@@ -132,7 +157,7 @@ def compare(
         )
         if domain in flaps:
             suppressed.add(domain)
-            continue
+            return
         mark = marks.get(domain)
         if mark is not None:
             reportable = change is not None and (
@@ -142,14 +167,20 @@ def compare(
             if not reportable:
                 if new is not None or old is not None:
                     suppressed.add(domain)
-                continue
+                return
             assert change is not None
             change = dataclasses.replace(change, what=(*change.what, _triage_note(mark)))
         if change is not None:
             kinds[change.kind].append(change)
 
+    for old in before:
+        key = (old.candidate.protected, old.candidate.domain)
+        judge(*key, old, pending.pop(key, None))
+    for (protected, domain), new in pending.items():
+        judge(protected, domain, None, new)
+
     return Changes(
-        previous_id=previous.info.id if previous is not None else None,
+        previous_id=previous.id if previous is not None else None,
         current_id=current.info.id,
         new=_sorted(kinds[ChangeKind.NEW]),
         gone=_sorted(kinds[ChangeKind.GONE]),
@@ -279,7 +310,24 @@ def _differences(old: Finding, new: Finding, *, now: datetime, then: datetime) -
         lines += _registration_differences(old_reg.value, new_reg.value, now=now, then=then)
     lines += _smtp_differences(_smtp_state(old), _smtp_state(new), new)
     lines += _web_differences(_web_state(old), _web_state(new), protected=new.candidate.protected)
+    lines += _page_differences(_page(old), _page(new), protected=new.candidate.protected)
     return lines
+
+
+def _page(finding: Finding) -> VisualFacts | None:
+    """The verdict on its page when one was reached (a render that saw nothing to judge is unknowable)."""
+    facts = finding.evidence.visual.value
+    return facts if facts is not None and facts.verdict is not Verdict.UNKNOWN else None
+
+
+def _page_differences(old: VisualFacts | None, new: VisualFacts | None, *, protected: str) -> list[str]:
+    if old is None or new is None or old.verdict is new.verdict:
+        return []
+    if new.verdict is Verdict.CLONE:
+        return [f"page now a copy of {protected}'s (it was {old.verdict.value})"]
+    if old.verdict is Verdict.CLONE:
+        return [f"page no longer a copy of {protected}'s (now {new.verdict.value})"]
+    return []
 
 
 def _failed(facts: DnsFacts, question: str) -> bool:
@@ -445,8 +493,9 @@ def _web_differences(
 
 
 def _summary(finding: Finding) -> list[str]:
-    """What a new lookalike is, in a few lines: where its mail goes and what it serves."""
-    lines: list[str] = []
+    """What a new lookalike is, in a few lines: where a feed showed it, where its mail goes and what
+    it serves."""
+    lines: list[str] = _sighting(finding)
     dns = finding.evidence.dns.value
     if dns is not None:
         if dns.mail_route is MailRoute.MX:
@@ -477,6 +526,9 @@ def _summary(finding: Finding) -> list[str]:
             lines.append("parked")
         if web.redirects_to_protected:
             lines.append(f"redirects to {finding.candidate.protected}")
+    page = _page(finding)
+    if page is not None and page.verdict is Verdict.CLONE:
+        lines.append(f"page: a copy of {finding.candidate.protected}'s")
     return lines
 
 
@@ -488,9 +540,25 @@ def _index(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
     return {(f.candidate.protected, f.candidate.domain): f for f in findings}
 
 
-def _scope(result: ScanResult) -> set[str] | None:
+def _sighting(finding: Finding) -> list[str]:
+    """``seen in ct:argon2026h2: a certificate for login.paypa1.com, entry 123, issued by ...``."""
+    seen = finding.candidate.sighting
+    if seen is None:
+        return []
+    what = seen.name or finding.candidate.domain
+    cert = seen.certificate
+    if cert is not None:
+        kind = "a precertificate" if cert.precert else "a certificate"
+        issuer = _short(cert.issuer)
+        return [f"seen in {seen.source}: {kind} for {_short(what)} (entry {cert.index}), issued by {issuer}"]
+    if seen.delegated:
+        return [f"seen in {seen.source}: {_short(what)} delegated"]
+    return [f"seen in {seen.source}: {_short(what)}"]
+
+
+def _scope(info: ScanInfo) -> set[str] | None:
     """The protected domains a scan covered; None when its description does not say."""
-    return {p.domain for p in result.info.protected} or None
+    return {p.domain for p in info.protected} or None
 
 
 def _sorted(changes: list[Change]) -> tuple[Change, ...]:

@@ -192,6 +192,10 @@ class Limits:
     """SMTP and HTTP probes in flight at once (one per host at a time)."""
     probe_timeout: float = bounded(10.0, seconds(HOUR))
     """Seconds to wait for one step of an SMTP or HTTP probe."""
+    screenshot_pages: int = bounded(4, count(1, 64))
+    """Pages headless Chromium renders at once (``--screenshot``)."""
+    screenshot_timeout: float = bounded(15.0, seconds(HOUR))
+    """Seconds one page may take to render, its favicon included: past it the page is a timeout."""
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -1,7 +1,11 @@
 """The scan as documents other programs read: scan JSON, CSV, and JSON Lines and CEF for a SIEM.
 
-Pure: builds strings and plain data; writing files is the caller's business. ``export(result, fmt)``
-picks a format by name (``FORMATS``).
+Pure: builds strings and plain data; writing files is the caller's business. Each document comes
+as a stream of pieces, one finding at a time (``json_chunks``, ``csv_chunks``, ``jsonl_chunks``,
+``cef_chunks``; ``chunks(result, fmt)`` picks one by name from ``FORMATS``), so a scan of any size
+is written without its document ever being one string in memory (``outputs.write_atomic`` takes
+the pieces). ``dumps``, ``to_csv``, ``to_jsonl``, ``to_cef`` and ``export`` join them, for callers
+that want the text.
 
 Every value that came from the outside world (a page title, a registrar name, a TXT record) is
 escaped for the format it lands in: JSON by the encoder, CSV cells so no spreadsheet evaluates them
@@ -20,14 +24,17 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from lookalike import codec
 from lookalike.errors import LookalikeError
 from lookalike.model import (
+    GENERATED,
     Candidate,
+    Certificate,
     Changes,
     DnsFacts,
     Evidence,
@@ -43,9 +50,11 @@ from lookalike.model import (
     ScanInfo,
     ScanResult,
     Score,
+    Sighting,
     SmtpFacts,
     Status,
     Technique,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.text import csv_cell, escape_json
@@ -64,6 +73,14 @@ WEB_FIELDS = (
     "url", "final_url", "status", "redirects", "title", "server", "body_bytes", "parked",
     "login_form", "redirects_to_protected", "tls", "visible_text", "script_redirect",
 )  # fmt: skip
+VISUAL_FIELDS = (
+    "verdict", "reason", "phash_distance", "dhash_distance", "favicon_match", "favicon_mmh3",
+    "favicon_sha256", "text_similarity", "brand", "password",
+)  # fmt: skip
+
+Screenshots = Callable[[str], str | None]
+"""How a document names a screenshot, by its SHA-256: a path relative to the document, or the PNG as a
+``data:`` URI (``--inline-images``); None when it has none (``screenshots.Pictures.link``)."""
 
 
 def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -75,8 +92,26 @@ def _outcome_object(outcome: Outcome[Any], value: Any, fields: tuple[str, ...]) 
     return out
 
 
-def finding_record(finding: Finding) -> dict[str, Any]:
-    """One finding as the flat object of the scan JSON."""
+def visual_record(outcome: Outcome[VisualFacts], screenshots: Screenshots | None = None) -> dict[str, Any]:
+    """``visual{...}``: the verdict on the rendered page, and where its screenshot is. Without
+    ``screenshots``, a screenshot is named by its file name alone (``<sha256>.png``)."""
+    facts = outcome.value
+    out = _outcome_object(outcome, facts, VISUAL_FIELDS)
+
+    def name(sha: str) -> str | None:
+        if not sha:
+            return None
+        return screenshots(sha) if screenshots is not None else f"{sha}.png"
+
+    out["screenshot"] = name(facts.screenshot) if facts else None
+    out["reference_screenshot"] = name(facts.reference) if facts else None
+    out["screenshot_sha256"] = (facts.screenshot or None) if facts else None
+    out["reference_sha256"] = (facts.reference or None) if facts else None
+    return out
+
+
+def finding_record(finding: Finding, screenshots: Screenshots | None = None) -> dict[str, Any]:
+    """One finding as the flat object of the scan JSON (``screenshots``: see ``visual_record``)."""
     cand, ev, score = finding.candidate, finding.evidence, finding.score
     dns = ev.dns.value or DnsFacts(existence=ev.existence)
     smtp = ev.primary_smtp
@@ -113,12 +148,43 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "registration": _outcome_object(ev.registration, ev.registration.value, REGISTRATION_FIELDS),
         "smtp": smtp_obj,
         "web": web_obj,
+        "visual": visual_record(ev.visual, screenshots),
         "level": score.level.value,
         "points": score.points,
         "reasons": list(score.reasons),
         "owner": score.owner.value,
         "owner_reasons": list(score.owner_reasons),
+        **sighting_record(cand),
     }
+
+
+def sighting_record(cand: Candidate) -> dict[str, Any]:
+    """Where the name came from: ``source`` (``generate``, ``ct:<log>``, ``zone:<tld>``,
+    ``list:<file>``), ``seen_at``, the name as the feed showed it (``seen_as``), whether a zone file
+    delegates it (``delegated``) and the ``certificate`` a CT log showed it in (null otherwise)."""
+    sighting = cand.sighting
+    return {
+        "source": cand.source,
+        "seen_at": codec.encode(sighting.seen_at) if sighting is not None else None,
+        "seen_as": sighting.name if sighting is not None else None,
+        "delegated": sighting.delegated if sighting is not None else False,
+        "certificate": codec.encode(sighting.certificate) if sighting is not None else None,
+    }
+
+
+def _load_sighting(rec: Mapping[str, Any]) -> Sighting | None:
+    source = rec.get("source") or GENERATED
+    if source == GENERATED:
+        return None
+    certificate = rec.get("certificate")
+    seen_at = rec.get("seen_at")
+    return Sighting(
+        source=str(source),
+        seen_at=codec.decode(datetime, seen_at) if seen_at else None,
+        name=str(rec.get("seen_as") or ""),
+        certificate=codec.decode(Certificate, certificate) if certificate else None,
+        delegated=bool(rec.get("delegated", False)),
+    )
 
 
 def _load_outcome(obj: Mapping[str, Any] | None, tp: Any, *, many_key: str | None = None) -> Outcome[Any]:
@@ -134,6 +200,35 @@ def _load_outcome(obj: Mapping[str, Any] | None, tp: Any, *, many_key: str | Non
     return Outcome(status, None, detail)
 
 
+def _load_visual(obj: Mapping[str, Any] | None) -> Outcome[VisualFacts]:
+    """The inverse of ``visual_record`` (the facts are there whenever a verdict is)."""
+    if not obj or obj.get("verdict") is None:
+        return _load_outcome(obj, VisualFacts)
+    fields = {k: obj[k] for k in VISUAL_FIELDS if obj.get(k) is not None}
+    fields["screenshot"] = obj.get("screenshot_sha256") or ""
+    fields["reference"] = obj.get("reference_sha256") or ""
+    facts: VisualFacts = codec.decode(VisualFacts, fields)
+    return Outcome(Status(obj.get("outcome", "ok")), facts, str(obj.get("detail") or ""))
+
+
+def screenshot_links(data: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 -> how a scan JSON document names each screenshot (a relative path or a ``data:``
+    URI), for re-rendering it with its pictures. Damaged entries are left out."""
+    links: dict[str, str] = {}
+    for rec in data.get("findings") or ():
+        visual = rec.get("visual") if isinstance(rec, Mapping) else None
+        if not isinstance(visual, Mapping):
+            continue
+        for sha_key, link_key in (
+            ("screenshot_sha256", "screenshot"),
+            ("reference_sha256", "reference_screenshot"),
+        ):
+            sha, link = visual.get(sha_key), visual.get(link_key)
+            if isinstance(sha, str) and isinstance(link, str) and sha not in links:
+                links[sha] = link
+    return links
+
+
 def load_record(rec: Mapping[str, Any]) -> Finding:
     """The inverse of ``finding_record``."""
     cand = Candidate(
@@ -145,6 +240,7 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
         apex=rec.get("apex", ""),
         registrable=bool(rec.get("registrable", True)),
         note=rec.get("idn_note", ""),
+        sighting=_load_sighting(rec),
     )
     facts = DnsFacts(
         existence=Existence(rec["status"]),
@@ -168,6 +264,7 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
         registration=_load_outcome(rec.get("registration"), Registration),
         smtp=_load_outcome(rec.get("smtp"), SmtpFacts, many_key="hosts"),
         web=_load_outcome(rec.get("web"), WebFacts, many_key="probes"),
+        visual=_load_visual(rec.get("visual")),
     )
     score: Score = codec.decode(
         Score,
@@ -176,10 +273,12 @@ def load_record(rec: Mapping[str, Any]) -> Finding:
     return Finding(cand, evidence, score)
 
 
-def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict[str, Any]:
+def scan_document(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> dict[str, Any]:
     """The whole scan as the scan JSON document: the registration plan the scan made (``plan``, from
     ``ScanInfo.plan``; kept out of ``scan``) and the changes since the previous scan when there are
-    some (``changes``, null otherwise)."""
+    some (``changes``, null otherwise). ``screenshots``: see ``visual_record``."""
     info = codec.encode(result.info)
     info.pop("plan", None)
     return {
@@ -187,7 +286,7 @@ def scan_document(result: ScanResult, *, changes: Changes | None = None) -> dict
         "tool": "lookalike",
         "scan": info,
         "references": codec.encode(result.references),
-        "findings": [finding_record(f) for f in result.findings],
+        "findings": [finding_record(f, screenshots) for f in result.findings],
         "plan": codec.encode(result.info.plan),
         "changes": codec.encode(changes) if changes is not None else None,
     }
@@ -222,10 +321,82 @@ def load_document(data: Mapping[str, Any]) -> ScanResult:
         raise ValueError(f"the scan JSON document is damaged: {exc}") from exc
 
 
-def dumps(result: ScanResult, *, changes: Changes | None = None) -> str:
-    """The scan JSON document as text."""
-    document = scan_document(result, changes=changes)
-    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+def json_chunks(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> Iterator[str]:
+    """The scan JSON document as pieces of text, one finding (and one change) at a time: the same
+    text as ``json.dumps(scan_document(...), indent=2)``, without the document or its text ever
+    being whole in memory. ``screenshots``: see ``visual_record``."""
+    info = codec.encode(result.info)
+    info.pop("plan", None)
+    document = _Members(
+        [
+            ("schema_version", SCHEMA_VERSION),
+            ("tool", "lookalike"),
+            ("scan", info),
+            ("references", codec.encode(result.references)),
+            ("findings", _Items(finding_record(f, screenshots) for f in result.findings)),
+            ("plan", codec.encode(result.info.plan)),
+            ("changes", _changes_members(changes) if changes is not None else None),
+        ]
+    )
+    yield from _layout(document, 0)
+    yield "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Items:
+    """A JSON array written an item at a time (each item encoded as it is reached)."""
+
+    items: Iterable[object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """A JSON object written a member at a time."""
+
+    pairs: Iterable[tuple[str, object]]
+
+
+def _changes_members(changes: Changes) -> _Members:
+    """``codec.encode(changes)``, its lists of changes encoded a change at a time."""
+    pairs: list[tuple[str, object]] = []
+    for spec in dataclasses.fields(changes):
+        value = getattr(changes, spec.name)
+        pairs.append((spec.name, _Items(map(codec.encode, value)) if isinstance(value, tuple) else value))
+    return _Members(pairs)
+
+
+def _layout(value: object, depth: int) -> Iterator[str]:
+    """``value`` as ``json.dumps(value, indent=2)`` writes it ``depth`` levels deep in a document
+    (the first line not indented), in pieces: ``_Items`` and ``_Members`` a part at a time. A JSON
+    string never holds a raw line break, so every line break of a piece is the layout's."""
+    if isinstance(value, _Items):
+        yield from _bracketed("[]", ((None, item) for item in value.items), depth)
+    elif isinstance(value, _Members):
+        yield from _bracketed("{}", value.pairs, depth)
+    else:
+        text = escape_json(json.dumps(codec.encode(value), indent=2, ensure_ascii=False))
+        yield text.replace("\n", "\n" + "  " * depth) if depth else text
+
+
+def _bracketed(brackets: str, parts: Iterable[tuple[str | None, object]], depth: int) -> Iterator[str]:
+    """An array (keys None) or an object, a part at a time, ``depth`` levels deep."""
+    pad = "\n" + "  " * (depth + 1)
+    yield brackets[0]
+    empty = True
+    for key, part in parts:
+        yield ("" if empty else ",") + pad + ("" if key is None else json.dumps(key) + ": ")
+        yield from _layout(part, depth + 1)
+        empty = False
+    yield brackets[1] if empty else "\n" + "  " * depth + brackets[1]
+
+
+def dumps(
+    result: ScanResult, *, changes: Changes | None = None, screenshots: Screenshots | None = None
+) -> str:
+    """The scan JSON document as text (``json_chunks`` joined)."""
+    return "".join(json_chunks(result, changes=changes, screenshots=screenshots))
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -234,6 +405,7 @@ CSV_COLUMNS = (
     "domain", "unicode", "protected", "techniques", "plausibility", "status", "level", "points",
     "owner", "mail_route", "mx", "a", "aaaa", "ns", "spf", "dmarc", "wildcard", "registrar",
     "created", "expires", "accepts_any_recipient", "web_title", "parked", "login_form", "reasons",
+    "source", "seen_at", "visual",
 )  # fmt: skip
 
 
@@ -255,23 +427,31 @@ def csv_row(finding: Finding) -> list[str]:
         "parked": rec["web"]["parked"],
         "login_form": rec["web"]["login_form"],
         "reasons": "; ".join(rec["reasons"]),
+        "visual": rec["visual"]["verdict"],
     }
     return [csv_cell(values.get(col)) for col in CSV_COLUMNS]
 
 
-def to_csv(findings: Iterable[Finding]) -> str:
-    """Findings as CSV with a header row; every cell formula-safe."""
+def csv_chunks(findings: Iterable[Finding]) -> Iterator[str]:
+    """Findings as CSV with a header row, one line (record) at a time; every cell formula-safe."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for finding in findings:
         writer.writerow(csv_row(finding))
-    return buf.getvalue()
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()
 
 
-def to_jsonl(result: ScanResult) -> str:
+def to_csv(findings: Iterable[Finding]) -> str:
+    """Findings as CSV with a header row (``csv_chunks`` joined)."""
+    return "".join(csv_chunks(findings))
+
+
+def jsonl_chunks(result: ScanResult) -> Iterator[str]:
     """One JSON object per line per finding, each carrying the scan's id and time: what SIEMs ingest."""
-    lines = []
     for finding in result.findings:
         rec = finding_record(finding)
         reg = rec.pop("registration")
@@ -285,8 +465,13 @@ def to_jsonl(result: ScanResult) -> str:
             obj.pop("hosts", None)
             obj.pop("probes", None)
             rec[key] = obj
-        lines.append(escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)))
-    return "\n".join(lines) + ("\n" if lines else "")
+        rec["visual"].pop("reference_screenshot", None)
+        yield escape_json(json.dumps(rec, ensure_ascii=False, sort_keys=True)) + "\n"
+
+
+def to_jsonl(result: ScanResult) -> str:
+    """The JSON Lines export as text (``jsonl_chunks`` joined)."""
+    return "".join(jsonl_chunks(result))
 
 
 # --- CEF (ArcSight Common Event Format) ---------------------------------------------------------
@@ -340,6 +525,10 @@ def _cef_name(finding: Finding) -> str:
     return "Lookalike domain exists"
 
 
+CEF_VISUAL = "lookalikeLookalikeVisualVerdict"
+"""The CEF extension key for the visual verdict (a vendor key: VendorProductExplanatoryName)."""
+
+
 def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     """One finding as one CEF:0 line (without a syslog prefix)."""
     rec = finding_record(finding)
@@ -376,6 +565,9 @@ def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     )
     custom("flexString1", "unicode", rec["unicode"] if rec["unicode"] != rec["domain"] else None)
     custom("flexString2", "acceptsAnyRecipient", None if accepts is None else str(bool(accepts)).lower())
+    if rec["visual"]["verdict"] is not None:
+        # No dictionary key says "how alike a page is": a vendor key, named as the CEF guide asks.
+        ext.append((CEF_VISUAL, rec["visual"]["verdict"]))
     if rec["web"]["final_url"] or rec["web"]["url"]:
         ext.append(("request", rec["web"]["final_url"] or rec["web"]["url"]))
     header = "|".join(
@@ -392,13 +584,18 @@ def cef_line(finding: Finding, info: ScanInfo, version: str) -> str:
     return f"CEF:0|{header}|" + " ".join(f"{key}={cef_value(value)}" for key, value in ext)
 
 
-def to_cef(result: ScanResult) -> str:
+def cef_chunks(result: ScanResult) -> Iterator[str]:
     """Every finding as a CEF line, for ArcSight and the many SIEMs that read CEF."""
     from lookalike import __version__
 
     version = result.info.version or __version__
-    lines = [cef_line(f, result.info, version) for f in result.findings]
-    return "\n".join(lines) + ("\n" if lines else "")
+    for finding in result.findings:
+        yield cef_line(finding, result.info, version) + "\n"
+
+
+def to_cef(result: ScanResult) -> str:
+    """The CEF export as text (``cef_chunks`` joined)."""
+    return "".join(cef_chunks(result))
 
 
 FORMATS: tuple[str, ...] = ("json", "csv", "jsonl", "cef")
@@ -407,15 +604,22 @@ EXTENSIONS: Mapping[str, str] = {"json": "json", "csv": "csv", "jsonl": "jsonl",
 """File name extension per format (``html`` is the report, rendered by ``lookalike.report``)."""
 
 
-def export(result: ScanResult, fmt: str) -> str:
-    """The scan in format ``fmt`` (one of ``FORMATS``). Raises ``LookalikeError`` for an unknown name."""
+def chunks(result: ScanResult, fmt: str, *, changes: Changes | None = None) -> Iterator[str]:
+    """The scan in format ``fmt`` (one of ``FORMATS``) as pieces of text, one finding at a time
+    (``changes`` go into the scan JSON only). Raises ``LookalikeError`` for an unknown name, at once."""
     name = fmt.strip().lower()
     if name == "json":
-        return dumps(result)
+        return json_chunks(result, changes=changes)
     if name == "csv":
-        return to_csv(result.findings)
+        return csv_chunks(result.findings)
     if name == "jsonl":
-        return to_jsonl(result)
+        return jsonl_chunks(result)
     if name == "cef":
-        return to_cef(result)
+        return cef_chunks(result)
     raise LookalikeError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def export(result: ScanResult, fmt: str) -> str:
+    """The scan in format ``fmt`` (one of ``FORMATS``) as text. Raises ``LookalikeError`` for an
+    unknown name."""
+    return "".join(chunks(result, fmt))

@@ -5,9 +5,10 @@ Nothing here does I/O or imports another lookalike module. Facts (``Evidence``) 
 
 The judgements every layer shares are written once, here, as properties of the facts they judge:
 ``Evidence.receives_mail``, ``Evidence.catch_all``, ``Evidence.primary_smtp``/``primary_web`` (the
-probe that decides) and ``Finding.ours``/``Finding.settled`` (whose it is, with the analyst's mark
-and the configuration). Scoring, the summary, the report, alerts, the plan, the audit, the
-blocklist, the diff and the exports ask these and never decide again on their own.
+probe that decides), ``Evidence.live_page`` (a page to render and look at) and
+``Finding.ours``/``Finding.settled`` (whose it is, with the analyst's mark and the configuration).
+Scoring, the summary, the report, alerts, the plan, the audit, the blocklist, the diff and the
+exports ask these and never decide again on their own.
 
 How a network answer becomes a status (every I/O module maps onto exactly these)::
 
@@ -151,6 +152,49 @@ class Holding(StrEnum):
     SCORED = "matches the protected domain"  # scoring judged it ours (``Score.owner``)
 
 
+GENERATED = "generate"
+"""The source of a candidate ``generate`` made (``Candidate.source``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """The certificate a Certificate Transparency log showed a name in (what ``Entry`` carries, as
+    evidence). Everything here was read from the logged TBSCertificate: hostile text."""
+
+    issuer: str
+    """The issuer's distinguished name (``C=US, O=Let's Encrypt, CN=R11``)."""
+    not_before: datetime | None
+    sans: tuple[str, ...]
+    """The certificate's DNS names (subjectAltName, else the subject CN), at most ``MAX_SANS``."""
+    log: str
+    """The log's short name (``argon2026h2``)."""
+    index: int
+    """The entry's index in that log."""
+    not_after: datetime | None = None
+    serial: str = ""
+    precert: bool = False
+
+
+MAX_SANS = 100
+"""Names of one certificate kept as evidence (a certificate may hold thousands)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Where a feed showed a name: the candidate's source and what the feed said about it."""
+
+    source: str
+    """``ct:<log>``, ``zone:<tld>`` or ``list:<file>``."""
+    seen_at: datetime | None = None
+    """When: the log's timestamp for the entry, the zone file's time, when the list was read."""
+    name: str = ""
+    """The name as the feed showed it (``login.paypa1.com``); the candidate is the lookalike in it."""
+    certificate: Certificate | None = None
+    delegated: bool = False
+    """The feed is the zone file of the name's parent and delegates it: the name exists without a DNS
+    question (the scan skips triage for it and records the zone as the existence evidence)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One lookalike name of one protected domain."""
@@ -172,6 +216,13 @@ class Candidate:
     """False when an IDN candidate cannot be registered (IDNA2008, mixed script, TLD policy)."""
     note: str = ""
     """Why an IDN candidate is or is not registrable; empty for ASCII names."""
+    sighting: Sighting | None = None
+    """Where a feed showed the name (CT, a zone file, a list); None for what ``generate`` made."""
+
+    @property
+    def source(self) -> str:
+        """``generate``, or the feed that showed the name (``ct:<log>``, ``zone:<tld>``, ``list:<file>``)."""
+        return self.sighting.source if self.sighting is not None else GENERATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +389,51 @@ class WebFacts:
         return bool(self.title) or self.visible_text is None or self.visible_text > 0
 
 
+class Verdict(StrEnum):
+    """How a lookalike's rendered page compares with the protected site's (``lookalike.visual``)."""
+
+    CLONE = "clone"  # our page: the same kind of form, and it looks like ours or says what ours says
+    SIMILAR = "similar"  # something of ours on it (name, favicon, wording, assets), not a clone
+    DIFFERENT = "different"  # a page of its own (parked pages included)
+    UNKNOWN = "unknown"  # nothing to judge: no picture, a blank or error page, cloaking, unfinished
+
+
+class FaviconMatch(StrEnum):
+    """How a lookalike's favicon compares with the protected site's."""
+
+    EXACT = "exact"  # the same bytes (SHA-256)
+    SIMILAR = "similar"  # the same picture in another file (perceptual hash)
+    DIFFERENT = "different"
+    MISSING = "missing"  # one of the two has none, or it could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class VisualFacts:
+    """The verdict on a lookalike's page, with the distances and the reason. JSON ``visual{...}``.
+
+    Holds no picture: the screenshots are named by their SHA-256 (the file names next to a report)."""
+
+    verdict: Verdict
+    reason: str = ""
+    phash_distance: int | None = None
+    """Bits (of 64) between the screenshots' perceptual hashes; None without two screenshots."""
+    dhash_distance: int | None = None
+    favicon_match: FaviconMatch = FaviconMatch.MISSING
+    favicon_mmh3: int | None = None
+    """Shodan's ``http.favicon.hash`` of the lookalike's favicon."""
+    favicon_sha256: str = ""
+    text_similarity: float | None = None
+    """Distinctive words in common (Jaccard, 0..1), generic sign-in words left out."""
+    brand: bool = False
+    """The protected site's name or title words appear on the page."""
+    password: bool = False
+    """The page shows a password field."""
+    screenshot: str = ""
+    """SHA-256 of the lookalike's screenshot (its file name); empty without one."""
+    reference: str = ""
+    """SHA-256 of the protected site's screenshot it was compared with."""
+
+
 _RECEIVING = (MailRoute.MX, MailRoute.IMPLICIT)
 
 
@@ -354,6 +450,9 @@ class Evidence:
     registration: Outcome[Registration] = field(default_factory=skipped)
     smtp: Outcome[tuple[SmtpFacts, ...]] = field(default_factory=skipped)
     web: Outcome[tuple[WebFacts, ...]] = field(default_factory=skipped)
+    visual: Outcome[VisualFacts] = field(default_factory=skipped)
+    """The rendered page against the protected site's (``--screenshot``): the render's status, and
+    the verdict whenever a render was tried (``unknown`` with the reason when it gave no picture)."""
 
     @property
     def existence(self) -> Existence:
@@ -438,6 +537,13 @@ class Evidence:
         """The web probe that decides: the first that got an HTTP status (https is tried first)."""
         probes = self.web.value or ()
         return next((p for p in probes if p.status is not None), probes[0] if probes else None)
+
+    @property
+    def live_page(self) -> WebFacts | None:
+        """The web probe that got an answer (any HTTP status), when one did: a page to look at. Only
+        names that exist on their own have one (a wildcard's page is its zone's)."""
+        web = self.primary_web
+        return web if self.exists_on_its_own and web is not None and web.status is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +655,17 @@ class ScanInfo:
     plan: tuple[PlanItem, ...] = ()
     """The defensive-registration plan the scan made, with the registry's answers as they were then:
     kept with the scan, so its report shows the same plan however often it is re-rendered."""
+
+    @property
+    def of_feeds(self) -> bool:
+        """A scan of names feeds showed (``lookalike watch``, ``scan --candidates``), not of what
+        ``generate`` made: it looks at a few names, and each is compared with its own last
+        observation instead of with a previous scan of the same key."""
+        return self.key.startswith(FEED_KEY)
+
+
+FEED_KEY = "feed|"
+"""How the key of a scan of feed matches starts (``ScanInfo.of_feeds``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,17 @@
 
 Each file is written to a temporary sibling and renamed into place, so a reader (a web server, a
 SIEM's file collector) never sees half a report, and an interrupted write leaves the old file intact.
+
+The documents arrive as streams of pieces (``report.stream``, ``export.json_chunks`` ...), written
+as they come: however many findings a scan has, no document is ever one string in memory.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,16 +20,24 @@ from lookalike import export, report
 from lookalike.errors import LookalikeError
 from lookalike.model import Changes, TriageMark
 from lookalike.scan import ScanRun
+from lookalike.screenshots import Pictures
+
+WRITE_BUFFER = 1 << 16
+"""Bytes gathered before a write to the file: the pieces are small (a table cell, a finding)."""
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` (UTF-8) atomically; create the directory. Returns the path."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> Path:
+    """Write ``text`` (a string, or pieces of one, consumed once as they come) to ``path`` (UTF-8)
+    atomically; create the directory. Returns the path. An error while the pieces are made leaves
+    no file behind (and the old one in place)."""
+    pieces = (text,) if isinstance(text, str) else text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=WRITE_BUFFER) as handle:
+                for piece in pieces:
+                    handle.write(piece)
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any file
             os.replace(tmp, path)
         except BaseException:
@@ -60,13 +72,16 @@ def write_outputs(
     changes: Changes | None = None,
     triage: Mapping[str, TriageMark] | None = None,
     synthetic: bool = False,
+    pictures: Pictures | None = None,
 ) -> Written:
-    """Write whichever of the three documents have a path."""
+    """Write whichever of the three documents have a path, each streamed to its file; ``pictures``
+    finds the screenshots the findings name (``--screenshot``): the report shows them, the scan JSON
+    names or carries them."""
     html = None
     if report_path is not None:
         html = write_atomic(
             report_path,
-            report.render(
+            report.stream(
                 run.result,
                 changes=changes,
                 triage=triage or {},
@@ -74,10 +89,12 @@ def write_outputs(
                 audit=run.audit,
                 blocklist=run.blocklist,
                 synthetic=synthetic,
+                pictures=pictures,
             ),
         )
     js = None
     if json_path is not None:
-        js = write_atomic(json_path, export.dumps(run.result, changes=changes))
-    cs = write_atomic(csv_path, export.to_csv(run.result.findings)) if csv_path is not None else None
+        links = functools.partial(pictures.link, document=json_path) if pictures is not None else None
+        js = write_atomic(json_path, export.json_chunks(run.result, changes=changes, screenshots=links))
+    cs = write_atomic(csv_path, export.csv_chunks(run.result.findings)) if csv_path is not None else None
     return Written(report=html, json=js, csv=cs)

@@ -7,6 +7,10 @@ that server back for ``MAX_DEFER`` at most, and a caller says how long it is wil
 
 Pure asyncio; the clock is injectable so tests can check rates without sleeping. Deadlines are times
 on that clock (``time.monotonic`` by default, the event loop's own clock).
+
+These limits hold within one process. ``Budgets`` is what the I/O modules ask for their limits:
+``LOCAL`` hands out the in-process ones below; ``lookalike.budgets.SharedBudgets`` hands out the same
+interfaces backed by Redis, so every worker of a distributed scan draws on one budget per server.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
+from typing import Protocol
 
 PATIENCE = 10.0
 """Seconds of a server's own hold (Retry-After) worth waiting out; a longer one is not waited for."""
@@ -121,6 +127,10 @@ class PerKeyLimits:
             self._buckets[key] = TokenBucket(self.rate, self.burst)
         return self._buckets[key]
 
+    async def defer(self, key: str, seconds: float) -> None:
+        """Hold every request to ``key`` back ``seconds`` (a ``Retry-After``; ``TokenBucket.defer``)."""
+        self.bucket(key).defer(seconds)
+
     @asynccontextmanager
     async def turn(
         self, key: str, *, deadline: float | None = None, patience: float | None = PATIENCE
@@ -138,3 +148,66 @@ class PerKeyLimits:
                 yield f"{key} asked us to wait {held:.0f} s more (Retry-After); not waiting"
             else:
                 yield f"{key} holds requests back {bucket.wait():.0f} s, past this lookup's deadline"
+
+
+class Gate(Protocol):
+    """Per-server limits as the registry clients and probes use them (``PerKeyLimits`` in one process,
+    ``budgets.SharedGate`` across workers)."""
+
+    def semaphore(self, key: str) -> AbstractAsyncContextManager[object]: ...
+
+    def turn(
+        self, key: str, *, deadline: float | None = None, patience: float | None = PATIENCE
+    ) -> AbstractAsyncContextManager[str]: ...
+
+    async def defer(self, key: str, seconds: float) -> None: ...
+
+
+class Pace(Protocol):
+    """A resolver's queries-per-second limit (``TokenBucket`` in one process)."""
+
+    @property
+    def unlimited(self) -> bool: ...
+
+    async def acquire(self, *, deadline: float | None = None, patience: float | None = None) -> bool: ...
+
+
+class Budgets(Protocol):
+    """Where the I/O modules get their per-server limits. Entered (``async with``) for the life of one
+    event loop: a shared implementation opens its connection there."""
+
+    async def __aenter__(self) -> Budgets: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def gate(self, kind: str, concurrency: int, rate: float, burst: float = 1.0) -> Gate:
+        """Per-server concurrency and rate for one kind of server (``registry``, ``smtp`` ...)."""
+        ...
+
+    def pace(self, kind: str, key: str, rate: float, burst: float = 1.0) -> Pace:
+        """A rate for one server (a resolver), taken a query at a time."""
+        ...
+
+
+class LocalBudgets:
+    """The limits of one process: what a scan without workers uses."""
+
+    async def __aenter__(self) -> LocalBudgets:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def gate(self, kind: str, concurrency: int, rate: float, burst: float = 1.0) -> PerKeyLimits:
+        return PerKeyLimits(concurrency, rate, burst)
+
+    def pace(self, kind: str, key: str, rate: float, burst: float = 1.0) -> TokenBucket:
+        return TokenBucket(rate, burst)
+
+
+LOCAL = LocalBudgets()
+"""The in-process budgets (no state of its own: each ``gate`` and ``pace`` is new)."""

@@ -49,7 +49,7 @@ from lookalike.endpoints import Limits
 from lookalike.errors import LookalikeError
 from lookalike.inputs import read_bytes
 from lookalike.model import Contact, Outcome, Registration, Status
-from lookalike.ratelimit import PATIENCE, PerKeyLimits
+from lookalike.ratelimit import PATIENCE, Gate, PerKeyLimits
 from lookalike.registrydates import parse_date
 from lookalike.registrytext import (
     MAX_RAW,
@@ -623,7 +623,7 @@ class RdapClient:
         client: httpx.AsyncClient,
         *,
         resolve: Resolve | None = None,
-        gate: PerKeyLimits | None = None,
+        gate: Gate | None = None,
         retry_after_cap: float = RETRY_AFTER_CAP,
         max_bytes: int = MAX_DOCUMENT,
         allow_private: bool = False,
@@ -722,7 +722,7 @@ class RdapClient:
             wait = retry_after(reply.headers.get("retry-after"))
             if reply.status in (429, 503) and wait is not None:
                 # Every request to this server waits, not only this one (for minutes at most).
-                self._gate.bucket(key).defer(wait)
+                await self._gate.defer(key, wait)
             if reply.status == 429:
                 self.rate_limited += 1
                 in_time = deadline is None or wait is None or time.monotonic() + wait < deadline
@@ -772,12 +772,21 @@ def parse_tlds(data: bytes, origin: str) -> frozenset[str]:
     return frozenset(tlds)
 
 
-async def _download(
-    client: httpx.AsyncClient, url: str, resolve: Resolve | None, timeout: float, accept: str
+async def download(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    resolve: Resolve | None,
+    timeout: float,
+    accept: str = "*/*",
+    max_bytes: int = MAX_DOWNLOAD,
 ) -> bytes:
+    """The whole body of ``url`` (a data file ``update-data`` refreshes), within ``timeout`` seconds
+    and ``max_bytes``; anything else (an error, another status, a larger file) is a
+    ``LookalikeError`` with one line."""
     try:
         async with asyncio.timeout(timeout):
-            got = await http_get(client, url, resolve=resolve, max_bytes=MAX_DOWNLOAD, accept=accept)
+            got = await http_get(client, url, resolve=resolve, max_bytes=max_bytes, accept=accept)
     except TimeoutError:
         raise LookalikeError(f"{url} did not answer within {timeout:g} s") from None
     if got.value is None:
@@ -785,7 +794,7 @@ async def _download(
     if got.value.status != 200:
         raise LookalikeError(f"cannot fetch {url}: HTTP {got.value.status}")
     if got.value.truncated:
-        raise LookalikeError(f"{url} is larger than {MAX_DOWNLOAD:,} bytes; refusing it")
+        raise LookalikeError(f"{url} is larger than {max_bytes:,} bytes; refusing it")
     return got.value.body
 
 
@@ -804,8 +813,10 @@ async def update_data(
     Returns one line per file written, saying what it holds. Raises ``LookalikeError`` when a file
     cannot be fetched, does not parse, or does not look sane; nothing is written then.
     """
-    bootstrap_bytes = await _download(client, rdap_url, resolve, timeout, "application/json")
-    tld_bytes = await _download(client, tlds_url, resolve, timeout, "text/plain")
+    bootstrap_bytes = await download(
+        client, rdap_url, resolve=resolve, timeout=timeout, accept="application/json"
+    )
+    tld_bytes = await download(client, tlds_url, resolve=resolve, timeout=timeout, accept="text/plain")
     try:
         bootstrap = Bootstrap.parse(json.loads(bootstrap_bytes), rdap_url)
     except (ValueError, RecursionError) as exc:

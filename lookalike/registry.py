@@ -40,7 +40,7 @@ import httpx
 from lookalike.endpoints import Endpoints, HostPort, Limits, system_resolvers
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Registration, Status
-from lookalike.ratelimit import PerKeyLimits
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.rdap import RDAP_MEDIA_TYPE, Bootstrap, RdapClient
 from lookalike.text import clean
 from lookalike.whois import Resolve, WhoisClient
@@ -150,10 +150,12 @@ class Registry:
         client: httpx.AsyncClient | None = None,
         resolve: Resolve | None = None,
         allow_private: bool = False,
+        budgets: Budgets = LOCAL,
     ) -> None:
         """Raises ``LookalikeError`` when the RDAP bootstrap (``endpoints.rdap_bootstrap``, else the
         refreshed copy or the package's snapshot) cannot be read. ``allow_private`` lets the servers a
-        registry's answer names be private or loopback addresses."""
+        registry's answer names be private or loopback addresses. ``budgets`` holds the per-server
+        limits (the process's own, or shared by every worker)."""
         self.bootstrap = Bootstrap.load(endpoints.rdap_bootstrap)
         self._cache = cache
         self._own_client = client is None
@@ -165,7 +167,7 @@ class Registry:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
         resolve = resolve or ServerAddresses(endpoints.resolvers, limits.registry_timeout)
-        self._gate = PerKeyLimits(limits.registry_per_server, limits.registry_qps)
+        self._gate = budgets.gate("registry", limits.registry_per_server, limits.registry_qps)
         self.rdap = RdapClient(
             self.bootstrap,
             limits,

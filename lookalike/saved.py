@@ -55,6 +55,10 @@ class SavedScan:
     damage: tuple[Damage, ...] = ()
     """Rows of the history that were damaged and left out while reading it (``Store.damage``), for
     the caller to show."""
+    source: Path | None = None
+    """The scan JSON file it came from; None for a stored scan."""
+    screenshots: Mapping[str, str] = field(default_factory=dict)
+    """How the scan JSON named each screenshot, by SHA-256 (``export.screenshot_links``)."""
 
     @property
     def plan(self) -> tuple[PlanItem, ...]:
@@ -113,13 +117,23 @@ def from_document(data: Mapping[str, Any], label: str) -> tuple[ScanResult, Chan
 
 def from_json(path: Path, *, db: Location | None = None) -> SavedScan:
     """A scan JSON file, with the triage marks of history database ``db`` when that file exists."""
-    result, carried = from_document(read_document(path), str(path))
+    data = read_document(path)
+    result, carried = from_document(data, str(path))
+    links = export.screenshot_links(data)
     if db is None or (not is_url(db) and not Path(db).is_file()):
-        return SavedScan(result, str(path), path.stem, carried)
+        return SavedScan(result, str(path), path.stem, carried, source=path, screenshots=links)
     with Store.open(db, create=False) as store:
         marks = store.triage()
         return SavedScan(
-            result, str(path), path.stem, carried, triage=marks, db=db, damage=tuple(store.damage)
+            result,
+            str(path),
+            path.stem,
+            carried,
+            triage=marks,
+            db=db,
+            damage=tuple(store.damage),
+            source=path,
+            screenshots=links,
         )
 
 
@@ -129,8 +143,9 @@ def open_store(db: Location | None) -> Store:
 
 
 def latest_id(store: Store) -> int:
-    """The latest complete scan; an unfinished or interrupted one only when there is no other."""
-    scan_id = store.latest_scan() or store.latest_scan(finished=False)
+    """The latest complete scan (of what ``generate`` made, when there is one: a watcher's scans of
+    feed matches are chosen by id); an unfinished or interrupted one only when there is no other."""
+    scan_id = store.latest_scan(feeds=False) or store.latest_scan() or store.latest_scan(finished=False)
     if scan_id is None:
         raise LookalikeError(f"{store.label} holds no scans yet; run `lookalike scan` first")
     return scan_id

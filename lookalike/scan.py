@@ -4,6 +4,7 @@
     references: each protected domain resolved and looked up like a candidate            async
     stage 1  triage every candidate: exists / absent / unknown          (Resolver.triage_many)
     stage 2  names that exist: DNS detail, RDAP->WHOIS, SMTP, HTTP      (bounded, per-server limits)
+             and, with --screenshot, each live page in Chromium against the protected site's
     scoring.score(candidate, evidence, reference)                                          pure
     plan     the most urgent absent names, confirmed with the registry         (advice.make_plan)
 
@@ -23,12 +24,12 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lookalike import __version__, advice
 from lookalike.config import Protected, Settings, domain_options
@@ -52,15 +53,22 @@ from lookalike.model import (
     SmtpFacts,
     Status,
     TriageMark,
+    VisualFacts,
     WebFacts,
     skipped,
 )
 from lookalike.permute import check_options, generate
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
+from lookalike.screenshots import Shelf
 from lookalike.smtp import SmtpProber
 from lookalike.web import WebProber
+
+if TYPE_CHECKING:  # the browser and Pillow are loaded only for a scan with --screenshot
+    from lookalike.browser import Browser
+    from lookalike.visual import PageCapture
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,6 +77,7 @@ ABSENT_BATCH = 1000
 """Absent names are handed to the sink in batches of this many."""
 DETAIL_CONCURRENCY = 64
 """Candidates in stage 2 at once (each may ask the DNS, a registry and two probes)."""
+SCREENSHOTS_OFF = "screenshots are off (--screenshot)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +185,13 @@ def settings_summary(settings: Settings, resolvers: Sequence[HostPort]) -> tuple
         ("timeout / retries", f"{lim.timeout:g} s / {lim.retries}"),
         ("registry lookups", "on" if settings.registry else "off"),
         ("SMTP probe", f"on (port {settings.endpoints.smtp_port})" if settings.smtp else "off"),
-        ("HTTP probe", "on" if settings.http else "off"),
+        ("HTTP probe", "on" if settings.http or settings.screenshot else "off"),
+        (
+            "screenshots",
+            f"on ({lim.screenshot_pages} at once, {lim.screenshot_timeout:g} s each)"
+            if settings.screenshot
+            else "off",
+        ),
         ("private addresses", "allowed" if settings.allow_private else "refused"),
     )
 
@@ -213,17 +228,30 @@ class Scanner:
     """One scan's machinery: the resolver, registry and probes, opened together and closed together."""
 
     def __init__(
-        self, settings: Settings, resolvers: Sequence[HostPort], cache: RegistrationCache | None
+        self,
+        settings: Settings,
+        resolvers: Sequence[HostPort],
+        cache: RegistrationCache | None,
+        shelf: Shelf | None = None,
+        budgets: Budgets = LOCAL,
     ) -> None:
+        """``budgets`` holds the per-server limits: this process's (``LOCAL``), or those every worker
+        of a distributed scan shares (``budgets.SharedBudgets``)."""
         self.settings = settings
         self.resolvers = tuple(resolvers)
         self.cache = cache
+        self.shelf = shelf
+        """Where the screenshots go (``--screenshot``); None keeps only their hashes."""
+        self.budgets = budgets
         self._stack = AsyncExitStack()
         self.resolver: Resolver
         self.registry: Registry | None = None
         self.smtp: SmtpProber | None = None
         self.web: WebProber | None = None
+        self.browser: Browser | None = None
         self._registrations: dict[str, asyncio.Future[Outcome[Registration]]] = {}
+        self._references: dict[str, Reference] = {}
+        self._our_pages: dict[str, asyncio.Future[Outcome[PageCapture]]] = {}
         self._owned = frozenset(settings.owned())
 
     async def __aenter__(self) -> Scanner:
@@ -235,7 +263,10 @@ class Scanner:
 
     async def _open(self) -> Scanner:
         s = self.settings
-        self.resolver = await self._stack.enter_async_context(Resolver(self.resolvers, s.limits))
+        budgets = await self._stack.enter_async_context(self.budgets)
+        self.resolver = await self._stack.enter_async_context(
+            Resolver(self.resolvers, s.limits, budgets=budgets)
+        )
         if s.registry:
             self.registry = await self._stack.enter_async_context(
                 Registry(
@@ -244,6 +275,7 @@ class Scanner:
                     cache=self.cache,
                     resolve=self.resolver.addresses,
                     allow_private=s.allow_private,
+                    budgets=budgets,
                 )
             )
         if s.smtp:
@@ -252,8 +284,11 @@ class Scanner:
                 helo=s.endpoints.helo_name,
                 limits=s.limits,
                 allow_private=s.allow_private,
+                budgets=budgets,
             )
-        if s.http:
+        if s.screenshot:
+            self.browser = await self._open_browser()
+        if s.http or s.screenshot:
             self.web = await self._stack.enter_async_context(
                 WebProber(
                     http_port=s.endpoints.http_port,
@@ -265,6 +300,27 @@ class Scanner:
                 )
             )
         return self
+
+    async def _open_browser(self) -> Browser:
+        """Headless Chromium for ``--screenshot``, behind the same guards as the HTTP probe: only the
+        addresses the scan resolved, public ones unless ``allow_private``, the probe's ports."""
+        from lookalike import visual
+        from lookalike.browser import Browser, BrowserLimits, PageLimits
+
+        visual.require()
+        s = self.settings
+        limits = BrowserLimits(
+            pages=s.limits.screenshot_pages,
+            page=PageLimits(timeout=s.limits.screenshot_timeout),
+        )
+        browser = Browser(
+            resolve=self.resolver.addresses,
+            allow_private=s.allow_private,
+            http_port=s.endpoints.http_port,
+            https_port=s.endpoints.https_port,
+            limits=limits,
+        )
+        return await self._stack.enter_async_context(browser)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
@@ -296,15 +352,25 @@ class Scanner:
             ),
         )
         if isinstance(gathered, _Failed):
-            return Reference(
+            reference = Reference(
                 domain=name.ascii, dns=Outcome(Status.ERROR, None, gathered.detail), owned=protected.owned
             )
-        dns, registration = gathered
-        return Reference(domain=name.ascii, dns=dns, registration=registration, owned=protected.owned)
+        else:
+            dns, registration = gathered
+            reference = Reference(
+                domain=name.ascii, dns=dns, registration=registration, owned=protected.owned
+            )
+        self._references[name.ascii] = reference
+        if self.browser is not None:
+            # Its picture is what every lookalike's page is compared with: take it now, while the
+            # candidates are triaged, rather than when the first live page has to wait for it.
+            warm = asyncio.create_task(self.our_page(name.ascii))
+            self._stack.push_async_callback(_cancelled, warm)
+        return reference
 
     async def evidence(self, candidate: Candidate, protected: Sequence[str]) -> Evidence:
         """Stage 2 for a name that exists: DNS detail, registration, probes."""
-        dns = await self.resolver.detail(candidate.domain, apex=candidate.apex)
+        dns = delegated_facts(candidate, await self.resolver.detail(candidate.domain, apex=candidate.apex))
         facts = dns.value
         if facts is None or facts.existence is not Existence.EXISTS:
             return Evidence(dns=dns)
@@ -315,9 +381,9 @@ class Scanner:
         else:
             registration = await self.registration(candidate.apex)
         smtp_task = self._smtp(candidate, facts, only_wildcard)
-        web_task = self._web(candidate, facts, only_wildcard, protected)
-        smtp, web = await asyncio.gather(smtp_task, web_task)
-        return Evidence(dns=dns, registration=registration, smtp=smtp, web=web)
+        web_task = self._web_and_look(candidate, dns, only_wildcard, protected)
+        smtp, (web, visual) = await asyncio.gather(smtp_task, web_task)
+        return Evidence(dns=dns, registration=registration, smtp=smtp, web=web, visual=visual)
 
     async def _smtp(self, cand: Candidate, facts: DnsFacts, wildcard: bool) -> Outcome[tuple[SmtpFacts, ...]]:
         if self.smtp is None:
@@ -335,6 +401,76 @@ class Scanner:
             return skipped("exists only through a wildcard")
         return await self.web.probe(cand.domain, facts, protected)
 
+    async def _web_and_look(
+        self, cand: Candidate, dns: Outcome[DnsFacts], wildcard: bool, protected: Sequence[str]
+    ) -> tuple[Outcome[tuple[WebFacts, ...]], Outcome[VisualFacts]]:
+        """The web probe, then (``--screenshot``) the page it found, rendered and judged."""
+        assert dns.value is not None
+        web = await self._web(cand, dns.value, wildcard, protected)
+        if self.browser is None:
+            return web, skipped(SCREENSHOTS_OFF)
+        page = Evidence(dns=dns, web=web).live_page
+        if page is None:
+            return web, skipped("no web page answered")
+        return web, await self.look(cand, page.url, dns.value)
+
+    async def look(self, cand: Candidate, url: str, facts: DnsFacts) -> Outcome[VisualFacts]:
+        """Render ``url`` (the candidate's page, at the addresses the scan resolved) and judge it
+        against the protected site's page. The render's status, and the verdict in every case."""
+        from lookalike import visual
+
+        assert self.browser is not None
+        ours = await self.our_page(cand.protected)
+        page = await self.browser.render(url, (*facts.a, *facts.aaaa))
+        verdict = await asyncio.to_thread(visual.compare, page, ours, cand.protected)
+        detail = page.detail
+        if page.value is not None:
+            problem = await self._keep(page.value.screenshot)
+            detail = "; ".join(d for d in (detail, problem) if d)
+        return Outcome(page.status, verdict, detail)
+
+    async def our_page(self, protected: str) -> Outcome[PageCapture]:
+        """The protected site's home page, rendered once per scan (https, else http): the reference
+        every lookalike of it is compared with. Never raises."""
+        future = self._our_pages.get(protected)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._our_pages[protected] = future
+            try:
+                future.set_result(await self._render_ours(protected))
+            except BaseException:
+                future.cancel()  # the scan is ending (only a cancellation gets here): so do its waiters
+                del self._our_pages[protected]
+                raise
+        return await asyncio.shield(future)
+
+    async def _render_ours(self, protected: str) -> Outcome[PageCapture]:
+        assert self.browser is not None
+        reference = self._references.get(protected)
+        facts = reference.dns.value if reference is not None else None
+        if facts is None:
+            why = "it is not a protected domain here (lookup --protected names one)"
+            return Outcome(Status.SKIPPED, None, f"no picture of {protected}: {why}")
+        addresses = (*facts.a, *facts.aaaa)
+        page = await self.browser.render(f"https://{protected}/", addresses)
+        if page.status in (Status.REFUSED, Status.ERROR):
+            plain = await self.browser.render(f"http://{protected}/", addresses)
+            page = plain if plain.ok else page
+        if page.value is not None:
+            await self._keep(page.value.screenshot)
+        return page
+
+    async def _keep(self, png: bytes) -> str:
+        """Put a screenshot on the shelf; why not, when it could not be kept (the verdict stands)."""
+        if self.shelf is None or not png:
+            return ""
+        try:
+            await asyncio.to_thread(self.shelf.put, png)
+        except (LookalikeError, ValueError) as exc:
+            log.warning("screenshot not kept: %s", exc)
+            return f"screenshot not kept: {exc}"
+        return ""
+
     def protected_set(self, cand: Candidate) -> list[str]:
         """The domains a redirect may point to and still count as "to us". Never the name itself:
         ``lookup`` without ``--protected`` compares a name with itself, and a site that redirects to
@@ -342,8 +478,36 @@ class Scanner:
         return [d for d in (cand.protected, *sorted(self._owned)) if d != cand.domain]
 
 
+async def _cancelled(task: asyncio.Task[object]) -> None:
+    """Stop ``task`` (if it still runs) and wait for it: nothing outlives the scanner's browser."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _skip(detail: str) -> Outcome[Registration]:
     return skipped(detail)
+
+
+_DELEGATED: Outcome[Existence] = Outcome(Status.OK, Existence.EXISTS, "delegated in its zone file")
+"""Triage's answer for a name a zone file delegates: no question asked."""
+
+
+def delegated_facts(candidate: Candidate, dns: Outcome[DnsFacts]) -> Outcome[DnsFacts]:
+    """The DNS detail of a name, with the zone file as the existence evidence when the name is one a
+    zone file delegates (``Sighting.delegated``) and no DNS question about it was answered: it exists
+    (the registry's zone says so), every question stays a problem, nothing else is guessed. An
+    NXDOMAIN stands: it is newer than the file."""
+    sighting = candidate.sighting
+    if sighting is None or not sighting.delegated or dns.value is not None or not dns.status.unknown:
+        return dns
+    when = f" of {sighting.seen_at:%Y-%m-%d}" if sighting.seen_at is not None else ""
+    unanswered = f"{dns.status.value} ({dns.detail})" if dns.detail else dns.status.value
+    facts = DnsFacts(
+        existence=Existence.EXISTS,
+        problems=tuple(f"{q}: {unanswered}" for q in ("NS", "SOA", "A", "AAAA", "MX", "TXT")),
+    )
+    return Outcome(dns.status, facts, f"delegated in the {sighting.source} zone file{when}; {dns.detail}")
 
 
 async def finding_for(
@@ -375,30 +539,54 @@ class _Failed:
 
 async def _guarded(what: str, work: Awaitable[T]) -> T | _Failed:
     """``await work``; a bug or an unforeseen reply becomes a ``_Failed`` with its reason, logged with
-    the traceback, instead of ending the whole scan."""
+    the traceback, instead of ending the whole scan. A ``LookalikeError`` is not one candidate's
+    problem but the scan's end (the store or the shared budgets went away): it goes on up."""
     try:
         return await work
+    except LookalikeError:
+        raise
     except Exception as exc:  # noqa: BLE001  (the one catch-all: a bug must not lose a candidate)
         log.error("gathering evidence for %s failed:\n%s", what, traceback.format_exc())
         return _Failed(f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _candidates(
-    settings: Settings,
-    counters: _Counters,
-    skip: Collection[tuple[str, str]],
-    on_skipped: Callable[[Candidate], None],
-) -> Iterator[Candidate]:
+def generated(settings: Settings) -> Iterator[Candidate]:
+    """Every candidate of every protected domain, each domain's ranked, in the settings' order (a
+    protected name itself left out). Deterministic: a distributed scan splits this stream into units."""
     protected_names = {p.name.ascii for p in settings.protected}
     for protected in settings.protected:
         for cand in generate(protected.name, domain_options(settings, protected)):
-            if cand.domain in protected_names:
-                continue
-            counters.bump(counters.generated, cand.protected)
-            if (cand.domain, cand.protected) in skip:
-                on_skipped(cand)
-                continue
-            yield cand
+            if cand.domain not in protected_names:
+                yield cand
+
+
+def fed(settings: Settings, given: Iterable[Candidate]) -> Iterator[Candidate]:
+    """The ``given`` candidates (a feed's matches) that imitate a protected domain of ``settings``,
+    each (domain, protected) once and never a protected name itself."""
+    protected_names = {p.name.ascii for p in settings.protected}
+    seen: set[tuple[str, str]] = set()
+    for cand in given:
+        key = (cand.domain, cand.protected)
+        if cand.domain in protected_names or cand.protected not in protected_names or key in seen:
+            continue
+        seen.add(key)
+        yield cand
+
+
+def _candidates(
+    source: Iterable[Candidate],
+    counters: _Counters,
+    skip: Collection[tuple[str, str]],
+    on_skipped: Callable[[Candidate], None],
+    given: Iterable[Candidate] | None = None,
+) -> Iterator[Candidate]:
+    """The candidates of ``source`` to ask about, counted; those in ``skip`` go to ``on_skipped``."""
+    for cand in source:
+        counters.bump(counters.generated, cand.protected)
+        if (cand.domain, cand.protected) in skip:
+            on_skipped(cand)
+            continue
+        yield cand
 
 
 def validate(settings: Settings) -> None:
@@ -408,6 +596,18 @@ def validate(settings: Settings) -> None:
         raise LookalikeError("no protected domains to scan")
     for protected in settings.protected:
         check_options(domain_options(settings, protected))
+    check_screenshots(settings)
+
+
+def check_screenshots(settings: Settings) -> None:
+    """With ``screenshot``, the visual extra and Debian's Chromium must be there: one line now, not a
+    scan that fails after its first page."""
+    if settings.screenshot:
+        from lookalike import visual
+        from lookalike.browser import chromium
+
+        visual.require()
+        chromium.require()
 
 
 async def check_resolvers(settings: Settings) -> None:
@@ -434,14 +634,24 @@ async def run(
     triage_marks: Mapping[str, TriageMark] | None = None,
     now: datetime | None = None,
     preflight: bool = True,
+    candidates: Iterable[Candidate] | None = None,
+    shelf: Shelf | None = None,
+    references: Sequence[Reference] | None = None,
+    budgets: Budgets = LOCAL,
 ) -> ScanRun:
     """Scan every protected domain of ``settings``. See the module docstring for the stages.
 
     ``preflight`` first checks that some resolver answers at all (``check_resolvers``).
+    ``candidates``: scan these (a feed's matches, each with its ``Sighting``) instead of what
+    ``generate`` makes; each goes through the same stages, and one the feed knows to be delegated
+    (``Sighting.delegated``) skips triage.
+    ``references`` given (a distributed scan looked them up first) are used instead of asking again.
 
     ``sink`` receives each finding and each batch of absent names as they complete. ``skip`` lists
     (domain, protected) pairs already done (``--resume``): they are generated and counted but not asked;
     those of them in ``skipped_absent`` were absent, and still compete for the registration plan.
+    ``shelf`` keeps the screenshots of a scan with ``settings.screenshot`` (without one, only their
+    hashes are kept, in the findings' ``VisualFacts``).
     """
     validate(settings)
     if preflight:
@@ -455,27 +665,30 @@ async def run(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pool = advice.PlanPool(settings.plan_top)
-    references: dict[str, Reference] = {}
+    by_domain: dict[str, Reference] = {}
 
     plan_items: Sequence[PlanItem] = ()
     interrupted = False
     dns_notes: tuple[tuple[str, str], ...] = ()
     try:
-        async with Scanner(settings, resolvers, cache) as scanner:
+        async with Scanner(settings, resolvers, cache, shelf, budgets=budgets) as scanner:
             notify(counters.progress("references"))
-            refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
-            references.update((r.domain, r) for r in refs)
+            if references is None:
+                refs = await asyncio.gather(*(scanner.reference(p) for p in settings.protected))
+            else:
+                refs = list(references)
+            by_domain.update((r.domain, r) for r in refs)
             timings["references"] = time.perf_counter() - t0
 
             t1 = time.perf_counter()
             await _triage_and_detail(
                 scanner=scanner,
-                settings=settings,
+                source=generated(settings) if candidates is None else fed(settings, candidates),
                 sink=sink,
                 counters=counters,
                 skip=skip,
                 skipped_absent=skipped_absent,
-                references=references,
+                references=by_domain,
                 pool=pool,
                 started=started,
                 notify=notify,
@@ -519,17 +732,66 @@ async def run(
     )
     result = ScanResult(
         info=info,
-        references=tuple(references[p.name.ascii] for p in settings.protected if p.name.ascii in references),
+        references=tuple(by_domain[p.name.ascii] for p in settings.protected if p.name.ascii in by_domain),
         findings=tuple(sorted(sink_findings(sink), key=attrgetter("worst_first"))),
     )
     notify(counters.progress("done"))
     return advise(result, triage_marks or {})
 
 
+@dataclass(frozen=True, slots=True)
+class UnitCounts:
+    """What one unit of a distributed scan did, per protected domain: names asked and how they came out."""
+
+    triaged: int
+    exists: Mapping[str, int]
+    absent: Mapping[str, int]
+    unknown: Mapping[str, int]
+
+
+async def run_unit(
+    settings: Settings,
+    candidates: Iterable[Candidate],
+    *,
+    sink: Sink,
+    references: Sequence[Reference],
+    now: datetime,
+    cache: RegistrationCache | None = None,
+    budgets: Budgets = LOCAL,
+    progress: ProgressCallback | None = None,
+) -> UnitCounts:
+    """Stages 1 and 2 for one unit of a distributed scan (a worker's task): the same triage, detail
+    and scoring as ``run``, over the candidates given, with the references the coordinator looked
+    up. No references, plan or advice here: the coordinator does those once for the whole scan.
+    Everything goes to ``sink`` as it completes; an interruption (a cancel) is raised, not kept."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    counters = _Counters()
+    notify = progress or (lambda _p: None)
+    async with Scanner(settings, resolvers, cache, budgets=budgets) as scanner:
+        await _triage_and_detail(
+            scanner=scanner,
+            source=candidates,
+            sink=sink,
+            counters=counters,
+            skip=frozenset(),
+            skipped_absent=frozenset(),
+            references={r.domain: r for r in references},
+            pool=advice.PlanPool(0),
+            started=now,
+            notify=notify,
+        )
+    return UnitCounts(
+        triaged=counters.triaged,
+        exists=dict(counters.exists),
+        absent=dict(counters.absent),
+        unknown=dict(counters.unknown),
+    )
+
+
 async def _triage_and_detail(
     *,
     scanner: Scanner,
-    settings: Settings,
+    source: Iterable[Candidate],
     sink: Sink,
     counters: _Counters,
     skip: Collection[tuple[str, str]],
@@ -539,15 +801,20 @@ async def _triage_and_detail(
     started: datetime,
     notify: ProgressCallback,
 ) -> None:
-    """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes."""
+    """Stages 1 and 2: stream candidates through triage; hand what exists to stage 2 as it comes.
+    A name a zone file delegates skips triage (the zone said it exists) and goes to stage 2 directly."""
     pending: dict[str, list[Candidate]] = {}
+    delegated: list[Candidate] = []
 
     def skipped(cand: Candidate) -> None:
         if (cand.domain, cand.protected) in skipped_absent:
             pool.add(cand)
 
     def names() -> Iterator[tuple[str, bool]]:
-        for cand in _candidates(settings, counters, skip, skipped):
+        for cand in _candidates(source, counters, skip, skipped):
+            if cand.sighting is not None and cand.sighting.delegated:
+                delegated.append(cand)
+                continue
             waiting = pending.get(cand.domain)
             if waiting is not None:  # the same name from two protected domains: ask once
                 waiting.append(cand)
@@ -577,10 +844,17 @@ async def _triage_and_detail(
         finally:
             gate.release()
 
+    async def known(group: asyncio.TaskGroup) -> None:
+        while delegated:
+            cand = delegated.pop()
+            await gate.acquire()
+            group.create_task(stage_two(cand, _DELEGATED))
+
     stream = scanner.resolver.triage_many(names())
     try:
         async with contextlib.aclosing(stream), asyncio.TaskGroup() as group:  # type: ignore[type-var]
             async for name, outcome in stream:
+                await known(group)
                 counters.triaged += 1
                 for cand in pending.pop(name, []):
                     if outcome.status is Status.ABSENT:
@@ -594,6 +868,7 @@ async def _triage_and_detail(
                     sink.record_absent(absent_batch)
                     absent_batch = []
                 notify(counters.progress("triage"))
+            await known(group)
     except* LookalikeError as group:
         # The store said no (locked, disk full): one line for the user, not a task group's traceback.
         raise group.exceptions[0] from None
@@ -633,19 +908,39 @@ async def _plan(
     return made.items
 
 
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)`` for work whose result is large: a scan (``run``) from synchronous code.
+
+    Python 3.11 and 3.12 build the repr of the main task, its result included, when ``asyncio.run``
+    ends: ``signal.getsignal`` turns the SIGINT handler (a partial holding the task) into an enum
+    and formats a ``ValueError`` from its repr. For a scan of 27,000 findings that is a string of
+    50 million characters, some 300 MB for a moment. Here the result travels beside the task.
+    """
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await work)
+
+    asyncio.run(main())
+    return box[0]
+
+
 async def lookup(
     domain: str,
     settings: Settings,
     *,
     protected: Protected | None = None,
     now: datetime | None = None,
+    shelf: Shelf | None = None,
 ) -> tuple[Finding, Reference | None]:
-    """Everything known about one name, for an analyst (``lookalike lookup``)."""
+    """Everything known about one name, for an analyst (``lookalike lookup``); ``shelf`` keeps its
+    screenshot and the protected site's (``settings.screenshot``)."""
     from lookalike.names import apex_of, parse, to_unicode
 
     name = parse(domain)
+    check_screenshots(settings)
     resolvers = settings.endpoints.resolvers or system_resolvers()
-    async with Scanner(settings, resolvers, None) as scanner:
+    async with Scanner(settings, resolvers, None, shelf) as scanner:
         reference = await scanner.reference(protected) if protected is not None else None
         candidate = Candidate(
             domain=name.ascii,

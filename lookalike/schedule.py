@@ -9,8 +9,10 @@ documents, send the alerts, and say which ``--fail-on`` conditions hold. It neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,12 +27,15 @@ from lookalike.config import Settings
 from lookalike.endpoints import system_resolvers
 from lookalike.errors import LookalikeError
 from lookalike.model import (
+    FEED_KEY,
+    Candidate,
     Change,
     ChangeKind,
     Changes,
     Existence,
     Finding,
     Level,
+    Reference,
     ScanInfo,
     ScanResult,
     Status,
@@ -38,19 +43,26 @@ from lookalike.model import (
 )
 from lookalike.names import apex_of
 from lookalike.outputs import Written, write_outputs
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.resolver import Resolver
 from lookalike.scan import (
     Collector,
+    Progress,
     ProgressCallback,
+    Scanner,
     ScanRun,
     advise,
     check_resolvers,
+    generated,
     run,
+    run_sync,
     scan_key,
     settings_summary,
     validate,
 )
+from lookalike.screenshots import Pictures, Shelf, shelf_for
 from lookalike.store import Store, default_db_path
+from lookalike.store.location import Location, is_url
 from lookalike.store.rows import Damage
 
 
@@ -68,7 +80,27 @@ class JobOutcome:
     """Damaged rows of the history the scan met and left out (``Store.damage``), for the CLI to print."""
 
 
-class _StoreSink:
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    """Names feeds showed, scanned as one scan instead of what ``generate`` makes (``lookalike
+    watch``, ``scan --candidates``). Its key starts with ``FEED_KEY`` (``ScanInfo.of_feeds``): its
+    changes are each name's since its last observation, it makes no registration plan, and it writes
+    a report only when one is asked for."""
+
+    candidates: tuple[Candidate, ...]
+    """Each with its ``Sighting`` (source, when, the certificate or the zone)."""
+    hits: tuple[int, ...] = ()
+    """The store's ids of the matches they came from (``Store.pending_hits``): deleted in the
+    transaction that finishes the scan, so a watcher killed before then scans them again."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """The feeds' state, for the scan's details: ``("feed ct:argon2026h2", "untrusted: ...")``."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({c.source for c in self.candidates}))
+
+
+class StoreSink:
     """Forwards findings to the store under one scan id, as they complete."""
 
     def __init__(self, store: Store, scan_id: int) -> None:
@@ -97,30 +129,79 @@ class ScheduledScan:
         resume: bool = False,
         synthetic: bool = False,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        feed: FeedBatch | None = None,
+        db: Store | None = None,
     ) -> None:
+        """``feed``: scan these names instead of generating (see ``FeedBatch``). ``db``: an open
+        store to use as it is, without the scan lock (a watcher's scans of a few names run beside a
+        daily scan; the back end orders their writes)."""
         if resume and not store:
             raise LookalikeError("--resume needs the history database (drop --no-store)")
-        self.settings = settings
+        if resume and feed is not None:
+            raise LookalikeError("--resume finishes a scan of generated names; a list is scanned again")
+        self.settings = dataclasses.replace(settings, plan_top=0) if feed is not None else settings
+        if settings.broker is not None and not store:
+            raise LookalikeError("--broker needs the history database the workers write (drop --no-store)")
         self.use_store = store
         self.resume = resume
         self.synthetic = synthetic
         self.now = now
+        self.feed = feed
+        self.db = db
+        self.shelf: Shelf | None = None
+        """Where this run's screenshots go: ``screenshots/`` next to the report, or a temporary
+        directory when they travel inside the documents (``inline_images``)."""
 
     def run(self, progress: ProgressCallback | None = None) -> JobOutcome:
-        if not self.use_store:
-            outcome = self._mark_synthetic(asyncio.run(run(self.settings, progress=progress, now=self.now())))
-            changes = diff.compare(None, outcome.result)
-            return self._finish(outcome, changes, {})
-        db_path = self.settings.db or default_db_path()
-        with Store.open(db_path) as db, db.scan_lock(wait=0.0):
-            job = self._run_stored(db, progress)
-            return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
+        with contextlib.ExitStack() as stack:
+            if self.settings.screenshot and self.settings.inline_images:
+                kept = stack.enter_context(tempfile.TemporaryDirectory(prefix="lookalike-screenshots-"))
+                self.shelf = Shelf(Path(kept))
+            candidates = self.feed.candidates if self.feed is not None else None
+            if not self.use_store:
+                started = self.now()
+                self._shelve(started)
+                outcome = self._mark(
+                    run_sync(
+                        run(
+                            self.settings,
+                            progress=progress,
+                            now=started,
+                            candidates=candidates,
+                            shelf=self.shelf,
+                        )
+                    )
+                )
+                changes = diff.compare(None, outcome.result)
+                return self._finish(outcome, changes, {})
+            if self.db is not None:
+                return self._run_stored(self.db, progress)
+            db_path = self.settings.db or default_db_path()
+            if self.settings.broker is not None:
+                check_distributed(self.settings.broker, db_path)
+            with Store.open(db_path) as db, db.scan_lock(wait=0.0):
+                job = self._run_stored(db, progress)
+                return dataclasses.replace(job, damage=tuple(db.damage)) if db.damage else job
+
+    def _report_path(self, started: datetime) -> Path | None:
+        """The report's path: the one set, else a scan of generated names writes one under reports/
+        (a scan of feed matches writes one only when asked)."""
+        if self.settings.report is not None or self.feed is not None:
+            return self.settings.report
+        return default_report_path(started)
+
+    def _shelve(self, started: datetime) -> None:
+        """A scan with screenshots keeps them next to its report (unless they go inline)."""
+        if self.settings.screenshot and self.shelf is None:
+            report = self._report_path(started)
+            if report is not None:
+                self.shelf = shelf_for(report)
 
     def _run_stored(self, db: Store, progress: ProgressCallback | None) -> JobOutcome:
         settings = self.settings
         validate(settings)  # before anything is asked or written to the history
         asyncio.run(check_resolvers(settings))
-        key = scan_key(settings)
+        key = scan_key(settings) if self.feed is None else FEED_KEY + scan_key(settings)
         started = self.now()
         skip: set[tuple[str, str]] = set()
         skipped_absent: set[tuple[str, str]] = set()
@@ -137,14 +218,32 @@ class ScheduledScan:
                 id=None,
                 started=started,
                 version=__version__,
-                settings=settings_summary(settings, resolvers),
+                settings=settings_summary(settings, resolvers) + self._feed_notes(),
                 resolvers=tuple(str(r) for r in resolvers),
                 key=key,
             )
             scan_id = db.begin_scan(info, key=key)
+        self._shelve(started)
         triage = db.triage()
-        sink = Collector(forward=_StoreSink(db, scan_id))
-        outcome = asyncio.run(
+        sink = Collector(forward=StoreSink(db, scan_id))
+        references: tuple[Reference, ...] | None = None
+        budgets: Budgets = LOCAL
+        if settings.broker is not None:
+            from lookalike.budgets import SharedBudgets
+
+            budgets = SharedBudgets(settings.broker)
+            try:
+                references, progress = self._distribute(
+                    db, scan_id=scan_id, done=skip, budgets=budgets, progress=progress
+                )
+            except KeyboardInterrupt:
+                return self._finish(_interrupted(db, scan_id, triage), None, triage)
+            skip, skipped_absent = db.done(scan_id), db.absent(scan_id)
+        if skip:
+            # The plan weighs an absent name against what its parent domain turned out to be: the
+            # findings written before this run (earlier attempts, or the workers) count too.
+            sink.findings.extend(db.load_scan(scan_id).findings)
+        outcome = run_sync(
             run(
                 settings,
                 sink=sink,
@@ -156,9 +255,13 @@ class ScheduledScan:
                 triage_marks=triage,
                 now=started,
                 preflight=False,
+                candidates=self.feed.candidates if self.feed is not None else None,
+                shelf=self.shelf,
+                references=references,
+                budgets=budgets,
             )
         )
-        outcome = self._mark_synthetic(outcome)
+        outcome = self._mark(outcome)
         if outcome.result.references:  # an interrupt before the references were done keeps the old ones
             db.save_references(scan_id, outcome.result.references)
         if skip:
@@ -185,22 +288,87 @@ class ScheduledScan:
         # Finished only once the documents are written and the alerts sent: a failure before that
         # leaves the scan resumable, and its changes are not silently compared away next time.
         job = self._finish(outcome, changes, triage)
-        db.finish_scan(scan_id, outcome.result.info)
+        db.finish_scan(scan_id, outcome.result.info, hits=self.feed.hits if self.feed is not None else ())
         return job
 
-    def _mark_synthetic(self, outcome: ScanRun) -> ScanRun:
-        """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner."""
-        if not self.synthetic:
-            return outcome
+    def _distribute(
+        self,
+        db: Store,
+        *,
+        scan_id: int,
+        done: set[tuple[str, str]],
+        budgets: Budgets,
+        progress: ProgressCallback | None,
+    ) -> tuple[tuple[Reference, ...], ProgressCallback | None]:
+        """Look the references up (once, here), hand the scan's missing names to the workers and
+        wait for them. Returns the references and a progress callback that keeps the workers' counts
+        on the bar while the coordinator finishes."""
+        from lookalike import distribute
+
+        settings = self.settings
+        assert settings.broker is not None
+        stored = db.load_scan(scan_id).references if done else ()
+        if len(stored) == len(settings.protected):
+            references = tuple(stored)  # a resumed scan scores against the references it began with
+        else:
+            references = asyncio.run(_references(settings, budgets))
+            db.save_references(scan_id, references)
+        total = sum(1 for _ in generated(settings))
+        totals = distribute.run_units(
+            broker=settings.broker,
+            db=db,
+            settings=settings,
+            scan_id=scan_id,
+            key=db.scan_info(scan_id).key,
+            started=db.scan_info(scan_id).started,
+            references=references,
+            done=done,
+            generated_total=total,
+            size=settings.unit_size,
+            progress=progress,
+        )
+        if progress is None:
+            return references, None
+        shown = totals.progress("", total)
+        notify = progress
+
+        def finishing(state: Progress) -> None:
+            notify(
+                dataclasses.replace(
+                    state,
+                    triaged=max(state.triaged, shown.triaged),
+                    exists=max(state.exists, shown.exists),
+                    absent=max(state.absent, shown.absent),
+                    unknown=max(state.unknown, shown.unknown),
+                )
+            )
+
+        return references, finishing
+
+    def _feed_notes(self) -> tuple[tuple[str, str], ...]:
+        """What a scan of feed matches says about them in its settings: the sources, the feeds' state."""
+        if self.feed is None:
+            return ()
+        return (("source", ", ".join(self.feed.sources) or "none"), *self.feed.notes)
+
+    def _mark(self, outcome: ScanRun) -> ScanRun:
+        """Demo scans say so in their settings, so a re-rendered report keeps the synthetic banner;
+        a scan of feed matches names its sources and its key says what it is (``ScanInfo.of_feeds``)."""
         info = outcome.result.info
-        info = dataclasses.replace(info, settings=(*info.settings, ("synthetic", "yes")))
+        if self.feed is not None and not info.of_feeds:
+            info = dataclasses.replace(
+                info, key=FEED_KEY + info.key, settings=(*info.settings, *self._feed_notes())
+            )
+        if self.synthetic:
+            info = dataclasses.replace(info, settings=(*info.settings, ("synthetic", "yes")))
         return dataclasses.replace(outcome, result=dataclasses.replace(outcome.result, info=info))
 
     def _finish(
         self, outcome: ScanRun, changes: Changes | None, triage: Mapping[str, TriageMark]
     ) -> JobOutcome:
         settings = self.settings
-        report_path = settings.report or default_report_path(outcome.result.info.started)
+        report_path = self._report_path(outcome.result.info.started)
+        shelves = [self.shelf] if self.shelf is not None else [shelf_for(report_path)] if report_path else []
         written = write_outputs(
             outcome,
             report_path=report_path,
@@ -209,6 +377,7 @@ class ScheduledScan:
             changes=changes,
             triage=triage,
             synthetic=self.synthetic,
+            pictures=Pictures(shelves, inline=settings.inline_images),
         )
         notes: tuple[str, ...] = ()
         if changes is not None and settings.alerts.any and not outcome.result.info.interrupted:
@@ -216,6 +385,34 @@ class ScheduledScan:
             if worth:
                 notes = asyncio.run(send_alerts(settings, worth, outcome.result.info, written.report))
         return JobOutcome(run=outcome, changes=changes, written=written, triage=triage, alert_notes=notes)
+
+
+def check_distributed(broker: str, db: Location) -> None:
+    """A distributed scan needs a history every worker reaches (PostgreSQL) and a Redis broker."""
+    from lookalike.tasks import celery_module, check_broker
+
+    celery_module()
+    check_broker(broker)
+    if not is_url(db):
+        raise LookalikeError(
+            f"--broker needs a history every worker can write: --db postgresql://... (not {db})"
+        )
+
+
+async def _references(settings: Settings, budgets: Budgets) -> tuple[Reference, ...]:
+    """The protected domains, looked up once by the coordinator of a distributed scan."""
+    resolvers = settings.endpoints.resolvers or system_resolvers()
+    async with Scanner(settings, resolvers, None, budgets=budgets) as scanner:
+        return tuple(await asyncio.gather(*(scanner.reference(p) for p in settings.protected)))
+
+
+def _interrupted(db: Store, scan_id: int, triage: Mapping[str, TriageMark]) -> ScanRun:
+    """Ctrl-C while the workers ran: what they wrote so far, as an interrupted scan (left resumable)."""
+    stored = db.load_scan(scan_id)
+    info = dataclasses.replace(stored.info, interrupted=True, finished=datetime.now(UTC))
+    findings = tuple(sorted(stored.findings, key=attrgetter("worst_first")))
+    result = dataclasses.replace(stored, info=info, findings=findings)
+    return advise(result, triage)
 
 
 def _merge_counts(info: ScanInfo, stored: ScanResult, db: Store, scan_id: int) -> ScanInfo:
@@ -240,6 +437,12 @@ async def recheck(settings: Settings, names: Sequence[str], current: ScanResult)
     if not names:
         return set()
     now_state = {f.candidate.domain: f.evidence.existence for f in current.findings}
+    # A name its zone file delegates exists whether or not its servers answer (scan.delegated_facts).
+    delegated = {
+        f.candidate.domain
+        for f in current.findings
+        if f.candidate.sighting and f.candidate.sighting.delegated
+    }
     resolvers = settings.endpoints.resolvers or system_resolvers()
     confirmed: set[str] = set()
     async with Resolver(resolvers, settings.limits) as resolver:
@@ -251,7 +454,7 @@ async def recheck(settings: Settings, names: Sequence[str], current: ScanResult)
         elif answer.status is Status.ABSENT:
             seen = Existence.ABSENT
         else:
-            seen = Existence.UNKNOWN
+            seen = Existence.EXISTS if name in delegated else Existence.UNKNOWN
         if seen is expected:
             confirmed.add(name)
     return confirmed
@@ -276,14 +479,15 @@ def alertable(changes: Changes, min_level: str) -> Changes:
 
 
 async def send_alerts(
-    settings: Settings, changes: Changes, info: ScanInfo, report: Path | None
+    settings: Settings, changes: Changes, info: ScanInfo, report: Path | None, *, problems: Sequence[str] = ()
 ) -> tuple[str, ...]:
-    """Send the webhook and the mail; return one line per attempt for the CLI to show."""
+    """Send the webhook and the mail; return one line per attempt for the CLI to show. ``problems``:
+    the feeds' (``lookalike watch``), told with the changes or alone."""
     conf = settings.alerts
     report_text = str(report.resolve()) if report is not None else None
     notes: list[str] = []
     if conf.webhook:
-        payload = alerts.alert_payload(changes, scan=info, report=report_text)
+        payload = alerts.alert_payload(changes, scan=info, report=report_text, notes=problems)
         async with httpx.AsyncClient(trust_env=False) as client:
             sent = await alerts.post_webhook(conf.webhook, payload, client=client)
         notes.append(_note("webhook", redact_url(conf.webhook), sent.status, sent.detail))
@@ -293,8 +497,8 @@ async def send_alerts(
             conf.mail_relay,
             sender=conf.mail_from or "lookalike@localhost",
             recipients=conf.mail_to,
-            subject=alerts.alert_subject(changes, scan=info),
-            body=alerts.alert_text(changes, scan=info, report=report_text),
+            subject=alerts.alert_subject(changes, scan=info, notes=problems),
+            body=alerts.alert_text(changes, scan=info, report=report_text, notes=problems),
             starttls=conf.mail_starttls,
             username=conf.mail_username,
             password=password,

@@ -34,6 +34,7 @@ from lookalike.model import (
     Registration,
     ScanInfo,
     Score,
+    Sighting,
     SmtpFacts,
     WebFacts,
 )
@@ -75,6 +76,11 @@ FINDING: Mapping[str, Any] = {
     "reasons": field_type(Score, "reasons"),
     "owner": field_type(Score, "owner"),
     "owner_reasons": field_type(Score, "owner_reasons"),
+    "source": field_type(Sighting, "source"),
+    "seen_at": field_type(Sighting, "seen_at"),
+    "seen_as": field_type(Sighting, "name") | None,  # null for a generated name
+    "delegated": field_type(Sighting, "delegated"),
+    "certificate": field_type(Sighting, "certificate"),
 }
 """Each key of a finding record (``export.finding_record``) -> the type its value must have."""
 

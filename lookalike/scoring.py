@@ -35,6 +35,7 @@ from lookalike.model import (
     DnsFacts,
     Evidence,
     Existence,
+    FaviconMatch,
     Level,
     MailRoute,
     Owner,
@@ -43,6 +44,7 @@ from lookalike.model import (
     Score,
     SmtpFacts,
     SmtpVerdict,
+    Verdict,
     WebFacts,
 )
 from lookalike.names import apex_of
@@ -84,6 +86,10 @@ WEIGHTS: Mapping[str, int] = MappingProxyType(
         "parked": 3,
         "redirects-to-us": -10,  # not for a third party: whoever holds a name decides where it points
         "passes-for-us": 10,  # a third party's name that takes mail, while its website sends visitors to us
+        # what its page looks like next to ours (--screenshot; an unknown verdict adds nothing)
+        "clone": 30,  # a copy of the protected site's page: the same form, and it looks or reads like ours
+        "similar-page": 5,  # something of ours on a page of its own: our name, wording or assets
+        "our-favicon": 10,  # our favicon (the same file or the same picture) on a page that is no clone
         # could it send convincing mail
         "spf-authorises": 10,  # an SPF record that lets some server send as it
         "spf-permissive": 5,  # ... and that server is anyone (+all, ?all)
@@ -582,6 +588,24 @@ def _web_signals(tally: _Tally, candidate: Candidate, evidence: Evidence, owner:
         tally.add("live-site", "a live website with content of its own")
 
 
+def _page_signals(tally: _Tally, evidence: Evidence, protected: str) -> None:
+    """What the rendered page shows next to the protected site's (``Evidence.visual``)."""
+    facts = evidence.visual.value
+    if facts is None or any(p.redirects_to_protected for p in _web(evidence)):
+        return  # not looked at, or it is our own site after a redirect
+    why = _short(facts.reason, 160)
+    if facts.verdict is Verdict.CLONE:
+        tally.add("clone", f"its page is a copy of {protected}'s: {why}")
+    elif facts.verdict is Verdict.SIMILAR:
+        tally.add("similar-page", f"its page carries something of {protected}'s: {why}")
+    if facts.verdict is not Verdict.CLONE and facts.favicon_match in (
+        FaviconMatch.EXACT,
+        FaviconMatch.SIMILAR,
+    ):
+        how = "the same file" if facts.favicon_match is FaviconMatch.EXACT else "the same picture"
+        tally.add("our-favicon", f"its page shows {protected}'s favicon ({how})")
+
+
 def _registration(tally: _Tally, evidence: Evidence, now: datetime) -> None:
     outcome = evidence.registration
     if outcome.status.unknown:
@@ -635,6 +659,8 @@ def score(candidate: Candidate, evidence: Evidence, reference: Reference | None,
         tally.add("ours", "probably ours: " + owner_reasons[0])
     _registration(tally, evidence, now)
     _web_signals(tally, candidate, evidence, owner)
+    if owner is not Owner.OURS:
+        _page_signals(tally, evidence, candidate.protected)
     if dns is not None and existence is Existence.EXISTS:
         _sending(tally, dns)
         if dns.name_collision:

@@ -44,7 +44,7 @@ from typing import Any
 from lookalike.addresses import usable
 from lookalike.endpoints import Limits, check_helo
 from lookalike.model import DnsFacts, MailRoute, Outcome, SmtpFacts, SmtpVerdict, Status
-from lookalike.ratelimit import PerKeyLimits
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.text import clean
 
 LINE_LIMIT = 512
@@ -273,7 +273,15 @@ class _HostResult:
 class SmtpProber:
     """Probes the mail hosts of lookalikes; one instance per scan shares its concurrency limits."""
 
-    def __init__(self, *, port: int = 25, helo: str, limits: Limits, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 25,
+        helo: str,
+        limits: Limits,
+        allow_private: bool = False,
+        budgets: Budgets = LOCAL,
+    ) -> None:
         self.port = port
         self.helo = check_helo(helo)
         self.timeout = limits.probe_timeout
@@ -281,7 +289,7 @@ class SmtpProber:
         self._global = asyncio.Semaphore(max(1, limits.probe_concurrency))
         # One connection per mail host at a time: a lookalike farm often shares one MX, and a
         # burst of parallel probes is how a scanner gets itself blocklisted.
-        self._per_host = PerKeyLimits(1, 0.0)
+        self._per_host = budgets.gate("smtp", 1, 0.0)
         # Hosts (addresses) that stalled or dropped the connection in this scan, and how: a farm's
         # shared MX that stalls must cost the scan one timeout, not one per name.
         self._broken: dict[str, _HostResult] = {}

@@ -1,15 +1,16 @@
 """How alike two rendered pages are: perceptual hashes, favicons, words and forms, and one verdict.
 
 PURE. Holds what a rendered page is (``PageCapture``, filled in by ``lookalike.browser``), its
-fingerprint (``Fingerprint``: hashes of the screenshot and the favicon) and the judgement of a
-lookalike's page against the protected site's (``compare`` -> ``VisualFacts``), with four answers:
+fingerprint (``Fingerprint``: hashes of the screenshot and the favicon), the small pictures a report
+shows (``thumbnail``) and the judgement of a lookalike's page against the protected site's
+(``compare`` -> ``VisualFacts``, whose vocabulary lives in ``lookalike.model``), with four answers:
 
     Verdict
     ├── CLONE      our page: the same kind of form (a password field where ours has one), and it
     │              looks like ours with something of ours on it, or it says what ours says (half
     │              our distinctive words, a quarter with our favicon) under our name
     ├── SIMILAR    something of ours (brand words, our favicon, our wording, our assets) but not a clone
-    ├── DIFFERENT  a page of its own (parked pages included)
+    ├── DIFFERENT  a page of its own (parked pages included), or our own site after a redirect
     └── UNKNOWN    nothing to judge: no picture (timeout, error, refused, a download), a blank or
                    error page, a page that did not finish loading, or one that hides what it is
                    from an automated browser (cloaking). Never "similar": a blank page is not 100%
@@ -35,19 +36,46 @@ import tomllib
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lookalike.datafiles import data_path
 from lookalike.errors import LookalikeError
-from lookalike.model import Outcome
+from lookalike.model import FaviconMatch, Outcome, Verdict, VisualFacts
 from lookalike.text import clean
 from lookalike.web import on_protected, parking_marker, start_tags
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+__all__ = [
+    "BLANK_INK",
+    "DHASH_CLONE",
+    "FAVICON_NEAR",
+    "MAX_TEXT",
+    "PHASH_CLONE",
+    "PICTURE",
+    "THUMBNAIL",
+    "FaviconMatch",
+    "Fingerprint",
+    "Form",
+    "PageCapture",
+    "Served",
+    "Verdict",
+    "VisualFacts",
+    "compare",
+    "distance",
+    "error_phrase",
+    "favicon_hash",
+    "fingerprint",
+    "is_icon",
+    "require",
+    "served",
+    "text_similarity",
+    "thumbnail",
+    "words",
+]
 
 VISUAL = "visual.toml"
 
@@ -72,27 +100,13 @@ ERROR_TEXT = 400
 MAX_ICON_PIXELS = 1024 * 1024
 """A favicon larger than this (width x height) is not decoded: it is the page's, and hostile."""
 MAX_WORDS = 5000
+THUMBNAIL = (320, 200)
+"""The small picture of a screenshot a report shows in its table (at 128x80: sharp on a dense screen)."""
+PICTURE = (640, 400)
+"""The larger picture a report shows when a thumbnail is opened: the screenshot's own size."""
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _SQUASH = re.compile(r"[\W_]+")
-
-
-class Verdict(StrEnum):
-    """How a lookalike's page compares with the protected site's; see the module docstring."""
-
-    CLONE = "clone"
-    SIMILAR = "similar"
-    DIFFERENT = "different"
-    UNKNOWN = "unknown"
-
-
-class FaviconMatch(StrEnum):
-    """How a lookalike's favicon compares with the protected site's."""
-
-    EXACT = "exact"  # the same bytes (SHA-256)
-    SIMILAR = "similar"  # the same picture in another file (perceptual hash)
-    DIFFERENT = "different"
-    MISSING = "missing"  # one of the two has none, or it could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,30 +192,6 @@ class Fingerprint:
     """Perceptual hash of the favicon; empty when it is not a picture Pillow reads (SVG)."""
 
 
-@dataclass(frozen=True, slots=True)
-class VisualFacts:
-    """The verdict on a lookalike's page, with the distances and the reason. JSON ``visual{...}``."""
-
-    verdict: Verdict
-    reason: str = ""
-    phash_distance: int | None = None
-    """Bits (of 64) between the screenshots' perceptual hashes; None without two screenshots."""
-    dhash_distance: int | None = None
-    favicon_match: FaviconMatch = FaviconMatch.MISSING
-    favicon_mmh3: int | None = None
-    favicon_sha256: str = ""
-    text_similarity: float | None = None
-    """Distinctive words in common (Jaccard, 0..1), generic sign-in words left out."""
-    brand: bool = False
-    """The protected site's name or title words appear on the page."""
-    password: bool = False
-    """The page shows a password field."""
-    screenshot: str = ""
-    """SHA-256 of the lookalike's screenshot (its file name); empty without one."""
-    reference: str = ""
-    """SHA-256 of the protected site's screenshot it was compared with."""
-
-
 # --- the optional libraries ------------------------------------------------------------------------
 
 
@@ -228,9 +218,10 @@ def favicon_hash(data: bytes) -> int:
 
 
 def fingerprint(capture: PageCapture) -> Fingerprint:
-    """The hashes of a capture's screenshot and favicon (empty fields for what it lacks)."""
+    """The hashes of a capture's screenshot and favicon (empty fields for what it lacks, and for a
+    "favicon" that is not a picture: many servers answer ``/favicon.ico`` with an HTML page)."""
     shot = _screen(capture.screenshot) if capture.screenshot else ("", "", 0.0)
-    icon = capture.favicon
+    icon = capture.favicon if is_icon(capture.favicon) else b""
     return Fingerprint(
         screenshot=hashlib.sha256(capture.screenshot).hexdigest() if capture.screenshot else "",
         phash=shot[0],
@@ -240,6 +231,17 @@ def fingerprint(capture: PageCapture) -> Fingerprint:
         favicon_mmh3=favicon_hash(icon) if icon else None,
         favicon_phash=_icon(icon) if icon else "",
     )
+
+
+_ICON_MAGIC = (b"\x89PNG", b"\x00\x00\x01\x00", b"\x00\x00\x02\x00", b"GIF8", b"\xff\xd8\xff", b"BM")
+
+
+def is_icon(data: bytes) -> bool:
+    """True when ``data`` starts like a picture: PNG, ICO/CUR, GIF, JPEG, WebP, BMP or SVG."""
+    if data.startswith(_ICON_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return True
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<svg", b"<?xml", b"<!--")) and b"<svg" in head and b"<html" not in head
 
 
 @lru_cache(maxsize=64)
@@ -311,6 +313,21 @@ def _open(data: bytes, *, limit: int) -> Image | None:
         MemoryError,
     ):
         return None
+
+
+def thumbnail(png: bytes, size: tuple[int, int] = THUMBNAIL, quality: int = 70) -> bytes:
+    """A screenshot made small, as WebP: what a report shows (``THUMBNAIL`` in its table, ``PICTURE``
+    when it is opened). ``b""`` when the bytes are not a picture of at most 4096x4096 pixels."""
+    from PIL import Image as PILImage
+
+    image = _open(png, limit=4096 * 4096)
+    if image is None:
+        return b""
+    rgb = image.convert("RGB")
+    rgb.thumbnail(size, PILImage.Resampling.LANCZOS)
+    out = io.BytesIO()
+    rgb.save(out, "WEBP", quality=quality, method=4)
+    return out.getvalue()
 
 
 def distance(a: str, b: str) -> int | None:
@@ -498,6 +515,10 @@ def compare(candidate: Outcome[PageCapture], reference: Outcome[PageCapture], pr
     why_not_ours = _nothing_to_see(ours, our_print)
     if why_not_ours is not None:
         return _say(facts, f"nothing to compare with: {protected} shows a {why_not_ours}")
+    landed = _host(page.final_url)
+    if landed and on_protected(landed, [protected]):
+        # A redirect to us: the picture is our own site, not a copy of it.
+        return _say(facts, f"it is {protected}'s own site: the page ended on {landed}", Verdict.DIFFERENT)
 
     brand = _brand(ours, protected)
     own_host = _host(page.final_url or page.url)

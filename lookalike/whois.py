@@ -29,7 +29,7 @@ from lookalike.addresses import Resolve, guard
 from lookalike.endpoints import Endpoints, HostPort, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Registration, Status
-from lookalike.ratelimit import PerKeyLimits
+from lookalike.ratelimit import Gate, PerKeyLimits
 from lookalike.registrytext import clean_value, decode, merge_registrations
 from lookalike.whoisparse import iana_referral, parse_whois, read_answer, referral, says_rate_limited
 
@@ -71,7 +71,7 @@ class WhoisClient:
         limits: Limits,
         *,
         resolve: Resolve | None = None,
-        gate: PerKeyLimits | None = None,
+        gate: Gate | None = None,
         max_bytes: int = MAX_RESPONSE,
         max_referrals: int = MAX_REFERRALS,
         allow_private: bool = False,

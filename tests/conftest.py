@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.postfix",
     "tests.fixtures.store",
     "tests.fixtures.postgres",
+    "tests.fixtures.scale",
     "tests.fixtures.report",
     "tests.fixtures.nginx",
     "tests.fixtures.pages",

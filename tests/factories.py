@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from lookalike import scoring
 from lookalike.model import (
     Candidate,
+    Certificate,
     Change,
     ChangeKind,
     Changes,
@@ -24,6 +25,7 @@ from lookalike.model import (
     DnsFacts,
     Evidence,
     Existence,
+    FaviconMatch,
     Finding,
     Level,
     MailRoute,
@@ -35,10 +37,13 @@ from lookalike.model import (
     ScanInfo,
     ScanResult,
     Score,
+    Sighting,
     SmtpFacts,
     Status,
     Technique,
     TlsFacts,
+    Verdict,
+    VisualFacts,
     WebFacts,
     skipped,
 )
@@ -256,6 +261,7 @@ def evidence(
     parked: bool = False,
     redirects_to_protected: bool = False,
     title: str = "Welcome",
+    visual: Outcome[VisualFacts] | None = None,
 ) -> Evidence:
     """Evidence for one candidate. ``catch_all`` True/False adds an SMTP probe whose random recipient
     was accepted/rejected (None: no probe); ``deferred`` one that got a 4xx; ``registry`` sets a
@@ -313,7 +319,41 @@ def evidence(
             ),
         )
     web_outcome: Outcome[tuple[WebFacts, ...]] = Outcome(Status.OK, tuple(web)) if web else skipped()
-    return Evidence(dns=dns_outcome, registration=reg, smtp=smtp_outcome, web=web_outcome)
+    return Evidence(
+        dns=dns_outcome, registration=reg, smtp=smtp_outcome, web=web_outcome, visual=visual or skipped()
+    )
+
+
+SCREENSHOT = "5" * 64
+"""A screenshot's SHA-256 for tests that need a name, not a picture."""
+REFERENCE_SHOT = "7" * 64
+
+
+def visual_facts(
+    verdict: Verdict = Verdict.CLONE,
+    *,
+    reason: str = "looks like kestrelsystems.com (pHash distance 2); our name on the page",
+    favicon: FaviconMatch = FaviconMatch.EXACT,
+    screenshot: str = SCREENSHOT,
+    reference: str = REFERENCE_SHOT,
+    status: Status = Status.OK,
+) -> Outcome[VisualFacts]:
+    """The visual outcome of one rendered page (``Evidence.visual``)."""
+    facts = VisualFacts(
+        verdict=verdict,
+        reason=reason,
+        phash_distance=2 if verdict is not Verdict.UNKNOWN else None,
+        dhash_distance=5 if verdict is not Verdict.UNKNOWN else None,
+        favicon_match=favicon,
+        favicon_mmh3=-1234567 if favicon is not FaviconMatch.MISSING else None,
+        favicon_sha256="ab" * 32 if favicon is not FaviconMatch.MISSING else "",
+        text_similarity=0.8 if verdict is not Verdict.UNKNOWN else None,
+        brand=verdict in (Verdict.CLONE, Verdict.SIMILAR),
+        password=verdict is Verdict.CLONE,
+        screenshot=screenshot,
+        reference=reference,
+    )
+    return Outcome(status, facts, "" if status is Status.OK else f"render: {status.value}")
 
 
 def reference(
@@ -445,10 +485,31 @@ def sample_findings() -> list[Finding]:
             evidence(mail=MailRoute.MX, wildcard=True),
         ),
         finding(
-            candidate("mail-kestrelsystems.com", techniques=(Technique.KEYWORD,), plausibility=0.35),
+            replace(
+                candidate("mail-kestrelsystems.com", techniques=(Technique.KEYWORD,), plausibility=0.35),
+                sighting=CT_SIGHTING,
+            ),
             evidence(mail=MailRoute.NONE, web=(), created_days_ago=3000),
         ),
     ]
+
+
+CT_SIGHTING = Sighting(
+    source="ct:argon2026h2",
+    seen_at=NOW - timedelta(minutes=3),
+    name="login.mail-kestrelsystems.com",
+    certificate=Certificate(
+        issuer="C=US, O=Let's Encrypt, CN=R11",
+        not_before=NOW - timedelta(minutes=5),
+        sans=("mail-kestrelsystems.com", "login.mail-kestrelsystems.com"),
+        log="argon2026h2",
+        index=1_234_567,
+        not_after=NOW + timedelta(days=90),
+        serial="04:a1:b2",
+        precert=True,
+    ),
+)
+"""Where a feed saw one of the sample findings: a precertificate in a CT log."""
 
 
 def hostile_finding(payload: str = HOSTILE[0], *, domain: str = "kestre1systems.com") -> Finding:
@@ -488,6 +549,11 @@ def hostile_finding(payload: str = HOSTILE[0], *, domain: str = "kestre1systems.
     cand = candidate(
         domain, techniques=(Technique.HOMOGLYPH,), plausibility=0.9, note=payload, unicode=payload + domain
     )
+    # A certificate's fields are the issuer's to write, and a list's source names a file.
+    cert = Certificate(
+        issuer=payload, not_before=None, sans=(payload, domain), log=payload, index=1, serial=payload
+    )
+    cand = replace(cand, sighting=Sighting(source=f"list:{payload}", name=payload, certificate=cert))
     return finding(cand, ev)
 
 

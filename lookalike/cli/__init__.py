@@ -12,7 +12,7 @@ from lookalike.errors import LookalikeError
 __all__ = ["app", "main"]
 
 # Each module registers its commands when imported; this order is the order `--help` lists them in.
-for _area in ("scan", "generate", "match", "report", "history", "plan", "registry"):
+for _area in ("scan", "generate", "match", "report", "history", "plan", "registry", "worker"):
     importlib.import_module(f"lookalike.cli.{_area}")
 
 

@@ -86,10 +86,12 @@ class Group(Flag):
     """What a scan writes and when it fails: report, JSON, CSV, --fail-on, the plan's size."""
     HISTORY = auto()
     """The scan database."""
+    WORKERS = auto()
+    """A scan split over ``lookalike worker``s: the broker, the queue, the size of a unit."""
 
 
 SCAN = Group.DOMAINS | Group.CONFIG | Group.GENERATE | Group.DNS | Group.REGISTRY | Group.PROBES
-SCAN |= Group.OUTPUTS | Group.HISTORY
+SCAN |= Group.OUTPUTS | Group.HISTORY | Group.WORKERS
 LOOKUP = Group.CONFIG | Group.DNS | Group.REGISTRY | Group.PROBES
 PLAN = Group.DOMAINS | Group.CONFIG | Group.HISTORY | Group.GENERATE | Group.DNS | Group.REGISTRY
 ADVICE = Group.CONFIG | Group.HISTORY
@@ -185,6 +187,11 @@ def _keywords(path: Path, _settings: Settings) -> tuple[str, ...]:
 def _whois_servers(values: Sequence[str], settings: Settings) -> Mapping[str, HostPort]:
     """``--whois-server`` values on top of the config file's."""
     return MappingProxyType({**settings.endpoints.whois_servers, **whois_servers(values)})
+
+
+def _or_none(text: str, _settings: Settings) -> str | None:
+    """A text option where "" means "not set" (``--broker ""`` scans in this process)."""
+    return text.strip() or None
 
 
 def _whois_iana(text: str, _settings: Settings) -> HostPort | None:
@@ -379,6 +386,24 @@ class Options:
             "--https-port", help="HTTPS port (default 443).", group=Group.PROBES, sets="endpoints.https_port"
         ),
     ] = None
+    screenshot: Annotated[
+        bool | None,
+        option(
+            "--screenshot/--no-screenshot",
+            help="Render live pages in headless Chromium and compare them with yours (implies --http).",
+            group=Group.PROBES,
+            sets="screenshot",
+        ),
+    ] = None
+    inline_images: Annotated[
+        bool | None,
+        option(
+            "--inline-images/--no-inline-images",
+            help="Screenshots inside the report and JSON (data: URIs), not as files in screenshots/.",
+            group=Group.PROBES,
+            sets="inline_images",
+        ),
+    ] = None
     report: Annotated[
         Path | None,
         option(
@@ -423,6 +448,36 @@ class Options:
             help="Absent names per domain to confirm for the plan (0: no plan).",
             group=Group.OUTPUTS,
             sets="plan_top",
+        ),
+    ] = None
+
+    broker: Annotated[
+        str | None,
+        option(
+            "--broker",
+            metavar="URL",
+            help="Split the scan over `lookalike worker`s through this Redis broker (needs --db postgresql://).",
+            group=Group.WORKERS,
+            sets="broker",
+            parse=_or_none,
+        ),
+    ] = None
+    unit_size: Annotated[
+        int | None,
+        option(
+            "--unit-size",
+            help="Candidates per unit of work for the workers.",
+            group=Group.WORKERS,
+            sets="unit_size",
+        ),
+    ] = None
+    queue: Annotated[
+        str | None,
+        option(
+            "--queue",
+            help="The queue the workers read (default lookalike).",
+            group=Group.WORKERS,
+            sets="queue",
         ),
     ] = None
 

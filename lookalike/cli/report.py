@@ -9,7 +9,9 @@ is a user error: one line on stderr, exit 2.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +23,7 @@ from lookalike.cli.app import ScanIdOpt, app, fail, out
 from lookalike.cli.database import show_damage
 from lookalike.errors import LookalikeError
 from lookalike.saved import SavedScan
+from lookalike.screenshots import Pictures, saved_pictures
 from lookalike.text import shown
 
 
@@ -32,11 +35,15 @@ class ReportFormat(StrEnum):
     CEF = "cef"
 
 
-def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
-    """The document in ``fmt``: the report with the scan's plan, changes, audit and blocklist, or an
-    export (the scan JSON with its plan and changes)."""
+def render_as(
+    scan: SavedScan, fmt: ReportFormat, pictures: Pictures | None = None, output: Path | None = None
+) -> Iterator[str]:
+    """The document in ``fmt``, in pieces made as they are written: the report with the scan's plan,
+    changes, audit and blocklist, or an export (the scan JSON with its plan and changes). ``pictures``
+    has the screenshots the findings name: the report shows them, the scan JSON names them relative
+    to ``output``."""
     if fmt is ReportFormat.HTML:
-        return report.render(
+        return report.stream(
             scan.result,
             changes=scan.changes,
             triage=scan.triage,
@@ -44,10 +51,12 @@ def render_as(scan: SavedScan, fmt: ReportFormat) -> str:
             audit=advice.audit_for(scan.result, triage=scan.triage),
             blocklist=advice.blocklist_for(scan.result, triage=scan.triage),
             synthetic=scan.synthetic,
+            pictures=pictures,
         )
     if fmt is ReportFormat.JSON:
-        return export.dumps(scan.result, changes=scan.changes)
-    return export.export(scan.result, fmt.value)
+        links = functools.partial(pictures.link, document=output) if pictures is not None else None
+        return export.json_chunks(scan.result, changes=scan.changes, screenshots=links)
+    return export.chunks(scan.result, fmt.value, changes=scan.changes)
 
 
 def default_output(scan: SavedScan, fmt: ReportFormat, directory: Path = Path("reports")) -> Path:
@@ -95,15 +104,18 @@ def report_command(
             raise LookalikeError("give either a scan JSON file or --db/--scan, not both")
         scan = saved.load(source, db=db, scan_id=scan_id)
         show_damage(scan)
-        text = render_as(scan, fmt)
-        if output is not None and str(output) == "-":
-            sys.stdout.write(text)
+        to_stdout = output is not None and str(output) == "-"
+        path = output if output is not None else default_output(scan, fmt)
+        near = [] if to_stdout else [path]
+        pictures = saved_pictures(scan.screenshots, scan.source, near)
+        pieces = render_as(scan, fmt, pictures, None if to_stdout else path)
+        if to_stdout:
+            sys.stdout.writelines(pieces)
             sys.stdout.flush()
             return
-        path = output if output is not None else default_output(scan, fmt)
         if source is not None and path.resolve() == source.resolve():
             raise LookalikeError(f"{path} is the scan being read; give --output another path")
-        written = write_atomic(path, text)
+        written = write_atomic(path, pieces)
     except LookalikeError as exc:
         fail(str(exc))
     out.print(shown(str(written)), markup=False)

@@ -8,8 +8,11 @@ draws the progress bar, the summary and the exit code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import importlib
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +28,7 @@ from lookalike.cli.summary import print_finding, print_summary
 from lookalike.errors import LookalikeError
 from lookalike.scan import lookup as lookup_one
 from lookalike.schedule import ScheduledScan, fail_on_reasons
+from lookalike.screenshots import DIRECTORY, Pictures, Shelf
 from lookalike.store import default_db_path
 from lookalike.store.location import label as location_label
 from lookalike.text import escape_json, shown
@@ -86,7 +90,10 @@ def lookup(
     options: Options,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
-    """Show everything known about one name: DNS, registration and (opt-in) probes."""
+    """Show everything known about one name: DNS, registration and (opt-in) probes.
+
+    With --screenshot its page and the protected site's (--protected) are kept as files in
+    screenshots/ in the current directory, or carried in the JSON with --inline-images."""
     if fmt not in ("text", "json"):
         raise LookalikeError("--format must be text or json")
     settings = options.build(require_domains=False)
@@ -95,12 +102,21 @@ def lookup(
         settings = config.merge_protected(settings, protected_names([protected], None))
         wanted = protected_names([protected], None)[0].ascii
         reference = next(p for p in settings.protected if p.name.ascii == wanted)
-    finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference))
-    if fmt == "json":
-        document = json.dumps(export.finding_record(finding), indent=2, ensure_ascii=False)
-        out.print(escape_json(document), markup=False)
-    else:
-        print_finding(finding, console=out)
+    with contextlib.ExitStack() as stack:
+        shelf = None
+        if settings.screenshot:
+            here = (
+                Path(stack.enter_context(tempfile.TemporaryDirectory())) if settings.inline_images else Path()
+            )
+            shelf = Shelf(here / DIRECTORY)
+        finding, _ = asyncio.run(lookup_one(domain, settings, protected=reference, shelf=shelf))
+        pictures = Pictures([shelf] if shelf is not None else [], inline=settings.inline_images)
+        links = functools.partial(pictures.link, document=Path("lookup"))  # files named from here
+        if fmt == "json":
+            document = json.dumps(export.finding_record(finding, links), indent=2, ensure_ascii=False)
+            out.print(escape_json(document), markup=False)
+        else:
+            print_finding(finding, console=out, screenshots=None if settings.inline_images else links)
 
 
 @app.command()
@@ -120,6 +136,19 @@ def init(
     )
 
 
+def screenshot_problem() -> str:
+    """Why screenshots cannot be taken here (the visual extra or Debian's chromium is missing), or ""."""
+    from lookalike import visual
+    from lookalike.browser import chromium
+
+    try:
+        visual.require()
+        chromium.require()
+    except LookalikeError as exc:
+        return str(exc)
+    return ""
+
+
 @app.command()
 def demo(
     report: Annotated[Path, typer.Option("--report", help="Where to write the HTML report.")] = Path(
@@ -129,6 +158,12 @@ def demo(
         "reports/demo.json"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    screenshot: Annotated[
+        bool,
+        typer.Option(
+            "--screenshot/--no-screenshot", help="Render the live pages in headless Chromium (default on)."
+        ),
+    ] = True,
 ) -> None:
     """Scan the bundled offline universe (synthetic data, loopback only) and write a report."""
     for tool in DEMO_TOOLS:
@@ -138,9 +173,20 @@ def demo(
             fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
     from lookalike.demo.universe import run_demo
 
-    progress = ScanProgress(enabled=not quiet)
     status: Callable[[str], None] = (lambda _m: None) if quiet else err.print
+    if screenshot:
+        missing = screenshot_problem()
+        if missing:
+            screenshot = False
+            err.print(shown(f"lookalike: note: the demo goes without screenshots: {missing}"), markup=False)
+    progress = ScanProgress(enabled=not quiet)
     with progress:
-        outcome = run_demo(report=report, json_path=json_path, progress=progress.update, status=status)
+        outcome = run_demo(
+            report=report,
+            json_path=json_path,
+            progress=progress.update,
+            status=status,
+            screenshot=screenshot,
+        )
     if not quiet:
         print_summary(outcome.run, outcome.changes, outcome.written, console=err, triage=outcome.triage)

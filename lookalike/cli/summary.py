@@ -18,7 +18,7 @@ from lookalike import export
 from lookalike.model import Changes, Finding, Level, TriageMark
 from lookalike.outputs import Written
 from lookalike.report import summaries
-from lookalike.scan import ScanRun
+from lookalike.scan import SCREENSHOTS_OFF, ScanRun
 from lookalike.text import shown
 
 LEVEL_STYLE = {
@@ -100,9 +100,12 @@ def _finding_line(finding: Finding) -> Text:
     return line
 
 
-def print_finding(finding: Finding, *, console: Console) -> None:
-    """Everything known about one name, as ``lookalike lookup`` shows it."""
-    rec = export.finding_record(finding)
+def print_finding(
+    finding: Finding, *, console: Console, screenshots: export.Screenshots | None = None
+) -> None:
+    """Everything known about one name, as ``lookalike lookup`` shows it (``screenshots`` names the
+    files of its pictures, ``export.visual_record``)."""
+    rec = export.finding_record(finding, screenshots)
     console.print(_finding_line(finding))
     rows: list[tuple[str, str]] = [
         ("status", f"{rec['status']}" + (f" ({rec['detail']})" if rec["detail"] else "")),
@@ -178,7 +181,25 @@ def _probe_rows(rec: dict[str, object]) -> list[tuple[str, str]]:
         ]
     elif web["outcome"] != "skipped":
         rows.append(("web", f"{web['outcome']} {web['detail']}"))
-    return rows
+    return rows + _page_rows(rec)
+
+
+def _page_rows(rec: dict[str, object]) -> list[tuple[str, str]]:
+    visual = rec["visual"]
+    assert isinstance(visual, dict)
+    if visual["verdict"] is None:
+        off = visual["outcome"] == "skipped" and visual["detail"] in ("", SCREENSHOTS_OFF)
+        return [] if off else [("page", f"{visual['outcome']} {visual['detail']}")]
+    favicon = str(visual["favicon_match"])
+    if visual["favicon_mmh3"] is not None:
+        favicon += f" (favicon hash {visual['favicon_mmh3']})"
+    outcome = "" if visual["outcome"] == "ok" else f" ({visual['outcome']}: {visual['detail']})"
+    return [
+        ("page", f"{visual['verdict']}: {visual['reason']}{outcome}"),
+        ("favicon", favicon),
+        ("screenshot", str(visual["screenshot"] or "")),
+        ("compared with", str(visual["reference_screenshot"] or "")),
+    ]
 
 
 def _join(value: object) -> str:

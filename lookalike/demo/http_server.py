@@ -23,12 +23,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import trustme
 
-KINDS = frozenset({"page", "redirect", "parked", "login", "loop", "huge", "slow", "script-title"})
+KINDS = frozenset({"page", "redirect", "parked", "login", "loop", "huge", "slow", "script-title", "files"})
 HEAD_LIMIT = 16 * 1024
 CHUNK = 64 * 1024
 
@@ -79,6 +80,17 @@ SCRIPT_ONLY_PAGE = """<!doctype html>
 """
 
 NOT_FOUND_PAGE = "<!doctype html><title>No such site</title><p>This server has no site for {host}.</p>\n"
+NO_FILE_PAGE = b"<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+MAX_FILES = 64
+MAX_FILE = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,8 @@ class Site:
     delay: float = 0.0
     """``slow``: seconds to wait before answering."""
     title: str = "Welcome"
+    files: tuple[tuple[str, bytes], ...] = ()
+    """``files``: the site's files by path (``/index.html``, ``/static/logo.svg``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -142,6 +156,29 @@ class Site:
     @classmethod
     def script_title(cls) -> Site:
         return cls("script-title")
+
+    @classmethod
+    def directory(cls, *roots: Path) -> Site:
+        """A site made of the files under ``roots`` (read once, now; the first root that has a path
+        serves it): ``index.html`` answers ``/`` and every path that names no file and has no
+        extension (``/owa/``), others get a 404."""
+        found: dict[str, bytes] = {}
+        for root in roots:
+            for path in sorted(root.rglob("*")):
+                name = "/" + path.relative_to(root).as_posix()
+                if path.is_file() and path.suffix in CONTENT_TYPES and name not in found:
+                    found[name] = path.read_bytes()[:MAX_FILE]
+        return cls("files", files=tuple(sorted(found.items()))[:MAX_FILES])
+
+    def file(self, path: str) -> tuple[str, bytes] | None:
+        """(content type, body) of the file a request's path names, for a ``files`` site."""
+        wanted = path.split("?", 1)[0].split("#", 1)[0] or "/"
+        files = dict(self.files)
+        if wanted in files:
+            return CONTENT_TYPES[PurePosixPath(wanted).suffix], files[wanted]
+        if not PurePosixPath(wanted).suffix and "/index.html" in files:
+            return CONTENT_TYPES[".html"], files["/index.html"]
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +372,13 @@ class HttpServer:
             reply.body = site.body if site.body is not None else _page(PARKED_PAGE, host=host)
         elif site.kind == "login":
             reply.body = site.body if site.body is not None else _page(LOGIN_PAGE, title=site.title)
+        elif site.kind == "files":
+            found = site.file(path)
+            if found is None:
+                reply.status, reply.body = 404, NO_FILE_PAGE
+            else:
+                reply.headers.append(("Content-Type", found[0]))
+                reply.body = found[1]
         elif site.kind == "script-title":
             reply.body = site.body if site.body is not None else SCRIPT_TITLE_PAGE.encode()
         elif site.kind == "huge":

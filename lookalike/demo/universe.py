@@ -217,6 +217,9 @@ def sites(state: str) -> dict[str, Site]:
             out[host] = Site.parked()
         elif kind == "login":
             out[host] = Site.login(spec.get("title", "Sign in"))
+        elif kind == "files":
+            dirs = [spec["dir"]] if isinstance(spec["dir"], str) else spec["dir"]
+            out[host] = Site.directory(*(universe_dir() / "web" / d for d in dirs))
         else:
             out[host] = Site.page(spec.get("title", "Welcome"))
     return out
@@ -354,6 +357,7 @@ class Universe:
                 registry_timeout=3.0,
                 probe_concurrency=32,
                 probe_timeout=3.0,
+                screenshot_timeout=10.0,
             ),
             registry=True,
             smtp=True,
@@ -377,8 +381,12 @@ def run_demo(
     json_path: Path | None,
     progress: ProgressCallback | None = None,
     status: Callable[[str], None] = lambda _m: None,
+    screenshot: bool = True,
 ) -> JobOutcome:
-    """Scan last week's universe, let it change, scan today's, and write the report of the second."""
+    """Scan last week's universe, let it change, scan today's, and write the report of the second.
+
+    With ``screenshot``, today's scan renders every live page in headless Chromium (the report shows
+    them, next to Kestrel's own sign-in page); last week's needs no pictures, and so goes quicker."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="lookalike-demo-") as tmp, running("previous") as universe:
         db = Path(tmp) / "demo.db"
@@ -395,7 +403,7 @@ def run_demo(
         universe.set_state("now")
         status("scan 2 of 2: today, compared with last week")
         return ScheduledScan(
-            universe.settings(db=db, report=report, json=json_path),
+            universe.settings(db=db, report=report, json=json_path, screenshot=screenshot),
             synthetic=True,
             now=lambda: now,
         ).run(progress=progress)

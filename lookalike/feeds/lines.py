@@ -15,7 +15,7 @@ Formats (``Format.AUTO`` decides per line):
   the zone's own); ``$ORIGIN`` makes relative owners absolute;
 - ``ct``: one JSON object a line: CertStream's ``data.leaf_cert.all_domains``, or any of the keys in
   ``NAME_KEYS`` (``lookalike watch ct``'s own ``names``, ``sans``, ``domains`` ...), at any depth up to
-  ``MAX_DEPTH``.
+  ``MAX_DEPTH``; a JSON array written an element a line (``lookalike match --format json``) reads too.
 
 Must not: match, resolve or judge names.
 """
@@ -36,6 +36,8 @@ NAME_KEYS = frozenset(
     {"all_domains", "domains", "names", "name", "domain", "sans", "dns_names", "common_name", "cn"}
 )
 _CLASSES = frozenset({b"in", b"ch", b"hs", b"cs"})
+_ARRAY_EDGES = frozenset({b"[", b"]", b"],", b"[]"})
+"""Lines that open or close a JSON array written one element a line (``lookalike match --format json``)."""
 
 
 class Format(StrEnum):
@@ -99,11 +101,11 @@ def names_from_lines(
         if len(raw) > MAX_LINE:
             raise InputError(f"{origin}:{number}: the line is longer than {MAX_LINE:,} bytes")
         line = raw.strip()
-        if not line or line.startswith((b"#", b";")):
+        if not line or line.startswith((b"#", b";")) or line in _ARRAY_EDGES:
             continue
         if fmt is Format.CT or (fmt is Format.AUTO and line.startswith(b"{")):
             try:
-                document = json.loads(line)
+                document = json.loads(line.removesuffix(b","))  # an element of a JSON array a line
             except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise InputError(f"{origin}:{number}: not a JSON object: {str(exc)[:80]}") from None
             for count, name in enumerate(_words(document)):

@@ -13,7 +13,6 @@ Parsing is pure; ``update_log_list`` is the one network function, and takes its 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
@@ -41,7 +40,7 @@ from lookalike.errors import LookalikeError
 from lookalike.feeds.ctwire import log_id as id_of_key
 from lookalike.feeds.notes import origin_of
 from lookalike.inputs import read_bytes
-from lookalike.rdap import http_get
+from lookalike.rdap import download
 from lookalike.whois import Resolve
 
 LOG_LIST, LOG_LIST_SIG, LOG_LIST_KEY, LOG_LIST_URL = (
@@ -194,17 +193,29 @@ def load(path: Path | None = None) -> list[Log]:
     return parse_log_list(data, str(source))
 
 
+def _handles(log: Log) -> set[str]:
+    """What names a log on the command line: its short name, description, log ID and URLs."""
+    urls = {u.lower() for u in (log.url, log.submission_url) if u}
+    return {log.name, log.description.lower(), log.log_id_b64.lower(), *urls}
+
+
 def select(logs: Iterable[Log], names: Sequence[str] = (), now: datetime | None = None) -> list[Log]:
-    """The logs named (by short name, description or log ID), else every followed one."""
+    """The logs named (by short name, description, log ID, or URL: the RFC 6962 URL, or a tiled
+    log's monitoring or submission prefix), else every followed one. A log is only ever taken from a
+    list, with its key: a URL alone could not be verified."""
     logs = list(logs)
     if names:
         wanted = {n.strip().lower() for n in names}
-        chosen = [log for log in logs if {log.name, log.description.lower(), log.log_id_b64.lower()} & wanted]
-        missing = wanted - {
-            n for log in chosen for n in (log.name, log.description.lower(), log.log_id_b64.lower())
+        wanted = {
+            w + "/" if w.startswith(("http://", "https://")) and not w.endswith("/") else w for w in wanted
         }
+        chosen = [log for log in logs if _handles(log) & wanted]
+        missing = wanted - {n for log in chosen for n in _handles(log)}
         if missing:
-            raise LookalikeError(f"no CT log named {', '.join(sorted(missing))} in the log list")
+            raise LookalikeError(
+                f"no CT log named {', '.join(sorted(missing))} in the log list (a log is followed with"
+                " its key: give a --log-list that holds it)"
+            )
         return chosen
     moment = now or datetime.now(UTC)
     return [log for log in logs if log.followed(moment)]
@@ -235,8 +246,10 @@ async def update_log_list(
     """Fetch a log list and its signature, check the signature with the shipped key and the list's
     logs, and install both in ``dest``. Returns one line saying what was written. Raises
     ``LookalikeError``; nothing is written then."""
-    data = await _download(client, url, resolve, timeout)
-    signature = await _download(client, signature_url(url), resolve, timeout)
+    data = await download(client, url, resolve=resolve, timeout=timeout, max_bytes=MAX_LIST)
+    signature = await download(
+        client, signature_url(url), resolve=resolve, timeout=timeout, max_bytes=MAX_LIST
+    )
     key_pem = read_bytes(data_path(LOG_LIST_KEY), MAX_KEY, what="the CT log list key")
     verify_list_signature(data, signature, key_pem)
     logs = parse_log_list(data, url)
@@ -245,21 +258,6 @@ async def update_log_list(
     install(LOG_LIST_SIG, signature, dest)
     tiled = sum(1 for log in logs if log.kind is LogKind.TILED)
     return f"{written}: {len(logs)} CT logs ({tiled} static-ct-api), log list version {version}"
-
-
-async def _download(client: httpx.AsyncClient, url: str, resolve: Resolve | None, timeout: float) -> bytes:
-    try:
-        async with asyncio.timeout(timeout):
-            got = await http_get(client, url, resolve=resolve, max_bytes=MAX_LIST, accept="*/*")
-    except TimeoutError:
-        raise LookalikeError(f"{url} did not answer within {timeout:g} s") from None
-    if got.value is None:
-        raise LookalikeError(f"cannot fetch {url}: {got.detail or got.status.value}")
-    if got.value.status != 200:
-        raise LookalikeError(f"cannot fetch {url}: HTTP {got.value.status}")
-    if got.value.truncated:
-        raise LookalikeError(f"{url} is larger than {MAX_LIST:,} bytes; refusing it")
-    return got.value.body
 
 
 __all__ = [

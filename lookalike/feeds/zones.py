@@ -181,6 +181,12 @@ class Diff:
                 a, b = next(old, None), next(new, None)
 
 
+def origin_of(path: Path | str) -> str:
+    """A zone file's origin (``com``): the owner of its SOA record, else the parent of its first
+    delegation; empty when it shows neither in its first thousand records."""
+    return _origin(path).decode("utf-8", "replace")
+
+
 def diff(current: Path | str, previous: Path | str, *, origin: str = "", sort: bool = False) -> Diff:
     """The names delegated in ``current`` and not in ``previous`` (ADDED), and the reverse (REMOVED).
     Raises ``LookalikeError`` (when iterated) for a file that cannot be read or is not sorted (unless
@@ -188,4 +194,4 @@ def diff(current: Path | str, previous: Path | str, *, origin: str = "", sort: b
     return Diff(ZoneReader(previous, origin, sort), ZoneReader(current, origin, sort))
 
 
-__all__ = ["RUN_NAMES", "Change", "Diff", "ZoneReader", "diff"]
+__all__ = ["RUN_NAMES", "Change", "Diff", "ZoneReader", "diff", "origin_of"]

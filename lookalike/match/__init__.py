@@ -41,11 +41,12 @@ from lookalike.match.explain import (
     Protected,
     chain_plausibility,
     chain_techniques,
+    country_words,
     eager_techniques,
 )
 from lookalike.match.index import EDIT2_MIN, PREFIX, Index
 from lookalike.match.result import Match, Route, Step, rounded
-from lookalike.match.skeleton import fold, skeleton, skeleton_spans
+from lookalike.match.skeleton import bare, fold, skeleton, skeleton_spans
 from lookalike.model import Candidate
 from lookalike.names import Name
 from lookalike.permute import GenerateOptions, glyphs, words
@@ -141,7 +142,8 @@ class Matcher:
             p.brand in dictionary or len(p.skeleton) < TOKEN_MIN or not p.brand.isascii()
             for p in self.protected
         )
-        self._keywords = frozenset((*words.builtin_keywords(), *options.keywords))
+        # The guard's words: keywords, and the country codes and names generate puts beside a brand.
+        self._keywords = frozenset((*words.builtin_keywords(), *options.keywords, *country_words()))
         self._unexplained: dict[tuple[int, str], None] = {}
         self._exact: dict[str, int | tuple[int, ...]] = {}
         self._idn: dict[str, Candidate] = {}
@@ -274,6 +276,8 @@ class Matcher:
                 routes += [(pid, Route.GLYPHS) for pid in self._pids_of(f"{folded}.{suffix}")]
                 routes += [(pid, Route.GLYPHS) for pid in index.labels.get(folded, ())]
                 routes += [(pid, Route.GLYPHS) for pid in index.edits(folded)]
+                # Marks on the protected label itself (army̲): generate's lazy combining-mark family.
+                routes += [(pid, Route.GLYPHS) for pid in index.brands.get(bare(label_u), ())]
         for pid, route in routes:
             if pid not in found:
                 self._label_route(name, apex, label=label, label_u=label_u, pid=pid, route=route, found=found)
@@ -383,18 +387,22 @@ class Matcher:
         keywords = self._keywords
         lengths = self._index.short_lengths
         hits = set()
-        pos = 0
-        for part in text.replace("-", ".").split("."):
-            n = len(part)
-            for pid in shorts.get(part, ()):
-                hits.add((pid, pos, pos + n))
-            for k in lengths:
-                if n > k:
-                    if part[k:] in keywords:
-                        hits.update((pid, pos, pos + k) for pid in shorts.get(part[:k], ()))
-                    if part[:-k] in keywords:
-                        hits.update((pid, pos + n - k, pos + n) for pid in shorts.get(part[-k:], ()))
-            pos += n + 1
+        # The parts between dots and hyphens, and the labels whole: a keyword may hold a hyphen
+        # (the country names generate glues on, new-zealand).
+        parts = [text.replace("-", "."), text] if "-" in text else [text]
+        for split in parts:
+            pos = 0
+            for part in split.split("."):
+                n = len(part)
+                for pid in shorts.get(part, ()):
+                    hits.add((pid, pos, pos + n))
+                for k in lengths:
+                    if n > k:
+                        if part[k:] in keywords:
+                            hits.update((pid, pos, pos + k) for pid in shorts.get(part[:k], ()))
+                        if part[:-k] in keywords:
+                            hits.update((pid, pos + n - k, pos + n) for pid in shorts.get(part[-k:], ()))
+                pos += n + 1
         return hits
 
     def _allowed(self, pid: int, pre: str, post: str, *, subdomain: bool) -> bool:

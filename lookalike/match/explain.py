@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import reduce
+from functools import cache, reduce
 
 from lookalike import names, permute
 from lookalike.errors import LookalikeError
@@ -30,14 +30,22 @@ from lookalike.permute import GenerateOptions, glyphs, rank
 from lookalike.permute.pool import mask_of, techniques_of
 
 UNICODE_GLYPHS = frozenset(
-    {Technique.IDN_HOMOGLYPH, Technique.WHOLE_SCRIPT, Technique.DIACRITIC, Technique.HOMOGLYPH}
+    {
+        Technique.IDN_HOMOGLYPH,
+        Technique.WHOLE_SCRIPT,
+        Technique.DIACRITIC,
+        Technique.HOMOGLYPH,
+        Technique.COMBINING_MARK,
+    }
 )
 """Generated lazily: tens of thousands of IDN names per domain. (HOMOGLYPH is in the eager set too; here
 it lets ``generate`` make its mixed pairs, ``0nlíne``.)"""
 LAZY = frozenset({Technique.IDN_HOMOGLYPH, Technique.WHOLE_SCRIPT, Technique.DIACRITIC})
-LAZY |= {Technique.TLD_SWAP, Technique.KEYWORD}
+LAZY |= {Technique.TLD_SWAP, Technique.KEYWORD, Technique.COUNTRY_CODE, Technique.COMBINING_MARK}
 """Families the exact index leaves out: the glyph skeleton, the label index and the token scan find
-their names instead, and this module asks ``generate`` for them when one does."""
+their names instead, and this module asks ``generate`` for them when one does. Country codes (some
+2,800 names a domain) and combining marks (up to 2,700) were nine tenths of the exact index: an index
+of 1,000 protected names held five million names and 1.5 GB without them lazy."""
 SWAPS = frozenset({Technique.TLD_SWAP, Technique.TLD_TYPO, Technique.WRONG_SLD})
 DOTS = frozenset({Technique.DOT_MOVED, Technique.DOT_DROPPED, Technique.DOT_INSERTED})
 FUSION = frozenset({Technique.TLD_FUSION, Technique.TLD_APPEND})
@@ -52,6 +60,18 @@ SUFFIX_PROBE = "suffixprobe"
 whatever is in front of it (a test checks that it still does)."""
 VARIANTS_CACHE = 1024
 """Protected names whose label variants (a few hundred each) are kept for the two-edit search."""
+
+
+COUNTRY = frozenset({Technique.COUNTRY_CODE})
+
+
+@cache
+def country_words() -> frozenset[str]:
+    """The country and region codes and names ``generate`` puts beside a brand (``uk``,
+    ``new-zealand``; not those that are keywords too, ``my``, which are the keyword technique's): the
+    words that make its lazy country family worth asking."""
+    keywords = permute.words.keyword_weights()
+    return frozenset(w for pair in permute.words.countries() for w in pair if w and w not in keywords)
 
 
 def eager_techniques() -> frozenset[Technique]:
@@ -250,7 +270,10 @@ class Explainer:
         families = [self.eager(pid), self._swaps(pid)]
         if unicode:
             families.append(self._glyphs(pid))
-        families += [self._keyword(pid, word).get for word in words]
+        # A country word is generate's country family's, not a keyword it would add if given it.
+        families += [self._keyword(pid, word).get for word in words if word not in country_words()]
+        if any(word in country_words() for word in words):
+            families.append(self._family(self._protected[pid].apex, "country", COUNTRY).get)
         return self._made(families, domain)
 
     def generated_whole(
@@ -265,8 +288,12 @@ class Explainer:
         if unicode:
             families.append(self._family(name, "glyphs", UNICODE_GLYPHS).get)
         families += [
-            self._family(name, f"keyword:{w}", frozenset({Technique.KEYWORD}), (w,)).get for w in words if w
+            self._family(name, f"keyword:{w}", frozenset({Technique.KEYWORD}), (w,)).get
+            for w in words
+            if w and w not in country_words()
         ]
+        if any(word in country_words() for word in words):
+            families.append(self._family(name, "country", COUNTRY).get)
         return self._made(families, domain)
 
     def swapped(self, pid: int, domain: str) -> Candidate | None:

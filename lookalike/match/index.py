@@ -23,7 +23,9 @@ Pure. Must not: decide what is a match (``match`` does, with ``explain``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from lookalike.match.explain import Protected
 
@@ -53,6 +55,33 @@ def thirds(text: str) -> list[str]:
     n = len(text)
     a, b = n // 3, 2 * n // 3
     return [f"{n}|0|{text[:a]}", f"{n}|1|{text[a:b]}", f"{n}|2|{text[b:]}"]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regular expression matching exactly ``words``, as a trie (a branch per first letter, and so
+    on), so the engine never tries the words one by one."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + walk(sub) for ch, sub in sorted(node.items()) if ch]
+        if "" in node or not branches:
+            return "" if not branches else "(?:" + "|".join(branches) + ")?"
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return walk(tree)
+
+
+def _scanner(prefixes: Iterable[str]) -> Callable[[str], Iterator[re.Match[str]]]:
+    """``finditer`` of a lookahead for every prefix (they are all ``PREFIX`` long: none holds another)."""
+    words = sorted(prefixes)
+    if not words:
+        return lambda _text: iter(())
+    return re.compile(f"(?=({_trie(words)}))").finditer
 
 
 def _add(index: dict[str, Postings], key: str, pid: int) -> None:
@@ -101,16 +130,18 @@ class Index:
         self.dotless_lengths = frozenset(len(k) for k in self.dotless)
         self.short_lengths = tuple(sorted({len(k) for k in self.raw_shorts}))
         self.hamming_lengths = frozenset(len(p.brand) for p in protected if len(p.brand) >= EDIT2_MIN)
+        self._scan = _scanner(self.prefixes)
+        self._raw_scan = _scanner(self.raw_prefixes)
 
     def edits(self, label: str) -> set[int]:
         """Protected labels that may be one or two edits from ``label`` (to be checked)."""
         found: set[int] = set()
         if len(label) not in self.edit_lengths:
             return found
-        get = self.deletions.get
-        for hit in map(get, [label, *[label[:i] + label[i + 1 :] for i in range(len(label))]]):
-            if hit:
-                found.update(hit)
+        keys = [label[:i] + label[i + 1 :] for i in range(len(label))]
+        keys.append(label)
+        for hit in filter(None, map(self.deletions.get, keys)):
+            found.update(hit)
         if len(label) in self.hamming_lengths:
             for key in thirds(label):
                 for pid in self.hamming.get(key, ()):
@@ -122,14 +153,11 @@ class Index:
 
     def tokens(self, text: str, *, raw: bool) -> list[tuple[int, int]]:
         """(position, protected id) for every place a protected label (``raw``) or skeleton of
-        ``PREFIX`` characters or more may start in ``text`` (to be checked with ``startswith``)."""
-        get = (self.raw_prefixes if raw else self.prefixes).get
-        hits = [
-            (i, hit)
-            for i, hit in enumerate(map(get, [text[i : i + PREFIX] for i in range(len(text) - 3)]))
-            if hit
-        ]
-        return [(i, pid) for i, hit in hits for pid in hit]
+        ``PREFIX`` characters or more may start in ``text`` (to be checked with ``startswith``).
+        One pass of a regular expression over ``text`` (every prefix, as a trie, in a lookahead so
+        that overlapping starts are all found): the scan runs in C, a dict lookup per hit."""
+        prefixes, scan = (self.raw_prefixes, self._raw_scan) if raw else (self.prefixes, self._scan)
+        return [(m.start(), pid) for m in scan(text) for pid in prefixes[m.group(1)]]
 
 
 __all__ = ["EDIT2_MIN", "EDIT_MIN", "PREFIX", "Index", "deletions", "thirds"]

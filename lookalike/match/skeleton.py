@@ -14,6 +14,7 @@ is only a key for an index; the matcher checks every hit against what ``generate
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from lookalike.permute import glyphs, tables
@@ -96,6 +97,16 @@ def fold(label: str) -> str:
     return label.translate(_fold_table())
 
 
+def bare(label: str) -> str:
+    """``label`` without its combining marks (``army̲`` -> ``army``; decomposed first, so ``é`` -> ``e``):
+    what a reader sees under the marks. The skeleton keeps marks (it maps letters); a label whose
+    marks are all that sets it apart from a protected one is found by this instead."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", label) if unicodedata.category(ch) not in _MARKS)
+
+
+_MARKS = frozenset({"Mn", "Me"})
+
+
 def skeleton_spans(text: str) -> tuple[str, tuple[int, ...]]:
     """``skeleton(text)`` with, for each of its characters, where it starts in ``text``: slower, for
     the rare name in which a protected skeleton was found and its words must be cut out."""
@@ -115,4 +126,4 @@ def skeleton_spans(text: str) -> tuple[str, tuple[int, ...]]:
     return "".join(c for c, _ in chars), tuple(i for _, i in chars)
 
 
-__all__ = ["SKELETON_MIN", "fold", "skeleton", "skeleton_spans"]
+__all__ = ["SKELETON_MIN", "bare", "fold", "skeleton", "skeleton_spans"]

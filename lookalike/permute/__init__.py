@@ -217,6 +217,9 @@ DOT_TECHNIQUES: tuple[tuple[Technique, SuffixTechnique], ...] = (
 )
 """Techniques that restructure the whole name."""
 
+WORD_BITS = mask_of((Technique.KEYWORD, Technique.COUNTRY_CODE))
+"""Labels that carry a word already (``paypal-login``, ``ebayuk``): depth 2 adds a second keyword."""
+
 SECOND_EDITS: tuple[tuple[Technique, LabelTechnique], ...] = tuple(
     (t, fn)
     for t, fn in LABEL_TECHNIQUES
@@ -431,8 +434,9 @@ def _depth_two(
 ) -> None:
     """Add up to ``budget`` new names made by two techniques.
 
-    Half the budget goes to a changed label with a changed suffix, half to two label edits; a share
-    one kind cannot fill goes to the other. Each kind is taken most plausible first.
+    Half the budget goes to a changed label with a changed suffix, a fifth to a second word on a label
+    that has one, the rest to two label edits; a share one kind cannot fill goes to the others. Each
+    kind is taken most plausible first.
     """
 
     def add(p: float, label: str, ascii_label: str, new_suffix: str, mask: int) -> bool:
@@ -444,7 +448,18 @@ def _depth_two(
             is not None
         )
 
+    suffix = ctx.name.suffix
     pairs = combos.label_and_suffix(label_variants, suffix_variants)
+    worded = {
+        text: v
+        for text, v in label_variants.items()
+        if v[1] & WORD_BITS and text.isascii() and Technique.KEYWORD in ctx.enabled
+    }
+    forms = sorted(
+        ((rank.WEIGHTS[Technique.KEYWORD] * f, form) for f, form in words.keyword_forms(ctx.keywords)),
+        key=lambda item: (-item[0], item[1]),
+    )
+    second_words = combos.word_twice(worded, forms, _bit(Technique.KEYWORD))
 
     def take_pairs(limit: int) -> int:
         count = 0
@@ -456,7 +471,19 @@ def _depth_two(
                 count += 1
         return count
 
+    def take_words(limit: int) -> int:
+        count = 0
+        while count < limit:
+            item = next(second_words, None)
+            if item is None:
+                break
+            p, label, mask = item
+            if add(p, label, label, suffix, mask):
+                count += 1
+        return count
+
     added = take_pairs(budget // 2)
+    added += take_words(budget // 5)
     second = [(t, fn, _bit(t)) for t, fn in SECOND_EDITS if t in ctx.enabled]
 
     def second_edits(label: str) -> Iterator[tuple[Variant, int]]:
@@ -468,13 +495,13 @@ def _depth_two(
                 if text != ctx.brand:
                     yield (text, weight * factor), bit
 
-    suffix = ctx.name.suffix
     for p, label, mask in combos.label_twice(label_variants, second_edits, budget - added):
         if added >= budget:
             break
         if add(p, label, label, suffix, mask):
             added += 1
-    take_pairs(budget - added)
+    added += take_pairs(budget - added)
+    take_words(budget - added)
 
 
 def generate_many(names: Sequence[Name], options: GenerateOptions = GenerateOptions()) -> Iterator[Candidate]:

@@ -159,17 +159,23 @@ def soundalike(label: str) -> Iterator[Variant]:
             start = label.find(src, start + 1)
 
 
+def keyword_forms(keywords: Iterable[tuple[str, float]]) -> Iterator[tuple[float, tuple[str, str, bool]]]:
+    """The ways to add each keyword, with its weight: (factor, (word, joiner, before the label)):
+    ``login-paypal``, ``loginpaypal``, ``paypal-login``, ``paypallogin``."""
+    for word, weight in keywords:
+        yield weight, (word, "-", True)
+        yield weight * rank.FUSED, (word, "", True)
+        yield weight, (word, "-", False)
+        yield weight * rank.FUSED, (word, "", False)
+
+
 def keyword(label: str, keywords: Iterable[tuple[str, float]]) -> Iterator[Variant]:
     """A keyword before or after the label, with or without a hyphen (``paypal-login``,
     ``securepaypal``, ``betterfacebook``). Each keyword comes with its own weight (how often
     lookalikes use it)."""
-    for word, weight in keywords:
-        if word == label:
-            continue
-        yield word + "-" + label, weight
-        yield word + label, weight * rank.FUSED
-        yield label + "-" + word, weight
-        yield label + word, weight * rank.FUSED
+    for factor, (word, joiner, before) in keyword_forms(keywords):
+        if word != label:
+            yield (word + joiner + label if before else label + joiner + word), factor
 
 
 def country(label: str) -> Iterator[Variant]:

@@ -5,8 +5,9 @@
 * ``render.py``  jinja2 (autoescaping on), the inlined script and style, the Content-Security-Policy.
 
 Takes the scan (and optionally changes, triage marks, the plan, the hygiene audit and the
-blocklist) and returns the document as a string; writing it is the caller's business. It never
-re-scores: findings carry their ``Score``.
+blocklist) and returns the document as pieces made as they are read (``stream``: a scan of any size
+is never one string in memory) or as a string (``render``); writing it is the caller's business.
+It never re-scores: findings carry their ``Score``.
 
 Safety rules, because every string a lookalike's holder controls (WHOIS fields, page titles, SMTP
 banners, TXT records, even a name's Unicode form) ends up in here:
@@ -25,14 +26,15 @@ banners, TXT records, even a name's Unicode form) ends up in here:
   million hidden DOM nodes.
 """
 
-from lookalike.report.cards import detail_cards, script_data
-from lookalike.report.render import csp_for, json_for_script, render
+from lookalike.report.cards import detail_cards, script_data, script_items
+from lookalike.report.render import csp_for, json_for_script, render, script_json, stream
 from lookalike.report.view import (
     MAX_RAW,
     PAGE_SIZE,
     DomainSummary,
     ReportView,
     Row,
+    Rows,
     build_view,
     glyphs,
     summaries,
@@ -44,6 +46,7 @@ __all__ = [
     "DomainSummary",
     "ReportView",
     "Row",
+    "Rows",
     "build_view",
     "csp_for",
     "detail_cards",
@@ -51,5 +54,8 @@ __all__ = [
     "json_for_script",
     "render",
     "script_data",
+    "script_items",
+    "script_json",
+    "stream",
     "summaries",
 ]

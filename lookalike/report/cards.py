@@ -2,7 +2,9 @@
 
 The evidence behind each row travels as data, and the script builds the view with ``textContent``
 when a row is opened (``detail_cards``): 10,000 findings would otherwise be a million hidden DOM
-nodes. ``script_data`` adds, per row, the values the script sorts and filters by.
+nodes. ``script_data`` adds, per row, the values the script sorts and filters by (``sort_values``);
+``script_items`` gives the same document as ``(key, value)`` pieces, a row at a time, for a report
+written as a stream.
 
 Pure: plain data from the view-model; outside text through ``display`` (``text.shown``). It must
 not produce markup (the script never parses data as HTML) nor escape for the script block
@@ -11,15 +13,16 @@ not produce markup (the script never parses data as HTML) nor escape for the scr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lookalike.model import Owner
+from lookalike.model import Owner, Status
 from lookalike.report.view import (
     MAX_RAW,
     MAX_SHORT,
     OWNER_LABELS,
     ROUTE_LABELS,
+    VERDICT_ORDER,
     ReportView,
     Row,
     date,
@@ -118,6 +121,33 @@ def _name_card(row: Row) -> dict[str, Any]:
         ["Registrable", registrable],
     ]
     return _card("Name", [["kv", pairs]])
+
+
+def _seen_card(row: Row) -> dict[str, Any] | None:
+    """Where a feed showed the name: the source, when, as what, and the certificate or the zone."""
+    seen = row.finding.candidate.sighting
+    if seen is None:
+        return None
+    pairs: list[list[Any]] = [
+        ["Source", _v(seen.source, 300)],
+        ["Seen", date_time(seen.seen_at) or DASH],
+        ["As", _v(seen.name, 300)],
+    ]
+    if seen.delegated:
+        pairs.append(["Zone", "delegates it: it exists without a DNS question"])
+    cert = seen.certificate
+    if cert is not None:
+        pairs += [
+            [
+                "Log entry",
+                _v(f"{cert.log} #{cert.index:,}" + (" (precertificate)" if cert.precert else ""), 300),
+            ],
+            ["Issuer", _v(cert.issuer, 600)],
+            ["Valid", f"{date(cert.not_before) or '?'} → {date(cert.not_after) or '?'}"],
+            ["Serial", _v(cert.serial, 100)],
+            ["Names", _vs(cert.sans)],
+        ]
+    return _card("Seen in a feed", [["kv", pairs]])
 
 
 def _dns_card(row: Row) -> dict[str, Any]:
@@ -249,16 +279,53 @@ def _web_card(row: Row) -> dict[str, Any]:
     return _card("Web", items, status=outcome.status.value, note=outcome.detail)
 
 
+def _page_card(row: Row) -> dict[str, Any] | None:
+    """The rendered page against the protected site's; None when no render was asked for."""
+    outcome = row.finding.evidence.visual
+    facts = outcome.value
+    if facts is None and outcome.status is Status.SKIPPED:
+        return None
+    items: list[list[Any]] = []
+    if facts is not None:
+        similarity = facts.text_similarity
+        pairs: list[list[Any]] = [
+            ["Verdict", facts.verdict.value],
+            ["Why", _v(facts.reason, 400)],
+            [
+                "Screenshots",
+                f"pHash {_bits(facts.phash_distance)} · dHash {_bits(facts.dhash_distance)} apart",
+            ],
+            ["Favicon", facts.favicon_match.value],
+            ["Favicon hash", {"c": str(facts.favicon_mmh3)} if facts.favicon_mmh3 is not None else DASH],
+            ["Words in common", f"{similarity:.0%}" if similarity is not None else DASH],
+            ["Our name on it", "yes" if facts.brand else "no"],
+            ["Password field", "yes" if facts.password else "no"],
+        ]
+        if facts.screenshot:
+            pairs.append(["Screenshot file", {"c": f"screenshots/{facts.screenshot}.png"}])
+        items.append(["kv", pairs])
+    return _card("Page", items, status=outcome.status.value, note=outcome.detail)
+
+
+def _bits(distance: int | None) -> str:
+    return f"{distance} of 64 bits" if distance is not None else DASH
+
+
 def detail_cards(row: Row) -> list[dict[str, Any]]:
     """The evidence behind one row, as the cards the script shows when the row is opened."""
+    seen = _seen_card(row)
     cards = [
         _why_card(row),
         _name_card(row),
+        *([seen] if seen is not None else []),
         _dns_card(row),
         _registration_card(row),
         _smtp_card(row),
         _web_card(row),
     ]
+    page = _page_card(row)
+    if page is not None:
+        cards.append(page)
     reg = row.finding.evidence.registration.value
     if reg is not None and reg.raw:
         cards.append(
@@ -285,48 +352,52 @@ def _search_text(row: Row) -> str:
         parts += [row.triage.state.value, row.triage.note[:MAX_SHORT]]
     if row.change:
         parts.append(row.change.kind.value)
+    seen = f.candidate.sighting
+    if seen is not None:
+        parts += [seen.source, seen.name]
+    if row.page is not None:
+        parts.append(row.page.verdict.value)
     return " ".join(dict.fromkeys(p for p in parts if p)).casefold()
+
+
+COLUMNS = (
+    "level", "points", "domain", "protected", "route", "smtp", "age", "web", "owner", "triage",
+    "change", "techniques", "registrar", "search", "catchall", "source", "visual",
+)  # fmt: skip
+"""What ``sort_values`` lists per row, in order: the script finds each by name."""
+
+
+def sort_values(row: Row) -> list[Any]:
+    """What the script sorts and filters one row by (``COLUMNS``)."""
+    return [
+        row.level.rank,
+        row.finding.score.points,
+        row.finding.candidate.unicode or row.finding.candidate.domain,
+        row.finding.candidate.protected,
+        row.route.value,
+        row.smtp_label,
+        -1 if row.age_days is None else row.age_days,
+        len(row.web_signals),
+        row.owner.value,
+        row.triage.state.value if row.triage else "",
+        row.change.kind.value if row.change else "",
+        ",".join(t.value for t in row.finding.candidate.techniques),
+        row.registrar.casefold(),
+        _search_text(row),
+        1 if row.catch_all else 0,
+        row.finding.candidate.source,
+        VERDICT_ORDER.index(row.page.verdict) if row.page is not None else len(VERDICT_ORDER),
+    ]
+
+
+def script_items(view: ReportView) -> Iterator[tuple[str, Iterator[Any] | list[str]]]:
+    """The script's data as its keys with their values, each list made a row at a time as it is
+    read: what ``script_data`` holds, for a report written as a stream."""
+    yield "columns", list(COLUMNS)
+    yield "rows", (sort_values(row) for row in view.rows)
+    yield "details", (detail_cards(row) for row in view.rows)
 
 
 def script_data(view: ReportView) -> dict[str, Any]:
     """What the script sorts and filters by, per row, in row order, and each row's evidence."""
-    return {
-        "details": [detail_cards(row) for row in view.rows],
-        "columns": [
-            "level",
-            "points",
-            "domain",
-            "protected",
-            "route",
-            "smtp",
-            "age",
-            "web",
-            "owner",
-            "triage",
-            "change",
-            "techniques",
-            "registrar",
-            "search",
-            "catchall",
-        ],
-        "rows": [
-            [
-                row.level.rank,
-                row.finding.score.points,
-                row.finding.candidate.unicode or row.finding.candidate.domain,
-                row.finding.candidate.protected,
-                row.route.value,
-                row.smtp_label,
-                -1 if row.age_days is None else row.age_days,
-                len(row.web_signals),
-                row.owner.value,
-                row.triage.state.value if row.triage else "",
-                row.change.kind.value if row.change else "",
-                ",".join(t.value for t in row.finding.candidate.techniques),
-                row.registrar.casefold(),
-                _search_text(row),
-                1 if row.catch_all else 0,
-            ]
-            for row in view.rows
-        ],
-    }
+    return {key: list(values) for key, values in script_items(view)}

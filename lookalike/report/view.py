@@ -5,6 +5,11 @@
 a scan shows too), the headline, the charts and the groups of changes. Outside text is prepared for
 display through ``display`` (``text.shown``, lines kept).
 
+The rows are ``Rows``: made one at a time each time they are read, never held all at once, so the
+report of a scan of any size costs the scan's findings and a page of text, not a second and third
+copy of every finding. Everything counted over the rows (the headline, the charts, the counts) is
+counted in one pass when the view is built.
+
 Pure: it must not render HTML (``report.render`` does, through jinja2 with autoescaping), must not
 re-score (findings carry their ``Score``) and must not decide a judgement again: whether a name
 receives mail, is a catch-all or is ours is the model's (``Evidence``, ``Finding.ours``).
@@ -14,10 +19,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from operator import attrgetter
+from typing import Protocol
 
 from lookalike.model import (
     BlockEntry,
@@ -37,6 +44,8 @@ from lookalike.model import (
     SmtpVerdict,
     Technique,
     TriageMark,
+    Verdict,
+    VisualFacts,
     WebFacts,
 )
 from lookalike.names import to_unicode
@@ -48,6 +57,9 @@ MAX_SHORT = 160
 """Characters of a short outside string (a page title, a banner) shown in the table."""
 PAGE_SIZE = 500
 """Rows of the findings table laid out at a time on screen (the rest are one click away)."""
+CHANGES_SHOWN = 100
+"""Changes of one kind listed in the report's changes section; the rest are counted (the table's
+Change filter shows every new, escalated and changed row; ``lookalike diff`` lists them all)."""
 
 SYNTHETIC_BANNER = "Synthetic data: the offline demo universe. No real domain was queried."
 
@@ -73,6 +85,21 @@ _VERDICT_LABELS: Mapping[SmtpVerdict, str] = {
     SmtpVerdict.REFUSED: "refused",
 }
 """Readings of the deciding mail host the table names (the card quotes the server's words)."""
+VERDICT_ORDER = (Verdict.CLONE, Verdict.SIMILAR, Verdict.UNKNOWN, Verdict.DIFFERENT)
+"""The visual verdicts, most alarming first (the report's sort and filter)."""
+
+
+class Pictures(Protocol):
+    """Where the report finds the screenshots the findings name (``lookalike.screenshots.Pictures``)."""
+
+    inline: bool
+    """Show each lookalike's picture at its own size when it is opened, not only its thumbnail."""
+
+    def thumbnail(self, sha: str) -> str | None: ...
+
+    def picture(self, sha: str) -> str | None: ...
+
+
 OWNER_LABELS: Mapping[str, str] = {
     Owner.THIRD_PARTY.value: "third party",
     Owner.OURS.value: "probably ours",
@@ -163,6 +190,8 @@ class Row:
     ours: bool
     """The organisation's own (``Finding.ours``: triage, the configuration, or scoring)."""
     unknowns: tuple[str, ...]
+    page: VisualFacts | None = None
+    """The verdict on its rendered page (``--screenshot``); None when it was not rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +232,49 @@ class Chart:
     plot_width: int
 
 
+class Rows:
+    """The findings as rows, in the report's order, made one at a time each time they are read.
+
+    Iterable any number of times; ``len`` and truth are known without making a row. ``only`` keeps
+    the rows it accepts (the unknowns), ``count`` being how many it accepts.
+    """
+
+    __slots__ = ("_count", "_findings", "_make", "_only")
+
+    def __init__(
+        self,
+        findings: Sequence[Finding],
+        make: Callable[[int, Finding], Row],
+        *,
+        count: int | None = None,
+        only: Callable[[Row], bool] | None = None,
+    ) -> None:
+        self._findings = findings
+        self._make = make
+        self._only = only
+        self._count = len(findings) if count is None else count
+
+    def __iter__(self) -> Iterator[Row]:
+        make, only = self._make, self._only
+        for index, finding in enumerate(self._findings):
+            row = make(index, finding)
+            if only is None or only(row):
+                yield row
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def where(self, only: Callable[[Row], bool], count: int) -> Rows:
+        """The rows ``only`` accepts (``count`` of them), made the same way."""
+        return Rows(self._findings, self._make, count=count, only=only)
+
+
 @dataclass(frozen=True, slots=True)
 class ReportView:
-    """Everything the template shows, computed once."""
+    """Everything the template shows, computed once (the rows: each time they are read)."""
 
     title: str
     headline: str
@@ -215,13 +284,14 @@ class ReportView:
     interrupted: bool
     generated_at: str
     result: ScanResult
-    rows: tuple[Row, ...]
+    rows: Rows
     level_counts: tuple[tuple[Level, int], ...]
     summaries: tuple[DomainSummary, ...]
     charts: tuple[Chart, ...]
     changes: Changes | None
-    change_groups: tuple[tuple[str, str, tuple[Change, ...]], ...]
-    unknown_rows: tuple[Row, ...]
+    change_groups: tuple[tuple[str, str, tuple[Change, ...], int], ...]
+    """(kind, title, the first ``CHANGES_SHOWN`` changes, how many there are)."""
+    unknown_rows: Rows
     plan: tuple[PlanItem, ...]
     audit: tuple[HygieneAudit, ...]
     blocklist: tuple[BlockEntry, ...]
@@ -230,18 +300,26 @@ class ReportView:
     owners: tuple[tuple[str, str], ...]
     duration: str
     counts: Mapping[str, int] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    """Where the findings' names came from (``generate``, ``ct:<log>`` ...), for the source filter."""
+    visual: bool = False
+    """Some finding's page was rendered (``--screenshot``): the table shows a Page column."""
+    references: tuple[tuple[str, str], ...] = ()
+    """(SHA-256, protected domain) of each picture of a protected site the pages were compared with."""
+    verdicts: tuple[str, ...] = tuple(v.value for v in VERDICT_ORDER)
 
 
 def _row(
     index: int,
     finding: Finding,
-    scanned: datetime,
-    triage: TriageMark | None,
-    change: Change | None,
     *,
+    scanned: datetime,
+    triage: Mapping[str, TriageMark],
+    changes: Mapping[str, Change],
     owned: Collection[str],
 ) -> Row:
     cand, ev = finding.candidate, finding.evidence
+    mark = triage.get(cand.domain)
     dns = ev.dns.value
     existence = ev.existence
     route = dns.mail_route if dns and existence is Existence.EXISTS else MailRoute.UNKNOWN
@@ -309,12 +387,13 @@ def _row(
         web=web,
         web_signals=tuple(signals),
         owner=finding.score.owner,
-        triage=triage,
-        change=change,
+        triage=mark,
+        change=changes.get(cand.domain),
         can_receive=ev.receives_mail,
         catch_all=ev.catch_all,
-        ours=finding.ours(triage, owned) is not None,
+        ours=finding.ours(mark, owned) is not None,
         unknowns=tuple(unknowns),
+        page=ev.visual.value,
     )
 
 
@@ -390,14 +469,56 @@ def _chart(title: str, items: Sequence[tuple[str, Counter[Level]]], *, label_wid
     )
 
 
-def _charts(rows: Sequence[Row]) -> tuple[Chart, ...]:
-    by_level = [(level.value, Counter({level: n})) for level, n in Counter(r.level for r in rows).items()]
-    by_level.sort(key=lambda item: Level(item[0]).rank)
-    per_technique: dict[Technique, Counter[Level]] = {}
-    for row in rows:
+@dataclass
+class _Tally:
+    """What the view counts over its rows, counted in one pass as the rows go by."""
+
+    levels: Counter[Level] = field(default_factory=Counter)
+    per_technique: dict[Technique, Counter[Level]] = field(default_factory=dict)
+    protected: dict[str, None] = field(default_factory=dict)
+    exists: int = 0
+    unknown: int = 0
+    """Existence unknown (the DNS did not answer)."""
+    with_unknowns: int = 0
+    """Rows listing something unknown (the Unknowns section)."""
+    ours: int = 0
+    third_party: int = 0
+    receive: int = 0
+    catch_all: int = 0
+    clones: int = 0
+    sources: set[str] = field(default_factory=set)
+    visual: bool = False
+    """Some finding's page was rendered."""
+    references: dict[str, str] = field(default_factory=dict)
+    """The pictures of protected sites the pages were compared with: SHA-256 -> protected domain."""
+
+    def add(self, row: Row) -> None:
+        existence = row.finding.evidence.existence
+        self.sources.add(row.finding.candidate.source)
+        if row.page is not None:
+            self.visual = True
+            self.clones += row.page.verdict is Verdict.CLONE
+            if row.page.reference:
+                self.references[row.page.reference] = row.finding.candidate.protected
+        self.levels[row.level] += 1
         for technique in row.finding.candidate.techniques:
-            per_technique.setdefault(technique, Counter())[row.level] += 1
-    ranked = sorted(per_technique.items(), key=lambda kv: (-sum(kv[1].values()), kv[0].value))
+            self.per_technique.setdefault(technique, Counter())[row.level] += 1
+        self.protected[row.finding.candidate.protected] = None
+        self.exists += existence is Existence.EXISTS
+        self.unknown += existence is Existence.UNKNOWN
+        self.with_unknowns += bool(row.unknowns)
+        if row.ours:
+            self.ours += 1
+            return
+        self.third_party += row.owner is Owner.THIRD_PARTY
+        self.receive += row.can_receive
+        self.catch_all += row.catch_all
+
+
+def _charts(tally: _Tally) -> tuple[Chart, ...]:
+    by_level = [(level.value, Counter({level: n})) for level, n in tally.levels.items()]
+    by_level.sort(key=lambda item: Level(item[0]).rank)
+    ranked = sorted(tally.per_technique.items(), key=lambda kv: (-sum(kv[1].values()), kv[0].value))
     top = ranked[:12]
     rest: Counter[Level] = Counter()
     for _, counts in ranked[12:]:
@@ -411,23 +532,18 @@ def _charts(rows: Sequence[Row]) -> tuple[Chart, ...]:
     )
 
 
-def _headline(rows: Sequence[Row]) -> tuple[str, str]:
-    others = [r for r in rows if not r.ours]
-    receive = sum(1 for r in others if r.can_receive)
-    catch = sum(1 for r in others if r.catch_all)
+def _headline(tally: _Tally) -> tuple[str, str]:
+    receive, catch = tally.receive, tally.catch_all
     if receive:
         accepts = "accepts" if catch == 1 else "accept"
         head = f"{_plural(receive, 'lookalike')} can receive your mail; {catch:,} {accepts} any recipient"
     else:
         head = "No lookalike held by others can receive your mail"
-    ours = sum(1 for r in rows if r.ours)
-    exists = sum(1 for r in rows if r.finding.evidence.existence is Existence.EXISTS)
-    unknown = sum(1 for r in rows if r.finding.evidence.existence is Existence.UNKNOWN)
-    bits = [f"{_plural(exists, 'lookalike')} exist"]
-    if ours:
-        bits.append(f"{ours:,} of them probably yours (not counted above)")
-    if unknown:
-        bits.append(f"{_plural(unknown, 'name')} could not be checked (listed under Unknowns)")
+    bits = [f"{_plural(tally.exists, 'lookalike')} exist"]
+    if tally.ours:
+        bits.append(f"{tally.ours:,} of them probably yours (not counted above)")
+    if tally.unknown:
+        bits.append(f"{_plural(tally.unknown, 'name')} could not be checked (listed under Unknowns)")
     return head, "; ".join(bits) + "."
 
 
@@ -455,39 +571,37 @@ def build_view(
     generated_at: datetime | None = None,
 ) -> ReportView:
     """The view-model of the report (exposed for tests and for other renderers)."""
-    triage = triage or {}
     change_by_domain: dict[str, Change] = {}
     if changes is not None:
         for change in changes.changed + changes.escalated + changes.new:  # later kinds win
             change_by_domain[change.domain] = change
     findings = sorted(result.findings, key=attrgetter("worst_first"))
-    scanned = result.info.started if result.info.started.tzinfo else result.info.started.replace(tzinfo=UTC)
-    owned = [d for ref in result.references for d in ref.owned]
-    rows = tuple(
-        _row(
-            i,
-            f,
-            scanned,
-            triage.get(f.candidate.domain),
-            change_by_domain.get(f.candidate.domain),
-            owned=owned,
-        )
-        for i, f in enumerate(findings)
+    started = result.info.started
+    rows = Rows(
+        findings,
+        partial(
+            _row,
+            scanned=started if started.tzinfo else started.replace(tzinfo=UTC),
+            triage=triage or {},
+            changes=change_by_domain,
+            owned=[d for ref in result.references for d in ref.owned],
+        ),
     )
-    head, sub = _headline(rows)
-    protected = tuple(
-        dict.fromkeys(
-            [p.domain for p in result.info.protected] + [r.finding.candidate.protected for r in rows]
-        )
-    )
-    level_counts = Counter(r.level for r in rows)
-    groups: list[tuple[str, str, tuple[Change, ...]]] = []
+    tally = _Tally()
+    for row in rows:
+        tally.add(row)
+    head, sub = _headline(tally)
+    protected = tuple(dict.fromkeys([*(p.domain for p in result.info.protected), *tally.protected]))
+    groups: list[tuple[str, str, tuple[Change, ...], int]] = []
     if changes is not None:
         groups = [
-            ("new", "New lookalikes", changes.new),
-            ("escalated", "Escalated", changes.escalated),
-            ("changed", "Changed", changes.changed),
-            ("gone", "Gone", changes.gone),
+            (kind, title, items[:CHANGES_SHOWN], len(items))
+            for kind, title, items in (
+                ("new", "New lookalikes", changes.new),
+                ("escalated", "Escalated", changes.escalated),
+                ("changed", "Changed", changes.changed),
+                ("gone", "Gone", changes.gone),
+            )
         ]
     when = generated_at or datetime.now(UTC)
     return ReportView(
@@ -502,12 +616,12 @@ def build_view(
         generated_at=date_time(when),
         result=result,
         rows=rows,
-        level_counts=tuple((level, level_counts.get(level, 0)) for level in Level),
+        level_counts=tuple((level, tally.levels.get(level, 0)) for level in Level),
         summaries=summaries(result, changes, triage),
-        charts=_charts(rows),
+        charts=_charts(tally),
         changes=changes,
         change_groups=tuple(groups),
-        unknown_rows=tuple(r for r in rows if r.unknowns),
+        unknown_rows=rows.where(_has_unknowns, tally.with_unknowns),
         plan=tuple(plan),
         audit=tuple(audit),
         blocklist=tuple(blocklist),
@@ -517,13 +631,21 @@ def build_view(
         duration=_duration(result),
         counts={
             "findings": len(rows),
-            "exists": sum(1 for r in rows if r.finding.evidence.existence is Existence.EXISTS),
-            "third_party": sum(1 for r in rows if r.owner is Owner.THIRD_PARTY and not r.ours),
-            "ours": sum(1 for r in rows if r.ours),
-            "unknown": len([r for r in rows if r.unknowns]),
+            "exists": tally.exists,
+            "third_party": tally.third_party,
+            "ours": tally.ours,
+            "unknown": tally.with_unknowns,
             "new": len(changes.new) if changes else 0,
             "escalated": len(changes.escalated) if changes else 0,
-            "receive": sum(1 for r in rows if r.can_receive and not r.ours),
-            "catch_all": sum(1 for r in rows if r.catch_all and not r.ours),
+            "receive": tally.receive,
+            "catch_all": tally.catch_all,
+            "clones": tally.clones,
         },
+        sources=tuple(sorted(tally.sources)),
+        visual=tally.visual,
+        references=tuple(tally.references.items()),
     )
+
+
+def _has_unknowns(row: Row) -> bool:
+    return bool(row.unknowns)

@@ -53,6 +53,7 @@ from lookalike import dnswire
 from lookalike.endpoints import HostPort, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, Existence, MxHost, Outcome, Status
+from lookalike.ratelimit import LOCAL, Budgets
 from lookalike.resolver import facts, policy
 from lookalike.resolver.stream import TRIAGE_TYPES, TriageStream
 from lookalike.resolver.transport import Query, Transport
@@ -97,7 +98,8 @@ class ResolverStats:
 class Resolver:
     """An async DNS client over one or more recursive resolvers. Use as ``async with``."""
 
-    def __init__(self, servers: Sequence[HostPort], limits: Limits) -> None:
+    def __init__(self, servers: Sequence[HostPort], limits: Limits, *, budgets: Budgets = LOCAL) -> None:
+        """``budgets`` paces each resolver at ``limits.qps`` (in this process, or over every worker)."""
         if not servers:
             raise LookalikeError("no DNS resolver to ask: give at least one --resolver")
         for server in servers:
@@ -117,7 +119,7 @@ class Resolver:
             raise LookalikeError("the DNS rate limit (qps) must not be negative")
         self._servers = tuple(servers)
         self._limits = limits
-        self._transport = Transport(self._servers, limits)
+        self._transport = Transport(self._servers, limits, budgets)
         self._random = random.Random()
         self._wildcards: dict[str, asyncio.Task[Outcome[facts.Fingerprint]]] = {}
         self._outcomes: dict[tuple[Status, str], Outcome[Existence]] = {}

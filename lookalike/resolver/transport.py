@@ -25,7 +25,7 @@ from typing import Final, Protocol
 from lookalike import dnswire
 from lookalike.endpoints import HostPort, Limits
 from lookalike.errors import LookalikeError
-from lookalike.ratelimit import TokenBucket
+from lookalike.ratelimit import LOCAL, Budgets, Pace, TokenBucket
 from lookalike.resolver import policy
 from lookalike.resolver.window import Window, WindowReport
 
@@ -321,14 +321,19 @@ class Upstream:
     )
 
     def __init__(
-        self, transport: Transport, server: HostPort, limits: Limits, loop: asyncio.AbstractEventLoop
+        self,
+        transport: Transport,
+        server: HostPort,
+        limits: Limits,
+        loop: asyncio.AbstractEventLoop,
+        pace: Pace | None = None,
     ) -> None:
         self.transport = transport
         self.server = server
         self.label = str(server)
         # Burst of 20 ms worth of queries: the loop's timer resolution is about a millisecond, so a
         # burst of one would cap a high rate near 1,000/s.
-        self.bucket = TokenBucket(limits.qps, burst=max(1.0, limits.qps / 50))
+        self.bucket = pace or TokenBucket(limits.qps, burst=max(1.0, limits.qps / 50))
         self.window = Window(limits.concurrency, fixed=limits.fixed_window, now=loop.time())
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self.outstanding: collections.deque[Ticket] = collections.deque()
@@ -444,9 +449,10 @@ class Upstream:
 class Transport:
     """Every upstream of one ``Resolver``, the slots over all of them, and the counters."""
 
-    def __init__(self, servers: tuple[HostPort, ...], limits: Limits) -> None:
+    def __init__(self, servers: tuple[HostPort, ...], limits: Limits, budgets: Budgets = LOCAL) -> None:
         self.servers = servers
         self.limits = limits
+        self.budgets = budgets
         self.counters = Counters()
         self.upstreams: list[Upstream] = []
         self.slots = Slots(limits.concurrency)
@@ -462,7 +468,8 @@ class Transport:
         server = self.servers[0]
         try:
             for server in self.servers:
-                self.upstreams.append(Upstream(self, server, self.limits, loop))
+                pace = self.budgets.pace("dns", str(server), self.limits.qps, max(1.0, self.limits.qps / 50))
+                self.upstreams.append(Upstream(self, server, self.limits, loop, pace))
         except OSError as exc:
             self.close()
             raise LookalikeError(f"cannot open a socket to resolver {server}: {exc.strerror or exc}") from exc

@@ -10,6 +10,7 @@ database behind one interface.
     location.py  where a database is: a path or a ``postgresql://`` URL
     rows.py      the checksum and the decoding every row read passes through
     schema.py    the migrations, one list for every back end
+    feeds.py     feed positions and the matches waiting to be scanned (``lookalike watch``)
     absent.py    absent names: interning, compaction, lookups
     chunks.py    the pure encoding of absent names
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from lookalike.store.chunks import pack_ids, pack_names, unpack_ids, unpack_names
 from lookalike.store.engine import Dialect, Engine
-from lookalike.store.history import Checkup, Store
+from lookalike.store.history import Checkup, Observed, Store
 from lookalike.store.location import Location, default_db_path, is_url, label
 from lookalike.store.rows import Damage
 from lookalike.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -35,6 +36,7 @@ __all__ = [
     "Dialect",
     "Engine",
     "Location",
+    "Observed",
     "Store",
     "default_db_path",
     "is_url",

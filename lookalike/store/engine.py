@@ -68,6 +68,10 @@ class Dialect:
     `` FOR UPDATE``); empty where a write transaction already excludes every other writer."""
     on_create: tuple[str, ...] = field(default=())
     """Statements run once, when the schema is first created (SQLite marks the file as lookalike's)."""
+    migration_lock: str = ""
+    """A statement that makes processes opening the store at once take turns at creating or
+    upgrading it (PostgreSQL's transaction-scoped advisory lock: workers starting together on an
+    empty schema); empty where a write transaction already excludes every other writer."""
 
 
 class Engine(ABC):

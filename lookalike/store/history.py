@@ -41,6 +41,7 @@ from typing import Any, Final, TypeVar
 from lookalike import codec
 from lookalike.errors import LookalikeError
 from lookalike.model import (
+    FEED_KEY,
     Candidate,
     Evidence,
     Existence,
@@ -57,9 +58,11 @@ from lookalike.model import (
     TriageMark,
 )
 from lookalike.store import absent as names_db
+from lookalike.store import feeds as feeds_db
 from lookalike.store import rows
 from lookalike.store.chunks import ZLIB_LEVEL, pack_names
 from lookalike.store.engine import Engine, Tx
+from lookalike.store.feeds import FeedState, Hit
 from lookalike.store.location import Location, default_db_path
 from lookalike.store.location import parse as parse_location
 from lookalike.store.rows import Damage, DamagedRow
@@ -67,6 +70,8 @@ from lookalike.store.schema import SCHEMA_VERSION, migrate
 
 BATCH: Final = 50_000
 """Absent names written per chunk while a scan runs."""
+READ_BATCH: Final = 500
+"""Findings read per statement when a scan's findings are read as a stream (``findings``)."""
 
 _EXISTENCE_WORST = {Existence.EXISTS: 0, Existence.UNKNOWN: 1, Existence.ABSENT: 2}
 
@@ -123,6 +128,15 @@ class ScanRow:
     key: str
     complete: bool
     info: ScanInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A name's finding in one stored scan (``Store.observed``)."""
+
+    scan_id: int
+    started: datetime
+    finding: Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,11 +327,13 @@ class Store:
             latest = next(self._scan_rows(tx, "WHERE key = ?", (key,)), None)
         return latest.id if latest is not None and not latest.complete else None
 
-    def finish_scan(self, scan_id: int, info: ScanInfo) -> None:
+    def finish_scan(self, scan_id: int, info: ScanInfo, *, hits: Sequence[int] = ()) -> None:
         """Store the scan's final description. ``finished`` defaults to now; a scan is *complete*
         when it finished and was not interrupted (only complete scans are diffed by default).
         The scan's absent names are compacted here, in one transaction: each is interned once in
-        ``names`` and the scan keeps only sorted chunks of ids (a few seconds for a million)."""
+        ``names`` and the scan keeps only sorted chunks of ids (a few seconds for a million).
+        ``hits``: the feed matches (``pending_hits``) the scan looked at, deleted in the same
+        transaction, so a watcher killed before this point scans them again."""
         if info.finished is None:
             info = dataclasses.replace(info, finished=_now())
         info = dataclasses.replace(info, id=None)
@@ -340,6 +356,7 @@ class Store:
                 (*values, text, crc, scan_id),
             )
             names_db.compact(tx, self.engine.dialect, scan_id, self._report)
+            feeds_db.drop(tx, hits)
 
     def scan_info(self, scan_id: int) -> ScanInfo:
         """One scan's description (with its id)."""
@@ -354,15 +371,33 @@ class Store:
             refs = tx.execute(
                 f"SELECT {self._columns(REF_COLUMNS)} FROM refs WHERE scan_id = ? ORDER BY seq", (scan_id,)
             ).fetchall()
-            found = tx.execute(
-                f"SELECT {self._columns(FINDING_COLUMNS)} FROM findings WHERE scan_id = ? ORDER BY id",
-                (scan_id,),
-            ).fetchall()
         return ScanResult(
             info=scan.info,
             references=tuple(self._valid(refs, _ref_where, _ref_row)),
-            findings=tuple(self._valid(found, _finding_where, _finding_row)),
+            findings=tuple(self.findings(scan_id)),
         )
+
+    def findings(self, scan_id: int, *, batch: int = READ_BATCH) -> Iterator[Finding]:
+        """A stored scan's findings in the order first recorded, read ``batch`` at a time (each
+        batch in its own short read), so a large scan is never in memory twice: its rows' text and
+        its findings. Damaged findings are left out (and reported in ``damage``)."""
+        last: object = -1
+        while True:
+            with self._read() as tx:
+                found = tx.execute(
+                    f"SELECT {self._columns(FINDING_COLUMNS)} FROM findings"
+                    " WHERE scan_id = ? AND id > ? ORDER BY id LIMIT ?",
+                    (scan_id, last, batch),
+                ).fetchall()
+            yield from self._valid(found, _finding_where, _finding_row)
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    def finding_keys(self, scan_id: int) -> set[tuple[str, str]]:
+        """The (domain, protected) pairs of a stored scan's findings, without reading the findings."""
+        with self._read() as tx:
+            return names_db.finding_keys(tx, scan_id, self._report)
 
     def save_references(self, scan_id: int, references: Sequence[Reference]) -> None:
         """Replace the scan's references (the protected domains, probed like candidates)."""
@@ -375,13 +410,22 @@ class Store:
             )
 
     def latest_scan(
-        self, *, finished: bool = True, before: int | None = None, key: str | None = None
+        self,
+        *,
+        finished: bool = True,
+        before: int | None = None,
+        key: str | None = None,
+        feeds: bool | None = None,
     ) -> int | None:
         """The newest scan id (below ``before`` when given; with ``key``, only scans of the same
-        domains and generator settings); with ``finished``, complete scans only (finished and not
-        interrupted). A damaged scan is passed over (and reported)."""
+        domains and generator settings; with ``feeds`` True or False, only scans of feed matches or
+        only the others: ``ScanInfo.of_feeds``); with ``finished``, complete scans only (finished and
+        not interrupted). A damaged scan is passed over (and reported)."""
         clauses: list[str] = []
         params: list[object] = []
+        if feeds is not None:
+            clauses.append(f"key {'' if feeds else 'NOT '}LIKE ?")
+            params.append(FEED_KEY + "%")
         if finished:
             clauses.append("complete = 1")
         if before is not None:
@@ -484,8 +528,9 @@ class Store:
         return names
 
     def counts(self, scan_id: int) -> dict[str, int]:
-        """How many names the scan stored per existence (``absent`` counts stored chunks' names,
-        so a name written twice counts twice)."""
+        """How many names the scan stored per existence. A name written twice (a unit a worker ran
+        again) counts once: a running scan's chunks of names are read and their names counted apart
+        (a finding's name not at all); a finished scan's chunks of ids are distinct already."""
         out = {e.value: 0 for e in Existence}
         with self._read() as tx:
             for existence, n in tx.execute(
@@ -498,11 +543,15 @@ class Store:
                         Damage(f"scan {scan_id}, findings", f"existence {existence!r:.40} is unknown")
                     )
             total = tx.execute(
-                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM absent_chunks WHERE scan_id = ?",
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM absent_chunks"
+                " WHERE scan_id = ? AND kind = 'ids'",
                 (scan_id,),
             ).fetchone()[0]
+            running = names_db.chunk_names(tx, scan_id, self._report)
+            if running:
+                running -= names_db.finding_keys(tx, scan_id, self._report)
         if isinstance(total, int):
-            out["absent"] += total
+            out["absent"] += total + len(running)
         else:
             self._report(Damage(f"scan {scan_id}, absent chunks", "a count is not an integer"))
         return out
@@ -592,6 +641,106 @@ class Store:
                         history.setdefault(domain, []).append(existence)
                         done_domains.add(domain)
         return history
+
+    def observed(self, keys: Iterable[tuple[str, str]], *, before: int) -> dict[tuple[str, str], Observed]:
+        """The latest finding of each (domain, protected) in the complete scans before scan
+        ``before``, whatever their settings: what a feed's scan is compared with (a name seen in a
+        certificate today is not new when last night's scan found it). Names no complete scan found
+        are left out."""
+        wanted = set(keys)
+        domains = sorted({domain for domain, _ in wanted})
+        columns = ", ".join(f"f.{c}" for c in FINDING_COLUMNS.split(", "))
+        columns = columns if self._crc == "crc" else columns.replace("f.crc", "NULL")
+        out: dict[tuple[str, str], Observed] = {}
+        with self._read() as tx:
+            for start in range(0, len(domains), names_db.LOOKUP_CHUNK):
+                part = domains[start : start + names_db.LOOKUP_CHUNK]
+                found = tx.execute(
+                    f"SELECT {columns}, s.started FROM findings f JOIN scans s ON s.id = f.scan_id"
+                    " WHERE s.complete = 1 AND f.scan_id < ?"
+                    f" AND f.domain IN ({', '.join(['?'] * len(part))})"
+                    " ORDER BY f.scan_id DESC, f.id DESC",
+                    (before, *part),
+                ).fetchall()
+                for row in found:
+                    key = (row[2], row[3])
+                    if key not in wanted or key in out:
+                        continue
+                    seen = next(self._valid([row], _finding_where, _observed_row), None)
+                    if seen is not None:
+                        out[key] = seen
+        return out
+
+    # -- feeds (lookalike watch) -----------------------------------------------------------------
+
+    def feed(self, feed: str) -> FeedState | None:
+        """One feed's position and last problem; None when it has none (or its row is damaged)."""
+        with self._read() as tx:
+            row = feeds_db.select_state(tx, self.engine.dialect, feed)
+        if row is None:
+            return None
+        return next(self._valid([row], feeds_db.state_where, feeds_db.state_row), None)
+
+    def feeds(self) -> list[FeedState]:
+        """Every feed's position and last problem, by name."""
+        with self._read() as tx:
+            found = tx.execute(f"SELECT {feeds_db.POSITION_COLUMNS} FROM feed_positions").fetchall()
+        return sorted(self._valid(found, feeds_db.state_where, feeds_db.state_row), key=lambda f: f.name)
+
+    def advance_feed(
+        self,
+        feed: str,
+        *,
+        name: str,
+        position: str,
+        expected: str | None,
+        hits: Sequence[Candidate] = (),
+        problem: str = "",
+    ) -> None:
+        """Keep ``feed``'s new ``position`` and the matches of the entries before it, in one
+        transaction, if its stored position is still ``expected`` (None: it has none yet); else raise
+        ``FeedMoved`` and keep nothing. Clears the feed's problem unless one is given."""
+        with self._write() as tx:
+            feeds_db.advance(
+                tx,
+                feed=feed,
+                name=name,
+                position=position,
+                expected=expected,
+                hits=hits,
+                now=_now(),
+                problem=problem,
+            )
+
+    def feed_problem(self, feed: str, *, name: str, problem: str) -> str:
+        """Record why ``feed`` is skipped (empty: it is fine again), keeping its position; return the
+        problem recorded before, so a caller alerts once per new problem."""
+        with self._write() as tx:
+            return feeds_db.set_problem(
+                tx, self.engine.dialect, feed=feed, name=name, problem=problem, now=_now()
+            )
+
+    def queue_hits(self, feed: str, hits: Sequence[Candidate]) -> None:
+        """Queue matches to be scanned, without a position (a list read once)."""
+        with self._write() as tx:
+            feeds_db.queue(tx, feed, hits)
+
+    def pending_hits(self, limit: int = 10_000) -> list[Hit]:
+        """The oldest matches waiting to be scanned (damaged ones reported, and deleted: they cannot
+        be scanned, and would otherwise come back every time)."""
+        with self._read() as tx:
+            found = feeds_db.pending(tx, limit)
+        hits = list(self._valid(found, feeds_db.hit_where, feeds_db.hit_row))
+        if len(hits) < len(found):
+            good = {h.id for h in hits}
+            self.drop_hits([r for r in (row[0] for row in found) if isinstance(r, int) and r not in good])
+        return hits
+
+    def drop_hits(self, ids: Sequence[int]) -> None:
+        """Forget matches that need no scan (repeats of a name scanned a moment ago)."""
+        if ids:
+            with self._write() as tx:
+                feeds_db.drop(tx, ids)
 
     # -- triage ----------------------------------------------------------------------------------
 
@@ -741,6 +890,7 @@ class Store:
                 ("triage", self._check_triage),
                 ("registrations", self._check_registrations),
                 ("names", self._check_names),
+                ("feeds", self._check_feeds),
             ):
                 try:
                     with self._read() as tx:
@@ -795,6 +945,16 @@ class Store:
         found = tx.execute(f"SELECT {self._columns(REGISTRATION_COLUMNS)} FROM registrations").fetchall()
         self._count(read, "cached registrations", len(found))
         list(self._valid(found, _registration_where, _registration_row))
+
+    def _check_feeds(self, tx: Tx, read: dict[str, int]) -> None:
+        if "feed_positions" not in self.engine.tables(tx):
+            return  # before schema 4: no feeds yet
+        found = tx.execute(f"SELECT {feeds_db.POSITION_COLUMNS} FROM feed_positions").fetchall()
+        self._count(read, "feed positions", len(found))
+        list(self._valid(found, feeds_db.state_where, feeds_db.state_row))
+        found = tx.execute(f"SELECT {feeds_db.HIT_COLUMNS} FROM feed_hits").fetchall()
+        self._count(read, "feed matches waiting", len(found))
+        list(self._valid(found, feeds_db.hit_where, feeds_db.hit_row))
 
     def _check_names(self, tx: Tx, read: dict[str, int]) -> None:
         protected = {r[0]: r[1] for r in tx.execute("SELECT id, domain FROM protected")}
@@ -881,6 +1041,13 @@ def _finding_row(row: Sequence[object]) -> Finding:
         raise DamagedRow("its existence and level columns disagree with its evidence and score")
     rows.verify(row[1:10], stored)
     return finding
+
+
+def _observed_row(row: Sequence[object]) -> Observed:
+    """A findings row (``FINDING_COLUMNS``) with its scan's start."""
+    return Observed(
+        rows.integer(row[1], "scan_id"), rows.timestamp(row[-1], "started"), _finding_row(row[:-1])
+    )
 
 
 def _finding_checked(row: Sequence[object]) -> None:

@@ -47,6 +47,8 @@ OUR_TABLES: Final = frozenset(
         "counters",
         "triage",
         "registrations",
+        "feed_positions",
+        "feed_hits",
     }
 )
 
@@ -60,6 +62,7 @@ DIALECT: Final = Dialect(
         "without_rowid": "",
     },
     for_update=" FOR UPDATE",
+    migration_lock=f"SELECT pg_advisory_xact_lock({APPLICATION_ID})",
 )
 
 

@@ -111,6 +111,29 @@ MIGRATIONS: Final = (
             for table in ("scans", "refs", "findings", "absent_chunks", "triage", "registrations", "names")
         ),
     ),
+    Migration(
+        "Feeds (lookalike watch): each feed's position, and its matches waiting to be scanned, written"
+        " in one transaction so a killed watcher loses and repeats nothing.",
+        (
+            """CREATE TABLE feed_positions (
+        feed     TEXT PRIMARY KEY,
+        name     TEXT NOT NULL,
+        position TEXT NOT NULL,
+        problem  TEXT NOT NULL,
+        updated  TEXT NOT NULL,
+        crc      {int}
+    )""",
+            """CREATE TABLE feed_hits (
+        id        {rowid},
+        feed      TEXT NOT NULL,
+        domain    TEXT NOT NULL,
+        protected TEXT NOT NULL,
+        seen_at   TEXT NOT NULL,
+        candidate TEXT NOT NULL,
+        crc       {int}
+    )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -128,6 +151,8 @@ def _now() -> str:
 def migrate(engine: Engine, tx: Tx) -> int:
     """Bring the schema to ``SCHEMA_VERSION`` inside ``tx`` (a write transaction) and return the
     version found. A schema newer than this lookalike's is refused, never touched."""
+    if engine.dialect.migration_lock:
+        tx.execute(engine.dialect.migration_lock)
     if "schema_version" in engine.tables(tx):
         version = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
     else:

@@ -55,6 +55,7 @@
       return cmp(x, y) || byLevel(a, b);
     },
     web: function (a, b) { return cmp(b[col.web], a[col.web]) || byLevel(a, b); },
+    page: function (a, b) { return cmp(a[col.visual], b[col.visual]) || byLevel(a, b); },
     owner: function (a, b) {
       return cmp(OWNER_ORDER[a[col.owner]], OWNER_ORDER[b[col.owner]]) ||
         cmp(triageRank(a), triageRank(b)) || byLevel(a, b);
@@ -76,8 +77,11 @@
     route: document.getElementById("f-route"),
     owner: document.getElementById("f-owner"),
     protectedDomain: document.getElementById("f-protected"),
-    change: document.getElementById("f-change")
+    change: document.getElementById("f-change"),
+    source: document.getElementById("f-source"),
+    visual: document.getElementById("f-visual")
   };
+  var NOT_RENDERED = 4; /* the verdicts are 0 clone, 1 similar, 2 unknown, 3 different */
 
   function value(el) { return el ? el.value : ""; }
 
@@ -89,6 +93,8 @@
       owner: value(controls.owner),
       prot: value(controls.protectedDomain),
       change: value(controls.change),
+      source: value(controls.source),
+      visual: value(controls.visual),
       words: value(controls.q).trim().toLowerCase().split(/\s+/).filter(Boolean)
     };
   }
@@ -101,8 +107,12 @@
     else if (c.route !== "" && row[col.route] !== c.route) { return false; }
     if (c.owner !== "" && row[col.owner] !== c.owner) { return false; }
     if (c.prot !== "" && row[col.protected] !== c.prot) { return false; }
+    if (c.source !== "" && row[col.source] !== c.source) { return false; }
     if (c.change === "any") { if (!row[col.change]) { return false; } }
     else if (c.change !== "" && row[col.change] !== c.change) { return false; }
+    if (c.visual === "alike") { if (row[col.visual] > 1) { return false; } }
+    else if (c.visual === "none") { if (row[col.visual] < NOT_RENDERED) { return false; } }
+    else if (c.visual !== "" && String(row[col.visual]) !== c.visual) { return false; }
     for (var i = 0; i < c.words.length; i++) {
       if (row[col.search].indexOf(c.words[i]) < 0) { return false; }
     }
@@ -165,7 +175,7 @@
   }
 
   if (controls.q) { controls.q.addEventListener("input", later); }
-  [controls.level, controls.route, controls.owner, controls.protectedDomain, controls.change].forEach(function (el) {
+  [controls.level, controls.route, controls.owner, controls.protectedDomain, controls.change, controls.source, controls.visual].forEach(function (el) {
     if (el) { el.addEventListener("change", refilter); }
   });
   var form = document.getElementById("controls");
@@ -295,8 +305,45 @@
     body.classList.toggle("open", open);
   }
 
+  /* the page view: a lookalike's picture beside the protected site's, both data: URIs already in the
+     document (the thumbnail, or its full picture with --inline-images; the protected site's from #references) */
+  var pageView = document.getElementById("page-view");
+  var references = document.getElementById("references");
+
+  function picture(img, src) {
+    img.hidden = !src;
+    if (src) { img.src = src; } else { img.removeAttribute("src"); }
+  }
+
+  function showPage(shot) {
+    if (!pageView || typeof pageView.showModal !== "function") { return; }
+    var thumb = shot.querySelector("img.thumb");
+    var body = shot.closest("tbody");
+    var verdict = body.querySelector(".verdict");
+    var row = rows[Number(body.getAttribute("data-i"))];
+    picture(document.getElementById("pv-theirs"), thumb.getAttribute("data-full") || thumb.getAttribute("src"));
+    document.getElementById("pv-theirs-cap").textContent = row[col.domain] + (verdict ? " · " + verdict.textContent : "");
+    var wanted = thumb.getAttribute("data-ref");
+    var ours = null;
+    Array.prototype.forEach.call(references ? references.querySelectorAll("img") : [], function (img) {
+      if (img.getAttribute("data-shot") === wanted) { ours = img; }
+    });
+    picture(document.getElementById("pv-ours"), ours ? ours.getAttribute("src") : "");
+    document.getElementById("pv-ours-cap").textContent = ours ?
+      ours.getAttribute("data-protected") + " · the protected site" : "no picture of the protected site";
+    document.getElementById("pv-reason").textContent = verdict ? verdict.getAttribute("title") || "" : "";
+    pageView.showModal();
+  }
+  var closer = document.getElementById("pv-close");
+  if (closer && pageView) { closer.addEventListener("click", function () { pageView.close(); }); }
+  if (pageView) {
+    pageView.addEventListener("click", function (event) { if (event.target === pageView) { pageView.close(); } });
+  }
+
   /* the row toggles are spans with role=button (lighter than 20,000 buttons); click or Enter/Space */
   function activate(target) {
+    var shot = target.closest(".shot");
+    if (shot) { showPage(shot); return true; }
     var button = target.closest(".toggle, .more");
     if (!button) { return false; }
     var body = button.closest("tbody");

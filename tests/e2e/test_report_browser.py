@@ -4,6 +4,7 @@ sorts, filters, opens its evidence view, and hostile text planted by a lookalike
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,59 @@ def test_ten_thousand_findings_stay_usable(browser_page: BrowserPage, big_report
     assert loaded < 60
     assert sorted_in < 30
     assert filtered_in < 30
+
+
+def test_a_hostile_title_beside_a_thumbnail_does_nothing(
+    browser_page: BrowserPage, tmp_path: Path, artifacts: Path
+) -> None:
+    """A page's title and the verdict's reason are the page's words: next to its picture, and in the
+    page view the picture opens, they stay text."""
+    pytest.importorskip("PIL", reason="the visual extra is not installed (make test installs it)")
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from lookalike.model import Verdict
+    from lookalike.screenshots import Pictures
+
+    def screenshot(colour: str) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (640, 400), colour).save(out, "PNG")
+        return out.getvalue()
+
+    theirs, ours = screenshot("#c2410c"), screenshot("#1d4ed8")
+    shas = {hashlib.sha256(p).hexdigest(): p for p in (theirs, ours)}
+    items = []
+    for i, payload in enumerate(fx.HOSTILE):
+        base = fx.hostile_finding(payload, domain=f"kestre1systems{i}.com")
+        visual = fx.visual_facts(
+            Verdict.CLONE,
+            reason=payload,
+            screenshot=hashlib.sha256(theirs).hexdigest(),
+            reference=hashlib.sha256(ours).hexdigest(),
+        )
+        items.append(fx.finding(base.candidate, replace(base.evidence, visual=visual)))
+    html = render(fx.scan_result(items), pictures=Pictures(loose=shas), generated_at=fx.NOW)
+    path = tmp_path / "pages.html"
+    path.write_text(html, "utf-8")
+    browser_page.open(path)
+    page = browser_page.page
+    assert page.locator("img.thumb").count() == len(fx.HOSTILE)
+    for i in range(len(fx.HOSTILE)):
+        page.locator(".shot").nth(i).click()
+        expect(page.locator("#page-view")).to_be_visible()
+        assert (page.text_content("#pv-reason") or "") == shown_text(fx.HOSTILE[i])
+        page.click("#pv-close")
+    assert page.locator("[onerror], [onload], [onclick]").count() == 0
+    assert page.locator("img:not(.thumb):not([data-shot]):not(#pv-theirs):not(#pv-ours)").count() == 0
+    assert_nothing_ran(browser_page)
+    assert browser_page.requests == [path.resolve().as_uri()]
+    page.locator(".shot").first.click()
+    page.screenshot(path=str(artifacts / "report-page-view.png"))
+
+
+def shown_text(payload: str) -> str:
+    from lookalike.text import shown
+
+    return shown(payload, 300)

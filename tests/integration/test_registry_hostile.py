@@ -23,7 +23,7 @@ from lookalike.demo.whois_server import WhoisServer
 from lookalike.endpoints import Endpoints, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import Outcome, Status
-from lookalike.ratelimit import MAX_DEFER
+from lookalike.ratelimit import MAX_DEFER, PerKeyLimits
 from lookalike.rdap import MAX_DOCUMENT, Bootstrap
 from lookalike.registry import Registry
 
@@ -63,7 +63,9 @@ async def test_retry_after_of_days_sets_nobody_s_clock(
     names = [f"kestrel{n}.com" for n in range(6)]
     hostile.update({n: RdapResponse(status=status, retry_after="9999999") for n in names})
     async with Registry(endpoints_for(hostile, tmp_path), strict()) as registry:
-        bucket = registry.rdap._gate.bucket(f"127.0.0.1:{hostile.address.port}")
+        gate = registry.rdap._gate
+        assert isinstance(gate, PerKeyLimits)  # the process's own limits (no shared budgets)
+        bucket = gate.bucket(f"127.0.0.1:{hostile.address.port}")
         async with asyncio.timeout(60):  # a hang check, not a speed check: the deadline is 20 s
             outcomes = await asyncio.gather(*(registry.lookup(n) for n in names))
     assert all(o.status.unknown for o in outcomes), outcomes

@@ -192,6 +192,15 @@ def test_a_scan_round_trips_exactly(store: Store) -> None:
     assert loaded.references == (reference(), reference("kestrel.com"))
 
 
+def test_findings_are_read_in_batches_in_the_order_recorded(store: Store) -> None:
+    findings = [finding(f"kestrel{i}.ml", level=(Level.LOW, Level.HIGH)[i % 2]) for i in range(7)]
+    scan_id = _complete(store, findings, [("kestrel.ml", PROTECTED)], day=0)
+    for batch in (1, 3, 7, 500):
+        assert list(store.findings(scan_id, batch=batch)) == findings
+    assert store.finding_keys(scan_id) == {(f.candidate.domain, PROTECTED) for f in findings}
+    assert store.load_scan(scan_id).findings == tuple(findings)
+
+
 def test_recording_a_name_again_replaces_it_in_place(store: Store) -> None:
     scan_id = _begin(store)
     first, second = finding("a.ml", level=Level.LOW), finding("b.ml")
@@ -317,7 +326,22 @@ def test_a_finding_wins_over_an_earlier_absent_record(store: Store) -> None:
     store.record_absent(scan_id, [("flip.ml", PROTECTED), ("nx.ml", PROTECTED)])
     store.record(scan_id, finding("flip.ml"))
     assert store.absent(scan_id) == {("nx.ml", PROTECTED)}
-    assert store.counts(scan_id) == {"exists": 1, "absent": 2, "unknown": 0}
+    assert store.counts(scan_id) == {"exists": 1, "absent": 1, "unknown": 0}
+
+
+def test_a_batch_written_again_counts_once(store: Store) -> None:
+    """A unit a worker ran again writes its absent names again: counted once, before and after the
+    scan finishes."""
+    scan_id = _begin(store)
+    batch = [("nx.ml", PROTECTED), ("ny.ml", PROTECTED), ("nz.ml", PROTECTED)]
+    store.record_absent(scan_id, batch)
+    store.record_absent(scan_id, batch[1:])
+    store.record(scan_id, finding("flip.ml"))
+    store.record(scan_id, finding("flip.ml"))
+    assert store.counts(scan_id) == {"exists": 1, "absent": 3, "unknown": 0}
+    store.finish_scan(scan_id, scan([]).info)
+    assert store.counts(scan_id) == {"exists": 1, "absent": 3, "unknown": 0}
+    assert store.absent(scan_id) == set(batch)
 
 
 def _chunks(store: Store, scan_id: int) -> list[tuple[str, int]]:

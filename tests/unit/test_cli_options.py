@@ -86,6 +86,11 @@ SAMPLES: dict[str, tuple[Any, Any]] = {
     "db": (Path("h.db"), lambda s: s.db == Path("h.db")),
     "fail_on": (["new,high", "new"], lambda s: s.fail_on == ("new", "high")),
     "plan_top": (0, lambda s: s.plan_top == 0),
+    "screenshot": (True, lambda s: s.screenshot is True),
+    "inline_images": (True, lambda s: s.inline_images is True),
+    "broker": ("redis://127.0.0.1:6379/0", lambda s: s.broker == "redis://127.0.0.1:6379/0"),
+    "unit_size": (500, lambda s: s.unit_size == 500),
+    "queue": ("lookalike-eu", lambda s: s.queue == "lookalike-eu"),
 }
 
 

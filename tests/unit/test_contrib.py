@@ -172,3 +172,48 @@ def test_the_cron_checker_rejects_bad_lines() -> None:
             _check_cron_field(field, value)
     _check_cron_field("weekday", "mon-fri")
     _check_cron_field("minute", "*/15,7")
+
+
+# --- the worker unit --------------------------------------------------------------------------------
+
+WORKER = CONTRIB / "systemd" / "lookalike-worker@.service"
+
+
+def test_docs_scale_holds_the_worker_unit_verbatim() -> None:
+    scale = (ROOT / "docs" / "scale.md").read_text(encoding="utf-8")
+    assert WORKER.read_text(encoding="utf-8").strip() in scale, "paste the worker unit into docs/scale.md"
+
+
+def test_every_option_of_the_worker_command_exists() -> None:
+    (start,) = [line for line in WORKER.read_text().splitlines() if line.startswith("ExecStart=")]
+    command = shlex.split(start.split("=", 1)[1])
+    assert command[:2] == [INSTALLED, "worker"]
+    help_text = CliRunner().invoke(app, ["worker", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
+    words = set(re.split(r"[\s,\[\]=]+", help_text))
+    options = [w for w in command if w.startswith("--")]
+    assert options == ["--hostname", "--loglevel"]
+    assert not [o for o in options if o not in words]
+    # --broker and --db come from the environment file
+    assert "LOOKALIKE_BROKER" in help_text
+    assert "LOOKALIKE_DB" in help_text
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze (Debian: systemd)")
+def test_the_worker_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    executable = shutil.which("lookalike", path=str(ROOT / ".venv" / "bin")) or shutil.which("lookalike")
+    assert executable, "lookalike is not installed"
+    env = tmp_path / "worker.env"
+    env.write_text(
+        "LOOKALIKE_BROKER=redis://127.0.0.1:6379/0\nLOOKALIKE_DB=postgresql://lookalike@127.0.0.1/x\n"
+    )
+    text = WORKER.read_text()
+    text = text.replace(f"ExecStart={INSTALLED} ", f"ExecStart={executable} ")
+    text = text.replace("EnvironmentFile=/etc/lookalike/worker.env", f"EnvironmentFile={env}")
+    instance = tmp_path / "lookalike-worker@1.service"
+    instance.write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(instance)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    ours = [line for line in result.stderr.splitlines() if "lookalike-worker" in line]
+    assert ours == []

@@ -22,7 +22,10 @@ from lookalike.model import (
     Status,
     Triage,
     TriageMark,
+    Verdict,
+    skipped,
 )
+from tests import factories as fx
 from tests.fixtures.store import PROTECTED, T0, finding, scan
 
 E, A, U = Existence.EXISTS, Existence.ABSENT, Existence.UNKNOWN
@@ -432,3 +435,38 @@ def test_mx_hosts_losing_their_addresses_is_a_dangling_mx_once() -> None:
     # A scan stored before dangling-mx existed called the same facts "mx": not a change.
     stored_before = _without_addresses(finding(**MX1), MailRoute.MX)
     assert not one(stored_before, dangling)
+
+
+# --- the page (--screenshot) ------------------------------------------------------------------------
+
+
+def _page(verdict: Verdict | None) -> Finding:
+    """The default finding, its page judged ``verdict`` (None: not rendered)."""
+    base = finding()
+    visual = fx.visual_facts(verdict) if verdict is not None else skipped()
+    return dataclasses.replace(base, evidence=dataclasses.replace(base.evidence, visual=visual))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "lines"),
+    [
+        (Verdict.DIFFERENT, Verdict.CLONE, [f"page now a copy of {PROTECTED}'s (it was different)"]),
+        (Verdict.SIMILAR, Verdict.CLONE, [f"page now a copy of {PROTECTED}'s (it was similar)"]),
+        (Verdict.CLONE, Verdict.DIFFERENT, [f"page no longer a copy of {PROTECTED}'s (now different)"]),
+        (Verdict.SIMILAR, Verdict.DIFFERENT, []),
+        (Verdict.UNKNOWN, Verdict.CLONE, []),  # the page could not be judged last time
+        (Verdict.CLONE, Verdict.UNKNOWN, []),  # ... or this time: not a change
+        (None, Verdict.CLONE, []),  # not rendered last time (no --screenshot)
+        (Verdict.CLONE, Verdict.CLONE, []),
+    ],
+)
+def test_a_page_that_became_a_copy_is_a_change(
+    before: Verdict | None, after: Verdict | None, lines: list[str]
+) -> None:
+    changes = one(_page(before), _page(after))
+    assert [w for c in changes.all for w in c.what] == lines
+
+
+def test_a_new_name_says_its_page_is_a_copy() -> None:
+    change = only(one(None, _page(Verdict.CLONE)))
+    assert f"page: a copy of {PROTECTED}'s" in change.what

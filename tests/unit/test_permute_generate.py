@@ -192,6 +192,11 @@ def test_depth_two_combines_techniques_under_the_budget() -> None:
     keyword_swap = generate(names.parse("paypal.com"), GenerateOptions(depth=2, combo_budget=5000))
     pairs = {c.domain: c for c in keyword_swap}
     assert {Technique.KEYWORD, Technique.TLD_TYPO} <= set(pairs["paypal-login.co"].techniques)
+    # Two words stacked on the name (disputed names do: tdbankloginonlinebanking, uggonlinesale).
+    assert pairs["paypal-login-support.com"].techniques == (Technique.KEYWORD,)
+    assert pairs["paypal-login-support.com"].plausibility == pytest.approx(
+        pairs["paypal-login.com"].plausibility * pairs["paypal-support.com"].plausibility, abs=1e-4
+    )
     assert generate(name, GenerateOptions(depth=2, combo_budget=2000)) == out  # deterministic
 
 

@@ -15,6 +15,7 @@ from lookalike import report
 from lookalike.model import (
     Availability,
     BlockEntry,
+    Certificate,
     Change,
     ChangeKind,
     Changes,
@@ -27,6 +28,7 @@ from lookalike.model import (
     Owner,
     PlanItem,
     Score,
+    Sighting,
     SmtpVerdict,
     Status,
     Technique,
@@ -440,3 +442,35 @@ def test_the_smtp_reading_and_the_deciding_owner_link_are_shown() -> None:
     assert "decided by: uses the same name servers as kestrelsystems.com" in owned
     assert "its website redirects to kestrelsystems.com, but" in owned
     assert 'title="uses the same name servers as kestrelsystems.com' in html
+
+
+def test_feed_findings_carry_their_source_and_certificate() -> None:
+    cert = Certificate(
+        issuer="C=US, O=Let's Encrypt, CN=R11",
+        not_before=fx.NOW,
+        sans=("login.kestre1systems.com",),
+        log="argon2026h2",
+        index=123456,
+        precert=True,
+    )
+    seen = Sighting(
+        source="ct:argon2026h2", seen_at=fx.NOW, name="login.kestre1systems.com", certificate=cert
+    )
+    feed = fx.hostile_finding("plain", domain="kestre1systems.com")
+    feed = replace(feed, candidate=replace(feed.candidate, sighting=seen))
+    generated = fx.sample_findings()[0]
+    view = build_view(fx.scan_result([feed, generated]))
+    assert view.sources == ("ct:argon2026h2", "generate")
+    html = rendered([feed, generated])
+    assert '<select id="f-source">' in html and '<option value="ct:argon2026h2">' in html
+    assert '<span class="source">ct:argon2026h2</span>' in html
+    data = json.loads(Document(html).scripts[0][1])
+    column = data["columns"].index("source")
+    assert sorted(row[column] for row in data["rows"]) == ["ct:argon2026h2", "generate"]
+    cards = [c for details in data["details"] for c in details if c["t"] == "Seen in a feed"]
+    (card,) = cards
+    pairs = dict(card["i"][0][1])
+    assert pairs["Log entry"] == "argon2026h2 #123,456 (precertificate)"
+    assert pairs["Issuer"] == "C=US, O=Let's Encrypt, CN=R11"
+    # A scan of generated names alone has no source filter.
+    assert 'id="f-source"' not in rendered([generated])

@@ -155,7 +155,6 @@ def test_fingerprint_of_a_capture() -> None:
     "data",
     [
         b"",
-        b"not an image",
         b"<svg xmlns='http://www.w3.org/2000/svg'/>",
         png(size=(2048, 2048)),  # larger than a favicon may be decoded
         b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,  # a PNG header and nothing sensible
@@ -166,6 +165,28 @@ def test_unreadable_or_oversized_favicons_keep_their_exact_hash_only(data: bytes
     assert print_.favicon_phash == ""
     if data:
         assert print_.favicon_mmh3 == visual.favicon_hash(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not an image",
+        b"<!doctype html><html><head><title>404</title></head><body>no icon here</body></html>",
+        b"  <html><svg></svg></html>",
+        b"RIFF\x00\x00\x00\x00WAVEfmt ",
+    ],
+)
+def test_a_favicon_that_is_no_picture_is_no_favicon(data: bytes) -> None:
+    """Many servers answer /favicon.ico with an HTML page: two such pages are not the same icon."""
+    assert not visual.is_icon(data)
+    print_ = visual.fingerprint(capture(favicon=data))
+    assert (print_.favicon_sha256, print_.favicon_mmh3, print_.favicon_phash) == ("", None, "")
+
+
+def test_pictures_are_icons() -> None:
+    for data in (png(size=(16, 16)), b"\x00\x00\x01\x00\x01\x00", b"GIF89a", b"RIFF\x10\x00\x00\x00WEBPVP8 "):
+        assert visual.is_icon(data), data[:12]
+    assert visual.is_icon(b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>')
 
 
 # --- the served-HTML reader ----------------------------------------------------------------------
@@ -230,6 +251,15 @@ def test_our_favicon_alone_is_similar_and_nothing_of_ours_is_different() -> None
     facts = judge(bakery)
     assert facts.verdict is Verdict.DIFFERENT
     assert facts.favicon_match is FaviconMatch.DIFFERENT
+
+
+@pytest.mark.parametrize("landed", ["https://kestrelsystems.com/", "https://login.kestrelsystems.com/sso"])
+def test_a_page_that_ended_on_our_own_site_is_no_copy(landed: str) -> None:
+    """A redirect to us renders our own site: the same picture, and no clone of anything."""
+    facts = judge(capture(final_url=landed, screenshot=REFERENCE.screenshot))
+    assert facts.verdict is Verdict.DIFFERENT
+    assert "kestrelsystems.com's own site" in facts.reason
+    assert facts.reference and facts.screenshot == facts.reference
 
 
 def test_a_login_page_that_looks_like_ours_but_is_someone_elses_is_different() -> None:
