@@ -283,20 +283,32 @@ class Whole:
         )
 
 
-def timed(command: list[str], timeout: float = 1800) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    """Run ``command`` to its end: the finished process, its wall seconds and its CPU seconds (user and
-    system, its children included)."""
+def timed(
+    command: list[str], timeout: float = 1800, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run ``command`` (in ``cwd``, first on its path) to its end: the finished process, its wall
+    seconds and its CPU seconds (user and system, its children included)."""
+    env = dict(os.environ)
+    if cwd is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(cwd), env.get("PYTHONPATH", "")])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=env
+    )
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return done, seconds, cpu
 
 
+TREE: Path | None = None
+"""``--tree``: the checkout whose ``lookalike`` the whole-scan runs use (None: the installed one)."""
+
+
 def lookalike_scan(server: HostPort, work: Path, names: int) -> Whole:
-    """``lookalike scan bankofamerica.com`` as a user runs it, registry off, history in ``work``."""
+    """``lookalike scan bankofamerica.com`` as a user runs it, registry off, history in ``work``
+    (``TREE``'s lookalike when set)."""
     db = work / f"scan-{time.monotonic_ns()}.db"
     command = [
         sys.executable,
@@ -313,7 +325,7 @@ def lookalike_scan(server: HostPort, work: Path, names: int) -> Whole:
         str(work / "report.html"),
         "--quiet",
     ]
-    done, seconds, cpu = timed(command)
+    done, seconds, cpu = timed(command, cwd=TREE)
     note = "" if done.returncode in (0, 1) else f"exit {done.returncode}: {done.stderr.strip()[-200:]}"
     return Whole(names, seconds, cpu, note, os.getloadavg()[0])
 
@@ -444,9 +456,17 @@ def main(argv: list[str] | None = None) -> int:
         "--exists-every", type=int, default=EXISTING_EVERY, help="one lookalike in N exists (0: none)"
     )
     parser.add_argument("--threads", type=int, default=2, help="unbound threads")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="run the whole scans with the lookalike of this checkout (before)",
+    )
+    parser.add_argument("--only-whole", action="store_true", help="section 1 only (the whole scans)")
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global TREE  # noqa: PLW0603  (one setting for the whole run)
+    TREE = args.tree.resolve() if args.tree else None
 
     if args.child_memory:
         memory_child(HostPort.parse(args.server, 53), args.child_memory)
@@ -459,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load()} (other work skews every figure)")
     print(f"default limits: {Limits()}")
+    if TREE is not None:
+        print(f"whole scans run {TREE}/lookalike")
+    # Bytecode first, as an installed lookalike has it (under PYTHONDONTWRITEBYTECODE a checkout would
+    # compile every module from source at each start, a cost no user pays).
+    package = (TREE or Path(__file__).resolve().parent.parent) / "lookalike"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
     names = lookalikes()
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-dns-") as tmp:
@@ -484,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
                     dnstwist=dnstwist,
                     runs=args.runs,
                 )
+            if args.only_whole:
+                return 0
 
             print(f"\n2. the triage engine at default settings: {args.names:,} names, one process")
             print(f"  load {load()}")

@@ -7,7 +7,6 @@ draws the progress bar, the summary and the exit code.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import importlib
@@ -19,19 +18,13 @@ from typing import Annotated
 
 import typer
 
-from lookalike import config, export
 from lookalike.cli.app import EXIT_FINDINGS, EXIT_INTERRUPTED, app, err, fail, out, protected_names
-from lookalike.cli.database import print_damage
 from lookalike.cli.options import LOOKUP, SCAN, Options, settings_options
-from lookalike.cli.progress import ScanProgress
-from lookalike.cli.summary import print_finding, print_summary
 from lookalike.errors import LookalikeError
-from lookalike.scan import lookup as lookup_one
-from lookalike.schedule import ScheduledScan, fail_on_reasons
-from lookalike.screenshots import DIRECTORY, Pictures, Shelf
-from lookalike.store import default_db_path
-from lookalike.store.location import label as location_label
 from lookalike.text import escape_json, shown
+
+# Each command imports the library it drives when it runs: `lookalike --help` and `lookalike version`
+# load none of it (tests/unit/test_startup.py).
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
 """What the demo universe's mail and TLS servers need: the ``demo`` extra, not a scan's dependency."""
@@ -56,6 +49,13 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
+    from lookalike.cli.database import print_damage
+    from lookalike.cli.progress import ScanProgress
+    from lookalike.cli.summary import print_summary
+    from lookalike.schedule import ScheduledScan, fail_on_reasons
+    from lookalike.store import default_db_path
+    from lookalike.store.location import label as location_label
+
     settings = options.build(domains or ())
     job = ScheduledScan(settings, store=not no_store, resume=resume)
     progress = ScanProgress(enabled=not quiet)
@@ -94,6 +94,13 @@ def lookup(
 
     With --screenshot its page and the protected site's (--protected) are kept as files in
     screenshots/ in the current directory, or carried in the JSON with --inline-images."""
+    import asyncio
+
+    from lookalike import config, export
+    from lookalike.cli.summary import print_finding
+    from lookalike.scan import lookup as lookup_one
+    from lookalike.screenshots import DIRECTORY, Pictures, Shelf
+
     if fmt not in ("text", "json"):
         raise LookalikeError("--format must be text or json")
     settings = options.build(require_domains=False)
@@ -125,6 +132,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example lookalike.toml to start from."""
+    from lookalike import config
+
     if path.exists() and not force:
         raise LookalikeError(f"{path} exists; use --force to overwrite it")
     try:
@@ -171,6 +180,8 @@ def demo(
             importlib.import_module(tool)
         except ImportError:
             fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
+    from lookalike.cli.progress import ScanProgress
+    from lookalike.cli.summary import print_summary
     from lookalike.demo.universe import run_demo
 
     status: Callable[[str], None] = (lambda _m: None) if quiet else err.print
