@@ -5,7 +5,8 @@ imports, measured in ``bench/startup.py``). This test holds what makes that poss
 each command's process (``python -X importtime``, under the loopback guard) must not import the
 protocol libraries, the templates, the database drivers, Celery or Pillow, nor lookalike's
 orchestrator, store, resolver, report or model. Each of those is imported by the command that uses
-it, when it runs.
+it, when it runs. Likewise a scan's own path leaves the registry and probe modules (httpx, the TLS
+parsing) to the scans that use them.
 """
 
 from __future__ import annotations
@@ -94,3 +95,30 @@ def test_the_check_sees_a_heavy_import(tmp_path: Path) -> None:
     """The same listing of a command that scans does show the machinery (the test above can fail)."""
     modules = imported(tmp_path, "generate", "army.mil", "--limit", "1")
     assert {"lookalike.permute", "lookalike.names", "lookalike.model"} <= set(heavy_among(modules))
+
+
+SCAN_PATH = (
+    "lookalike.schedule",
+    "lookalike.cli.progress",
+    "lookalike.cli.summary",
+    "lookalike.cli.database",
+)
+"""What ``lookalike scan`` imports before it scans (``cli/scan.py``)."""
+PROTOCOLS = ("httpx", "cryptography", "lookalike.registry", "lookalike.web", "lookalike.smtp", "PIL")
+"""What only a scan with the registry or probes needs; imported where the scan opens them."""
+
+
+def test_the_scan_path_leaves_the_protocols_it_does_not_use(tmp_path: Path) -> None:
+    code = f"import sys\nimport {', '.join(SCAN_PATH)}\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    modules = set(done.stdout.split())
+    assert "lookalike.scan" in modules and "lookalike.resolver" in modules
+    assert sorted(m for m in modules if any(m == p or m.startswith(f"{p}.") for p in PROTOCOLS)) == []
