@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lookalike.codec import DecodeError, decode, field_type, got
-from lookalike.export import REGISTRATION_FIELDS, SCHEMA_VERSION, SMTP_FIELDS, WEB_FIELDS
+from lookalike.export import REGISTRATION_FIELDS, SCHEMA_VERSION, SMTP_FIELDS, VISUAL_FIELDS, WEB_FIELDS
 from lookalike.model import (
     Candidate,
     Changes,
@@ -36,6 +36,7 @@ from lookalike.model import (
     Score,
     Sighting,
     SmtpFacts,
+    VisualFacts,
     WebFacts,
 )
 
@@ -88,9 +89,13 @@ OUTCOMES: Mapping[str, tuple[type, tuple[str, ...], str | None]] = {
     "registration": (Registration, REGISTRATION_FIELDS, None),
     "smtp": (SmtpFacts, SMTP_FIELDS, "hosts"),
     "web": (WebFacts, WEB_FIELDS, "probes"),
+    "visual": (VisualFacts, VISUAL_FIELDS, None),
 }
 """The outcome objects of a finding record: the facts' type, the fields copied flat into the object
 (each may be null), and the key of the list of every host's facts (None: one object of facts)."""
+
+VISUAL_LINKS = ("screenshot", "reference_screenshot", "screenshot_sha256", "reference_sha256")
+"""What ``visual{...}`` holds besides its facts: where the two pictures are, and their SHA-256."""
 
 SECTIONS: Mapping[str, tuple[Any, bool]] = {
     "scan": (ScanInfo, True),
@@ -111,7 +116,8 @@ def _fits(tp: Any, value: object, where: str) -> None:
 
 
 def _outcome(key: str, obj: object) -> None:
-    """One outcome object (``registration``, ``smtp``, ``web``): null or an object whose fields fit."""
+    """One outcome object (``registration``, ``smtp``, ``web``, ``visual``): null or an object whose
+    fields fit."""
     if obj is None:
         return
     if not isinstance(obj, Mapping):
@@ -122,7 +128,12 @@ def _outcome(key: str, obj: object) -> None:
     for name in flat:
         if obj.get(name) is not None:
             _fits(field_type(facts, name), obj[name], f"{key}.{name}")
-    if many is not None:
+    if facts is VisualFacts:  # the facts are there whenever a verdict is (export._load_visual)
+        for name in VISUAL_LINKS:
+            _fits(str | None, obj.get(name), f"{key}.{name}")
+        if obj.get("verdict") is not None:
+            _fits(facts, {k: obj[k] for k in flat if obj.get(k) is not None}, key)
+    elif many is not None:
         _fits(tuple[facts, ...] | None, obj.get(many), f"{key}.{many}")  # type: ignore[valid-type]
     elif obj.get("outcome") == "ok":  # what export.load_document builds the facts from
         _fits(facts, {k: v for k, v in obj.items() if v is not None}, key)

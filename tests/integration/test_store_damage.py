@@ -27,6 +27,7 @@ from lookalike.model import Level, Outcome, Registration, Status, Technique, Tri
 from lookalike.names import parse
 from lookalike.permute import GenerateOptions, generate
 from lookalike.store import Store
+from lookalike.store.schema import SCHEMA_VERSION
 from tests.fixtures.store import PROTECTED, finding, reference, scan
 
 runner = CliRunner()
@@ -292,7 +293,9 @@ def test_check_of_a_sound_database(pristine: Sound, tmp_path: Path) -> None:
     result = run(db, "history", "--check")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{db}: schema 3; read 3 scans, 3 references, 9 findings, 3 absent chunks")
+    assert lines[0].startswith(
+        f"{db}: schema {SCHEMA_VERSION}; read 3 scans, 3 references, 9 findings, 3 absent chunks"
+    )
     assert lines[-1] == f"{db}: sound"
     assert run(db, "history", "kestrel.ml", "--check").exit_code == 2
     assert run(tmp_path / "missing.db", "history", "--check").exit_code == 2
@@ -302,7 +305,7 @@ def test_an_old_database_is_checked_without_migrating(v1_database: Path) -> None
     before = hashlib.sha256(v1_database.read_bytes()).hexdigest()
     result = run(v1_database, "history", "--check")
     assert result.exit_code == 0, result.output
-    assert "schema 1 (migrated to 3 by the next command that writes)" in result.stdout
+    assert f"schema 1 (migrated to {SCHEMA_VERSION} by the next command that writes)" in result.stdout
     assert hashlib.sha256(v1_database.read_bytes()).hexdigest() == before
 
 

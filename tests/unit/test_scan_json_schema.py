@@ -123,7 +123,7 @@ def test_each_type_mutation_loads_and_renders_or_is_one_line() -> None:
             assert message.startswith("scan.json: ") and "\n" not in message, message
             refused += 1
             continue
-        render_as(SavedScan(result, "scan.json", "scan", changes), ReportFormat.HTML)
+        "".join(render_as(SavedScan(result, "scan.json", "scan", changes), ReportFormat.HTML))
         export.dumps(result, changes=changes)
         rendered += 1
     assert refused > 10 * rendered  # nearly every mutation is a wrong type (null is often allowed)
