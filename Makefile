@@ -54,6 +54,7 @@ demo: venv debs
 
 bench: venv debs
 	$(BIN)/python -m bench.generate
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.dns
 	$(BIN)/python -m bench.probes
 	$(BIN)/python -m bench.store

@@ -159,7 +159,7 @@ class Run:
             f"  {label:<22} {self.rate:>8,.0f} names/s  {self.seconds:6.1f} s"
             f"  cpu {self.cpu / self.names * 1e6:5.1f} us/name"
             f"  exists {self.exists:,} absent {self.absent:,} unknown {self.unknown:,}"
-            f"  (timeouts {self.timeouts:,}, retries {self.retries:,})"
+            f"  (timeouts {self.timeouts:,}, retries {self.retries:,}); load {load()}"
         )
 
 
@@ -263,19 +263,52 @@ class ProxyProcess:
 
 @dataclass
 class Whole:
-    """One whole process: how many names it generated and its wall time."""
+    """One whole process: how many names it generated, its wall time and its CPU time."""
 
     names: int
     seconds: float
+    cpu: float = 0.0
     note: str = ""
+    load: float = 0.0
+    """The one-minute load average when it finished."""
 
     @property
     def rate(self) -> float:
         return self.names / self.seconds if self.seconds else 0.0
 
+    def row(self, label: str) -> str:
+        return (
+            f"    {label:<10} {self.names:>6,} names {self.seconds:6.2f} s wall {self.cpu:6.2f} s CPU"
+            f" = {self.rate:>6,.0f} names/s  (load {self.load:.1f}) {self.note}"
+        )
+
+
+def timed(
+    command: list[str], timeout: float = 1800, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run ``command`` (in ``cwd``, first on its path) to its end: the finished process, its wall
+    seconds and its CPU seconds (user and system, its children included)."""
+    env = dict(os.environ)
+    if cwd is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(cwd), env.get("PYTHONPATH", "")])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=env
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done, seconds, cpu
+
+
+TREE: Path | None = None
+"""``--tree``: the checkout whose ``lookalike`` the whole-scan runs use (None: the installed one)."""
+
 
 def lookalike_scan(server: HostPort, work: Path, names: int) -> Whole:
-    """``lookalike scan bankofamerica.com`` as a user runs it, registry off, history in ``work``."""
+    """``lookalike scan bankofamerica.com`` as a user runs it, registry off, history in ``work``
+    (``TREE``'s lookalike when set)."""
     db = work / f"scan-{time.monotonic_ns()}.db"
     command = [
         sys.executable,
@@ -292,58 +325,73 @@ def lookalike_scan(server: HostPort, work: Path, names: int) -> Whole:
         str(work / "report.html"),
         "--quiet",
     ]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        return Whole(names, seconds, f"exit {done.returncode}: {done.stderr.strip()[-200:]}")
-    return Whole(names, seconds)
+    done, seconds, cpu = timed(command, cwd=TREE)
+    note = "" if done.returncode in (0, 1) else f"exit {done.returncode}: {done.stderr.strip()[-200:]}"
+    return Whole(names, seconds, cpu, note, os.getloadavg()[0])
 
 
 def dnstwist_scan(executable: str, server: HostPort) -> Whole:
     """The whole ``dnstwist bankofamerica.com`` process at default settings, asking ``server``."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [executable, "--nameservers", server.host, "--format", "json", DOMAIN],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
+    done, seconds, cpu = timed([executable, "--nameservers", server.host, "--format", "json", DOMAIN])
     try:
         found = json.loads(done.stdout)
     except ValueError:
-        return Whole(0, seconds, f"dnstwist failed: {(done.stderr or done.stdout).strip()[-200:]}")
-    return Whole(len(found), seconds)
+        note = f"dnstwist failed: {(done.stderr or done.stdout).strip()[-200:]}"
+        return Whole(0, seconds, cpu, note, os.getloadavg()[0])
+    return Whole(len(found), seconds, cpu, load=os.getloadavg()[0])
+
+
+def median_run(runs: list[Whole]) -> Whole:
+    return sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
 
 
 def compare_whole(
     label: str, server: HostPort, work: Path, *, names: int, dnstwist: str | None, runs: int
 ) -> None:
-    """lookalike's runs around dnstwist's (one before it, the rest after), so that a change in the
-    machine's load falls on both."""
-    ours_runs = [lookalike_scan(server, work, names)]
-    theirs = dnstwist_scan(dnstwist, server) if dnstwist is not None else None
-    ours_runs += [lookalike_scan(server, work, names) for _ in range(runs - 1)]
+    """``runs`` rounds of one lookalike scan and one dnstwist scan back to back (who goes first
+    alternates), so that a change in the machine's load falls on both; the ratio is the median of
+    the rounds' ratios, beside the ratio of the medians and that of CPU time per name."""
+    ours_runs: list[Whole] = []
+    theirs_runs: list[Whole] = []
+    ratios: list[float] = []
+    for round_ in range(runs):
+        print(f"  round {round_ + 1} of {runs}:")
+        ours = theirs = None
+        for turn in ("ours", "theirs") if round_ % 2 == 0 else ("theirs", "ours"):
+            if turn == "ours":
+                ours = lookalike_scan(server, work, names)
+                ours_runs.append(ours)
+                print(ours.row("lookalike"))
+            elif dnstwist is not None:
+                theirs = dnstwist_scan(dnstwist, server)
+                theirs_runs.append(theirs)
+                print(theirs.row("dnstwist"))
+        if ours is not None and theirs is not None and theirs.rate > 0:
+            ratios.append(ours.rate / theirs.rate)
+    ours = median_run(ours_runs)
     rates = sorted(r.rate for r in ours_runs)
-    ours = sorted(ours_runs, key=lambda r: r.rate)[len(ours_runs) // 2]
-    spread = f"{rates[0]:,.0f}..{rates[-1]:,.0f} names/s over {runs} runs" if runs > 1 else "1 run"
     print(
-        f"  lookalike scan: {ours.names:,} names in {ours.seconds:.2f} s = {ours.rate:,.0f} names/s"
-        f" (median; {spread}) {ours.note}"
+        f"  lookalike scan: {ours.rate:,.0f} names/s median ({rates[0]:,.0f}..{rates[-1]:,.0f}),"
+        f" {statistics.median(r.cpu for r in ours_runs):.2f} s CPU median for {ours.names:,} names"
     )
-    if theirs is None:
+    if not theirs_runs:
         print("  dnstwist: not measured (set LOOKALIKE_BENCH_DNSTWIST to its executable)")
         return
+    theirs = median_run(theirs_runs)
+    their_rates = sorted(r.rate for r in theirs_runs)
     print(
-        f"  dnstwist:       {theirs.names:,} names in {theirs.seconds:.2f} s = {theirs.rate:,.0f} names/s"
-        f" (1 run, between lookalike's first and second) {theirs.note}"
+        f"  dnstwist:       {theirs.rate:,.0f} names/s median"
+        f" ({their_rates[0]:,.0f}..{their_rates[-1]:,.0f}),"
+        f" {statistics.median(r.cpu for r in theirs_runs):.2f} s CPU median for {theirs.names:,} names"
     )
-    if theirs.rate:
+    if ratios and theirs.rate:
+        cpu_ratio = statistics.median(r.cpu / r.names for r in theirs_runs if r.names) / statistics.median(
+            r.cpu / r.names for r in ours_runs
+        )
         print(
-            f"  {label}: lookalike is {ours.rate / theirs.rate:.1f}x dnstwist's names/s"
-            f" ({rates[0] / theirs.rate:.1f}x..{rates[-1] / theirs.rate:.1f}x); load now {load()}"
+            f"  {label}: lookalike is {statistics.median(ratios):.1f}x dnstwist's names/s (median of"
+            f" {len(ratios)} rounds, {min(ratios):.1f}x..{max(ratios):.1f}x; ratio of the medians"
+            f" {ours.rate / theirs.rate:.1f}x); {cpu_ratio:.1f}x less CPU per name; load now {load()}"
         )
 
 
@@ -408,9 +456,17 @@ def main(argv: list[str] | None = None) -> int:
         "--exists-every", type=int, default=EXISTING_EVERY, help="one lookalike in N exists (0: none)"
     )
     parser.add_argument("--threads", type=int, default=2, help="unbound threads")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="run the whole scans with the lookalike of this checkout (before)",
+    )
+    parser.add_argument("--only-whole", action="store_true", help="section 1 only (the whole scans)")
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global TREE  # noqa: PLW0603  (one setting for the whole run)
+    TREE = args.tree.resolve() if args.tree else None
 
     if args.child_memory:
         memory_child(HostPort.parse(args.server, 53), args.child_memory)
@@ -423,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"DNS benchmark: {os.cpu_count()} CPUs, load average {load()} (other work skews every figure)")
     print(f"default limits: {Limits()}")
+    if TREE is not None:
+        print(f"whole scans run {TREE}/lookalike")
+    # Bytecode first, as an installed lookalike has it (under PYTHONDONTWRITEBYTECODE a checkout would
+    # compile every module from source at each start, a cost no user pays).
+    package = (TREE or Path(__file__).resolve().parent.parent) / "lookalike"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
     names = lookalikes()
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-dns-") as tmp:
@@ -448,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
                     dnstwist=dnstwist,
                     runs=args.runs,
                 )
+            if args.only_whole:
+                return 0
 
             print(f"\n2. the triage engine at default settings: {args.names:,} names, one process")
             print(f"  load {load()}")

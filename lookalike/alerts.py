@@ -25,9 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any, Final
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final
 
 from lookalike import codec
 from lookalike.endpoints import HostPort
@@ -35,6 +33,9 @@ from lookalike.errors import LookalikeError
 from lookalike.model import Change, ChangeKind, Changes, Outcome, ScanInfo, Status
 from lookalike.names import to_unicode
 from lookalike.text import clean, shown
+
+if TYPE_CHECKING:
+    import httpx
 
 NAMES_IN_SUMMARY: Final = 10
 """Names listed per kind in the one-paragraph summary before "and N more"."""
@@ -235,6 +236,8 @@ async def post_webhook(
 
 
 async def _post_once(url: str, body: bytes, *, client: httpx.AsyncClient, timeout: float) -> Outcome[int]:
+    import httpx  # imported by the one function that posts: a scan without a webhook never loads it
+
     headers = {"Content-Type": "application/json; charset=utf-8"}
     try:
         async with asyncio.timeout(timeout):

@@ -22,6 +22,8 @@ WHOIS_PHRASES = "whois.toml"
 CT_LOG_LIST = "ct-log-list.json"
 CT_LOG_LIST_SIG = "ct-log-list.sig"
 CT_LOG_LIST_KEY = "ct-log-list-key.pem"
+IANA_RDAP_URL = "https://data.iana.org/rdap/dns.json"
+IANA_TLDS_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
 CT_LOG_LIST_URL = "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json"
 """Chrome's list of every CT log (v3); its signature is at the same URL ending ``.sig``."""
 

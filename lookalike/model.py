@@ -1,6 +1,7 @@
 """The vocabulary: enums and frozen, slotted dataclasses shared by every layer.
 
-Nothing here does I/O or imports another lookalike module. Facts (``Evidence``) and judgement
+Nothing here does I/O or imports another lookalike module but ``choices`` (``Triage``, which the
+command line offers before it loads this module). Facts (``Evidence``) and judgement
 (``Score``) stay apart, so stored history can be re-scored when the rules improve.
 
 The judgements every layer shares are written once, here, as properties of the facts they judge:
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
+
+from lookalike.choices import Triage as Triage  # noqa: PLC0414  (every layer names it from here)
 
 T = TypeVar("T")
 
@@ -133,15 +136,6 @@ class Owner(StrEnum):
     OURS = "ours"
     THIRD_PARTY = "third-party"
     UNKNOWN = "unknown"
-
-
-class Triage(StrEnum):
-    """What an analyst decided about a lookalike."""
-
-    OWNED = "owned"
-    BENIGN = "benign"
-    MALICIOUS = "malicious"
-    WATCH = "watch"
 
 
 class Holding(StrEnum):

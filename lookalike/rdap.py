@@ -61,9 +61,6 @@ from lookalike.registrytext import (
 from lookalike.text import clean
 from lookalike.whois import Resolve
 
-IANA_RDAP_URL = "https://data.iana.org/rdap/dns.json"
-IANA_TLDS_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
-
 RDAP_MEDIA_TYPE = "application/rdap+json"
 MAX_DOCUMENT = 2 * 1024 * 1024
 """Bytes read of one RDAP answer; a larger one is an error (a domain object is a few KiB)."""

@@ -59,16 +59,16 @@ from lookalike.model import (
 )
 from lookalike.permute import check_options, generate
 from lookalike.ratelimit import LOCAL, Budgets
-from lookalike.registry import RegistrationCache, Registry
 from lookalike.resolver import Resolver
 from lookalike.scoring import score
 from lookalike.screenshots import Shelf
-from lookalike.smtp import SmtpProber
-from lookalike.web import WebProber
 
 if TYPE_CHECKING:  # the browser and Pillow are loaded only for a scan with --screenshot
     from lookalike.browser import Browser
+    from lookalike.registry import RegistrationCache, Registry
+    from lookalike.smtp import SmtpProber
     from lookalike.visual import PageCapture
+    from lookalike.web import WebProber
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -267,7 +267,11 @@ class Scanner:
         self.resolver = await self._stack.enter_async_context(
             Resolver(self.resolvers, s.limits, budgets=budgets)
         )
+        # Each protocol's module is loaded by the scan that uses it (a scan without probes never
+        # imports httpx or the TLS parsing; one without the registry, the RDAP/WHOIS clients).
         if s.registry:
+            from lookalike.registry import Registry
+
             self.registry = await self._stack.enter_async_context(
                 Registry(
                     s.endpoints,
@@ -279,6 +283,8 @@ class Scanner:
                 )
             )
         if s.smtp:
+            from lookalike.smtp import SmtpProber
+
             self.smtp = SmtpProber(
                 port=s.endpoints.smtp_port,
                 helo=s.endpoints.helo_name,
@@ -289,6 +295,8 @@ class Scanner:
         if s.screenshot:
             self.browser = await self._open_browser()
         if s.http or s.screenshot:
+            from lookalike.web import WebProber
+
             self.web = await self._stack.enter_async_context(
                 WebProber(
                     http_port=s.endpoints.http_port,

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
-import httpx
-
 from lookalike import __version__, alerts, diff
 from lookalike.changes import since_previous
 from lookalike.config import Settings
@@ -491,6 +489,8 @@ async def send_alerts(
     notes: list[str] = []
     if conf.webhook:
         payload = alerts.alert_payload(changes, scan=info, report=report_text, notes=problems)
+        import httpx  # only a scan that alerts by webhook needs it
+
         async with httpx.AsyncClient(trust_env=False) as client:
             sent = await alerts.post_webhook(conf.webhook, payload, client=client)
         notes.append(_note("webhook", redact_url(conf.webhook), sent.status, sent.detail))

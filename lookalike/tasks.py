@@ -32,6 +32,7 @@ from lookalike.budgets import SharedBudgets, url_label
 from lookalike.config import Alerts, Settings
 from lookalike.errors import LookalikeError
 from lookalike.model import Candidate, Reference
+from lookalike.queues import QUEUE, VISIBILITY_TIMEOUT
 from lookalike.scan import Progress, run_unit
 from lookalike.schedule import StoreSink
 from lookalike.store import Store
@@ -42,13 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK: Final = "lookalike.scan_unit"
-QUEUE: Final = "lookalike"
-"""The queue a coordinator sends units to and a worker reads by default."""
-VISIBILITY_TIMEOUT: Final = 3600.0
-"""Seconds a unit taken by a worker stays invisible to the others before Redis hands it out again
-(kombu's default). A worker killed with ``kill -9`` leaves its unit for that long; a unit that runs
-longer than this is handed to a second worker while the first still works on it (harmless, since
-writes are idempotent, but twice the work): keep units well below it."""
 PROGRESS_EVERY: Final = 1.0
 """Seconds between a task's progress reports to the coordinator."""
 

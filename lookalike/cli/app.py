@@ -13,17 +13,19 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from lookalike.bounds import Bound, count
-from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
-from lookalike.names import Name, parse_many, read_names_file
 from lookalike.text import shown
+
+if TYPE_CHECKING:
+    from lookalike.endpoints import HostPort
+    from lookalike.names import Name
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -119,6 +121,8 @@ ScanIdOpt = Annotated[
 
 def protected_names(domains: Iterable[str], file: Path | None) -> list[Name]:
     """The protected names from arguments and ``--file``, parsed; at least one."""
+    from lookalike.names import parse_many, read_names_file
+
     texts = list(domains)
     if file is not None:
         texts += read_names_file(file)
@@ -130,6 +134,8 @@ def protected_names(domains: Iterable[str], file: Path | None) -> list[Name]:
 def resolvers(texts: Iterable[str]) -> tuple[HostPort, ...]:
     """``--resolver ADDR[:PORT]`` values; each must be an IP address (a resolver named by a name
     would need a resolver to find it)."""
+    from lookalike.endpoints import HostPort
+
     parsed = tuple(HostPort.parse(t, 53) for t in texts)
     for server in parsed:
         if not server.is_ip:
@@ -139,6 +145,8 @@ def resolvers(texts: Iterable[str]) -> tuple[HostPort, ...]:
 
 def whois_servers(texts: Iterable[str]) -> dict[str, HostPort]:
     """``--whois-server TLD=HOST[:PORT]`` values."""
+    from lookalike.endpoints import HostPort
+
     servers: dict[str, HostPort] = {}
     for text in texts:
         tld, sep, target = text.partition("=")

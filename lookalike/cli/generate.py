@@ -15,16 +15,17 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lookalike import permute
 from lookalike.cli.app import app, fail, protected_names
 from lookalike.errors import LookalikeError
-from lookalike.model import Candidate
-from lookalike.permute import GenerateOptions
 from lookalike.text import csv_cell
+
+if TYPE_CHECKING:
+    from lookalike.model import Candidate
+    from lookalike.permute import GenerateOptions
 
 CSV_COLUMNS = ("domain", "unicode", "protected", "techniques", "plausibility", "apex", "registrable", "note")
 
@@ -89,6 +90,9 @@ def options_from(
     limit: str | None,
 ) -> GenerateOptions:
     """``GenerateOptions`` from the command line's values. Raises ``LookalikeError``."""
+    from lookalike import permute
+    from lookalike.permute import GenerateOptions
+
     if depth.strip() not in ("1", "2"):
         raise LookalikeError(f"--depth must be 1 or 2, not {depth!r}")
     layouts = tuple(k.strip().lower() for k in keyboard) or ("qwerty",)
@@ -202,6 +206,8 @@ def generate_command(
     output_format: FormatOpt = "text",
 ) -> None:
     """List the lookalike candidates of protected domains, most plausible first. No network."""
+    from lookalike import permute
+
     try:
         fmt = _format(output_format)
         options = options_from(technique or [], depth, keyboard or [], keywords, limit)
@@ -226,6 +232,8 @@ def generate_command(
 @app.command("techniques")
 def techniques_command() -> None:
     """List every generation technique with a one-line description and an example."""
+    from lookalike import permute
+
     infos = list(permute.TECHNIQUES.values())
     name_width = max(len(i.technique.value) for i in infos)
     desc_width = max(len(i.description) for i in infos)

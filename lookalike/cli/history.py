@@ -13,21 +13,20 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lookalike import changes
-from lookalike.alerts import alert_payload, alert_text, display_name
 from lookalike.bounds import Bound
+from lookalike.choices import Triage
 from lookalike.cli.app import EXIT_ERROR, SCAN_ID, app, checked, fail
-from lookalike.cli.database import open_db
 from lookalike.errors import LookalikeError
-from lookalike.model import ScanInfo, Triage, TriageMark
-from lookalike.names import parse
-from lookalike.store import Store
-from lookalike.store.history import Checkup
 from lookalike.text import escape_json, shown
+
+if TYPE_CHECKING:
+    from lookalike.model import ScanInfo, TriageMark
+    from lookalike.store import Store
+    from lookalike.store.history import Checkup
 
 AGE_DAYS = Bound("a number of days", whole=False, least=0, most=36_500)
 """``prune --older-than``: from now to a hundred years back."""
@@ -55,6 +54,8 @@ def _user_errors() -> Iterator[None]:
 def _open(db: str | None, *, create: bool = False) -> AbstractContextManager[Store]:
     """The history database; only ``triage`` creates one. Damaged rows it left out are reported on
     stderr when the command is done (``cli.database.open_db``)."""
+    from lookalike.cli.database import open_db
+
     return open_db(db, create=create)
 
 
@@ -92,6 +93,9 @@ def history(
     ] = False,
 ) -> None:
     """List the stored scans, or one lookalike's history and triage state."""
+    from lookalike.names import parse
+    from lookalike.store import Store
+
     if check:
         with _user_errors():
             if domain is not None:
@@ -166,6 +170,8 @@ def _problems(found: Checkup) -> str:
 
 
 def _print_domain(store: Store, domain: str) -> None:
+    from lookalike.alerts import display_name
+
     rows = store.history(domain)
     mark = store.triage().get(domain)
     typer.echo(display_name(domain))
@@ -223,6 +229,9 @@ def diff_command(
     domains and settings, as the scan itself compared them. Triaged names appear only when a fact
     about them changed; names that flap are left out.
     """
+    from lookalike import changes
+    from lookalike.alerts import alert_payload, alert_text
+
     with _user_errors(), _open(db) as store:
         if to_id is None:
             to_id = store.latest_scan()
@@ -264,6 +273,9 @@ def triage(
 
     A triaged name is shown as such and alerts again only when a fact about it changes.
     """
+    from lookalike.alerts import display_name
+    from lookalike.names import parse
+
     with _user_errors():
         if domain is None:
             if state is not None or note or clear:

@@ -41,16 +41,17 @@ from dataclasses import dataclass
 from enum import Flag, auto
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.models import OptionInfo
 
-from lookalike import config
 from lookalike.cli.app import protected_names, resolvers, whois_servers
-from lookalike.config import Settings
-from lookalike.endpoints import HostPort
 from lookalike.errors import LookalikeError
+
+if TYPE_CHECKING:
+    from lookalike.config import Settings
+    from lookalike.endpoints import HostPort
 
 __all__ = [
     "ADVICE",
@@ -100,7 +101,7 @@ ADVICE = Group.CONFIG | Group.HISTORY
 WATCH = SCAN & ~Group.WORKERS
 """``watch ct`` and ``watch zone``: a scan's options; the feeds' matches are scanned in the process."""
 
-Parse = Callable[[Any, Settings], Any]
+Parse = Callable[[Any, "Settings"], Any]
 """An option's value (as typer gives it) and the settings so far -> the setting's new value."""
 
 
@@ -167,6 +168,8 @@ def _keyboards(values: Sequence[str], _settings: Settings) -> tuple[str, ...]:
 
 
 def _fail_on(values: Sequence[str], _settings: Settings) -> tuple[str, ...]:
+    from lookalike import config
+
     return config.check_fail_on(values)
 
 
@@ -178,6 +181,8 @@ def _location(text: str, _settings: Settings) -> Path | str:
 
 
 def _techniques(values: Sequence[str], _settings: Settings) -> Any:
+    from lookalike import config
+
     return config.techniques_from(values, "--technique")
 
 
@@ -199,6 +204,8 @@ def _or_none(text: str, _settings: Settings) -> str | None:
 
 def _whois_iana(text: str, _settings: Settings) -> HostPort | None:
     """``--whois-iana HOST[:PORT]``; ``none`` (or ``off``, ``""``) asks no IANA server."""
+    from lookalike.endpoints import HostPort
+
     return None if text.strip().lower() in ("", "none", "off") else HostPort.parse(text, 43)
 
 
@@ -487,6 +494,9 @@ class Options:
     def build(self, domains: Sequence[str] = (), *, require_domains: bool = True) -> Settings:
         """Settings from the config file (if any), the protected ``domains`` and ``--file``, and the
         options given on top. Raises ``LookalikeError`` (one line) for any value out of bounds."""
+        from lookalike import config
+        from lookalike.config import Settings
+
         settings = config.load(self.config_path) if self.config_path is not None else Settings()
         if domains or self.file is not None:
             settings = config.merge_protected(settings, protected_names(domains, self.file))

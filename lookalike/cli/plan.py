@@ -9,27 +9,25 @@ to standard output or, atomically, to ``--output``; notes go to standard error.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lookalike import advice, saved
-from lookalike import plan as planning
 from lookalike.bounds import Bound
+from lookalike.choices import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.cli.app import EXIT_INTERRUPTED, ScanIdOpt, app, err, fail
-from lookalike.cli.database import show_damage
 from lookalike.cli.options import ADVICE, PLAN, Options, settings_options
-from lookalike.config import Protected, Settings
 from lookalike.errors import LookalikeError
-from lookalike.model import BlockEntry
-from lookalike.plan import AuditFormat, BlocklistFormat, PlanFormat
-from lookalike.saved import SavedScan
-from lookalike.store import Location, default_db_path
 from lookalike.text import shown
+
+if TYPE_CHECKING:
+    from lookalike.config import Protected, Settings
+    from lookalike.model import BlockEntry
+    from lookalike.saved import SavedScan
+    from lookalike.store import Location
 
 TOP = Bound("a whole number", whole=True, least=1, most=1_000_000, zero="everything")
 """``plan --top``: how many names per protected domain."""
@@ -40,6 +38,10 @@ def _load(
 ) -> SavedScan:
     """The scan to work from: ``from_json`` (triage marks from ``db`` when it exists), else ``scan_id``
     in ``db``, else ``db``'s latest complete scan."""
+    from lookalike import saved
+    from lookalike.cli.database import show_damage
+    from lookalike.store import default_db_path
+
     if from_json is not None and scan_id is not None:
         raise LookalikeError("give either --from-json FILE or --scan ID, not both")
     if from_json is not None:
@@ -63,6 +65,9 @@ def _emit(text: str, output: Path | None, what: str) -> None:
 
 def _chosen(settings: Settings, source: SavedScan, explicit: bool) -> list[Protected]:
     """The protected domains to plan for: those named (each must be in the scan), else the scan's."""
+    from lookalike import advice
+    from lookalike.config import Protected
+
     scanned = {n.ascii: n for n in advice.protected_of(source.result)}
     if not settings.protected:
         if not scanned:
@@ -145,6 +150,10 @@ def plan_command(  # typer passes every option by name
 
     The top of the plan is confirmed with the registry (RDAP, else WHOIS) unless --no-registry.
     """
+    import asyncio
+
+    from lookalike import advice
+
     try:
         if top is not None:
             TOP.check("--top", top)
@@ -174,7 +183,9 @@ def plan_command(  # typer passes every option by name
                 markup=False,
             )
         items = made.items
-        _emit(planning.render_plan(items, fmt), output, f"the plan ({_count(len(items), 'name')})")
+        from lookalike.plan import render_plan
+
+        _emit(render_plan(items, fmt), output, f"the plan ({_count(len(items), 'name')})")
     except LookalikeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -207,6 +218,8 @@ def blocklist_command(  # typer passes every option by name
     owned: OwnedOpt = None,
 ) -> None:
     """Lookalikes that can receive mail and are not yours, for your outbound mail gateway."""
+    from lookalike import advice
+
     try:
         settings = options.build(require_domains=False)
         source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
@@ -219,7 +232,9 @@ def blocklist_command(  # typer passes every option by name
             whole_tld=whole_tld,
             also_block=block_tld or (),
         )
-        _emit(planning.render_blocklist(entries, fmt), output, f"the blocklist ({_summary(entries)})")
+        from lookalike.plan import render_blocklist
+
+        _emit(render_blocklist(entries, fmt), output, f"the blocklist ({_summary(entries)})")
     except LookalikeError as exc:
         fail(str(exc))
 
@@ -247,6 +262,8 @@ def audit_command(  # typer passes every option by name
     owned: OwnedOpt = None,
 ) -> None:
     """Check that the lookalikes you hold refuse mail, cannot send it, and redirect home."""
+    from lookalike import advice
+
     try:
         settings = options.build(require_domains=False)
         source = _load(db=settings.db, scan_id=scan_id, from_json=from_json)
@@ -256,8 +273,10 @@ def audit_command(  # typer passes every option by name
             owned=[*settings.owned(), *advice.owned_of(source.result, owned or ())],
         )
         bad = sum(1 for a in audits if not a.ok)
+        from lookalike.plan import render_audit
+
         _emit(
-            planning.render_audit(audits, fmt),
+            render_audit(audits, fmt),
             output,
             f"the audit ({_count(len(audits), 'name')}, {bad} to fix)",
         )

@@ -8,21 +8,19 @@ the system resolver.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
 from lookalike.bounds import seconds
 from lookalike.cli.app import app, checked, fail, out, resolvers
-from lookalike.datafiles import CT_LOG_LIST_URL, user_data_dir
-from lookalike.endpoints import Endpoints
+from lookalike.datafiles import CT_LOG_LIST_URL, IANA_RDAP_URL, IANA_TLDS_URL, user_data_dir
 from lookalike.errors import LookalikeError
-from lookalike.rdap import IANA_RDAP_URL, IANA_TLDS_URL, update_data
-from lookalike.registry import ServerAddresses
 from lookalike.text import shown
+
+if TYPE_CHECKING:
+    from lookalike.registry import ServerAddresses
 
 
 @app.command("update-data")
@@ -72,6 +70,10 @@ def update_data_command(
     Each is checked before anything is written (the log list's signature with Google's key), then
     installed atomically; lookalike prefers them.
     """
+    import asyncio
+
+    from lookalike.registry import ServerAddresses
+
     target = dest if dest is not None else user_data_dir()
     try:
         resolve = ServerAddresses(resolvers(resolver or ()), timeout=min(timeout, 10.0))
@@ -87,6 +89,11 @@ def update_data_command(
 async def _update(
     rdap_url: str, tlds_url: str, log_list_url: str, *, dest: Path, resolve: ServerAddresses, timeout: float
 ) -> list[str]:
+    import httpx
+
+    from lookalike.endpoints import Endpoints
+    from lookalike.rdap import update_data
+
     async with httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,

@@ -14,17 +14,17 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lookalike import advice, export, report, saved
 from lookalike.cli.app import ScanIdOpt, app, fail, out
-from lookalike.cli.database import show_damage
 from lookalike.errors import LookalikeError
-from lookalike.saved import SavedScan
-from lookalike.screenshots import Pictures, saved_pictures
 from lookalike.text import shown
+
+if TYPE_CHECKING:
+    from lookalike.saved import SavedScan
+    from lookalike.screenshots import Pictures
 
 
 class ReportFormat(StrEnum):
@@ -42,6 +42,8 @@ def render_as(
     changes, audit and blocklist, or an export (the scan JSON with its plan and changes). ``pictures``
     has the screenshots the findings name: the report shows them, the scan JSON names them relative
     to ``output``."""
+    from lookalike import advice, export, report
+
     if fmt is ReportFormat.HTML:
         return report.stream(
             scan.result,
@@ -60,6 +62,8 @@ def render_as(
 
 
 def default_output(scan: SavedScan, fmt: ReportFormat, directory: Path = Path("reports")) -> Path:
+    from lookalike import export
+
     return directory / f"{scan.name}.{export.EXTENSIONS[fmt.value]}"
 
 
@@ -97,7 +101,10 @@ def report_command(
     scan_id: ScanIdOpt = None,
 ) -> None:
     """Re-render a saved scan as the HTML report, or export it (JSON, CSV, JSON Lines, CEF)."""
+    from lookalike import saved
+    from lookalike.cli.database import show_damage
     from lookalike.outputs import write_atomic
+    from lookalike.screenshots import saved_pictures
 
     try:
         if source is not None and (scan_id is not None or db is not None):

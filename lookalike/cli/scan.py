@@ -7,7 +7,6 @@ draws the progress bar, the summary and the exit code.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import importlib
@@ -15,24 +14,21 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lookalike import config, export
 from lookalike.cli.app import EXIT_FINDINGS, EXIT_INTERRUPTED, app, err, fail, out, protected_names
-from lookalike.cli.database import print_damage
 from lookalike.cli.options import LOOKUP, SCAN, Options, settings_options
-from lookalike.cli.progress import ScanProgress
-from lookalike.cli.summary import print_finding, print_summary
-from lookalike.config import Settings
 from lookalike.errors import LookalikeError
-from lookalike.scan import lookup as lookup_one
-from lookalike.schedule import FeedBatch, ScheduledScan, fail_on_reasons
-from lookalike.screenshots import DIRECTORY, Pictures, Shelf
-from lookalike.store import default_db_path
-from lookalike.store.location import label as location_label
 from lookalike.text import escape_json, shown
+
+if TYPE_CHECKING:
+    from lookalike.config import Settings
+    from lookalike.schedule import FeedBatch
+
+# Each command imports the library it drives when it runs: `lookalike --help` and `lookalike version`
+# load none of it (tests/unit/test_startup.py).
 
 DEMO_TOOLS = ("aiosmtpd", "trustme")
 """What the demo universe's mail and TLS servers need: the ``demo`` extra, not a scan's dependency."""
@@ -67,6 +63,13 @@ def scan(
     ] = None,
 ) -> None:
     """Generate lookalikes, resolve them, and report who can receive your mail there."""
+    from lookalike.cli.database import print_damage
+    from lookalike.cli.progress import ScanProgress
+    from lookalike.cli.summary import print_summary
+    from lookalike.schedule import ScheduledScan, fail_on_reasons
+    from lookalike.store import default_db_path
+    from lookalike.store.location import label as location_label
+
     settings = options.build(domains or ())
     feed = listed(settings, candidates, quiet=quiet) if candidates else None
     job = ScheduledScan(settings, store=not no_store, resume=resume, feed=feed)
@@ -93,6 +96,7 @@ def scan(
 
 def listed(settings: Settings, paths: list[str], *, quiet: bool) -> FeedBatch:
     """``--candidates``: the lookalikes among the names of the files, as a feed's batch to scan."""
+    from lookalike.schedule import FeedBatch
     from lookalike.watch.lists import read_lists
     from lookalike.watch.sightings import matcher_for
 
@@ -119,6 +123,13 @@ def lookup(
 
     With --screenshot its page and the protected site's (--protected) are kept as files in
     screenshots/ in the current directory, or carried in the JSON with --inline-images."""
+    import asyncio
+
+    from lookalike import config, export
+    from lookalike.cli.summary import print_finding
+    from lookalike.scan import lookup as lookup_one
+    from lookalike.screenshots import DIRECTORY, Pictures, Shelf
+
     if fmt not in ("text", "json"):
         raise LookalikeError("--format must be text or json")
     settings = options.build(require_domains=False)
@@ -150,6 +161,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example lookalike.toml to start from."""
+    from lookalike import config
+
     if path.exists() and not force:
         raise LookalikeError(f"{path} exists; use --force to overwrite it")
     try:
@@ -196,6 +209,8 @@ def demo(
             importlib.import_module(tool)
         except ImportError:
             fail(f"the demo needs {tool}, which is not installed: pip install 'lookalike[demo]'")
+    from lookalike.cli.progress import ScanProgress
+    from lookalike.cli.summary import print_summary
     from lookalike.demo.universe import run_demo
 
     status: Callable[[str], None] = (lambda _m: None) if quiet else err.print

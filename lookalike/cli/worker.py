@@ -11,8 +11,7 @@ import typer
 
 from lookalike.cli.app import app
 from lookalike.errors import LookalikeError
-from lookalike.store.location import is_url
-from lookalike.tasks import QUEUE, VISIBILITY_TIMEOUT, celery_module, check_broker, run_worker
+from lookalike.queues import QUEUE, VISIBILITY_TIMEOUT
 
 
 @app.command()
@@ -61,6 +60,9 @@ def worker(  # noqa: PLR0917  (typer maps each parameter to an option)
     ] = 10.0,
 ) -> None:
     """Run a worker for distributed scans (`lookalike scan --broker URL --db postgresql://...`)."""
+    from lookalike.store.location import is_url
+    from lookalike.tasks import celery_module, check_broker, run_worker
+
     celery_module()
     check_broker(broker)
     if not is_url(db):

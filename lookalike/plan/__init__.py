@@ -20,6 +20,7 @@ facts always give the same advice. Whose a lookalike is and whether it receives 
 judgements (``Finding.ours``, ``Evidence.receives_mail``); nothing here decides them again.
 """
 
+from lookalike.choices import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.plan.hygiene import (
     TTL,
     audit,
@@ -41,14 +42,7 @@ from lookalike.plan.registration import (
     rank,
     scan_existence,
 )
-from lookalike.plan.render import (
-    AuditFormat,
-    BlocklistFormat,
-    PlanFormat,
-    render_audit,
-    render_blocklist,
-    render_plan,
-)
+from lookalike.plan.render import render_audit, render_blocklist, render_plan
 from lookalike.tldpolicy import TLD_POLICY_FILE, TldPolicy, WholeTld, policy_for, tld_policy, whole_tld_slips
 
 __all__ = [

@@ -21,37 +21,12 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import TypeVar
 
+from lookalike.choices import AuditFormat, BlocklistFormat, PlanFormat
 from lookalike.model import Availability, BlockEntry, HygieneAudit, PlanItem
 from lookalike.names import is_hostname, tlds, to_unicode
 from lookalike.plan.hygiene import dkim_revocation_record
 from lookalike.plan.registration import TIER
 from lookalike.text import csv_cell, escape_json, shown
-
-
-class PlanFormat(StrEnum):
-    """How ``render_plan`` writes the plan."""
-
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
-
-
-class AuditFormat(StrEnum):
-    """How ``render_audit`` writes the audit."""
-
-    TEXT = "text"
-    ZONE = "zone"
-    JSON = "json"
-
-
-class BlocklistFormat(StrEnum):
-    """How ``render_blocklist`` writes the blocklist."""
-
-    PLAIN = "plain"
-    POSTFIX_TRANSPORT = "postfix-transport"
-    POSTFIX_ACCESS = "postfix-access"
-    JSON = "json"
-
 
 F = TypeVar("F", bound=StrEnum)
 
