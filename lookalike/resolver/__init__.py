@@ -5,7 +5,8 @@
     window.py     PURE. the adaptive in-flight window per resolver (congestion control)
     transport.py  sockets, ids, slots, tickets, TCP: sends and matches, never decides
     stream.py     the triage stream behind ``Resolver.triage_many``
-    facts.py      PURE. what parsed replies say: addresses, MX, SPF, DMARC, mail route, wildcards
+    replies.py    PURE. stage-2 replies read: a fast reader for plain replies, dnspython for the rest
+    facts.py      PURE. what read replies say: addresses, MX, SPF, DMARC, mail route, wildcards
 
 Import from here: ``from lookalike.resolver import Resolver``.
 """

@@ -3,8 +3,8 @@
 Stage 1, ``Resolver.triage`` / ``triage_many``, is the fast path every candidate takes: query bytes
 built by hand (``dnswire``), sent on a few connected UDP sockets per resolver (``transport``),
 replies matched by id *and* question and read only as far as the header and the extent of the
-records. Stage 2, ``Resolver.detail``, runs only for names that exist and parses replies with
-dnspython; ``facts`` reads what they say.
+records. Stage 2, ``Resolver.detail``, runs only for names that exist; ``replies`` reads its replies
+(byte operations for the plain ones, dnspython for the rest) and ``facts`` says what they mean.
 
 Three answers, never two. How a reply becomes a ``Status`` (``policy`` holds the table)::
 
@@ -54,7 +54,7 @@ from lookalike.endpoints import HostPort, Limits
 from lookalike.errors import LookalikeError
 from lookalike.model import DnsFacts, Existence, MxHost, Outcome, Status
 from lookalike.ratelimit import LOCAL, Budgets
-from lookalike.resolver import facts, policy
+from lookalike.resolver import facts, policy, replies
 from lookalike.resolver.stream import TRIAGE_TYPES, TriageStream
 from lookalike.resolver.transport import Query, Transport
 from lookalike.resolver.window import WindowReport
@@ -98,8 +98,17 @@ class ResolverStats:
 class Resolver:
     """An async DNS client over one or more recursive resolvers. Use as ``async with``."""
 
-    def __init__(self, servers: Sequence[HostPort], limits: Limits, *, budgets: Budgets = LOCAL) -> None:
-        """``budgets`` paces each resolver at ``limits.qps`` (in this process, or over every worker)."""
+    def __init__(
+        self,
+        servers: Sequence[HostPort],
+        limits: Limits,
+        *,
+        budgets: Budgets = LOCAL,
+        fast_replies: bool = True,
+    ) -> None:
+        """``budgets`` paces each resolver at ``limits.qps`` (in this process, or over every worker).
+        ``fast_replies=False`` reads every stage-2 reply with dnspython (the reference the fast reader
+        is tested against)."""
         if not servers:
             raise LookalikeError("no DNS resolver to ask: give at least one --resolver")
         for server in servers:
@@ -119,6 +128,7 @@ class Resolver:
             raise LookalikeError("the DNS rate limit (qps) must not be negative")
         self._servers = tuple(servers)
         self._limits = limits
+        self._fast_replies = fast_replies
         self._transport = Transport(self._servers, limits, budgets)
         self._random = random.Random()
         self._wildcards: dict[str, asyncio.Task[Outcome[facts.Fingerprint]]] = {}
@@ -300,7 +310,8 @@ class Resolver:
     # -- stage 2 -----------------------------------------------------------------------------------
 
     async def _lookup(self, name: str, rdtype: int) -> facts.Lookup:
-        """One stage-2 question, parsed with dnspython; CNAMEs in the answer are followed."""
+        """One stage-2 question, read by ``replies.read`` (dnspython for what it declines); CNAMEs in
+        the answer are followed."""
         try:
             qname = dnswire.encode_name(name)
         except dnswire.WireError as exc:
@@ -308,16 +319,19 @@ class Resolver:
         answer = await self._exchange(qname, rdtype, EDNS_PAYLOAD)
         if answer.status.unknown:
             return facts.Lookup(answer.status, answer.detail)
-        try:
-            message = dns.message.from_wire(answer.data)
-        except dns.exception.DNSException as exc:
-            self._transport.counters.malformed += 1
-            return facts.Lookup(Status.ERROR, f"{answer.detail}, but malformed: {exc}")
-        chain, records = facts.follow(message, dns.name.from_text(dnswire.decode_name(qname)), rdtype)
+        parsed = replies.read(answer.data, qname, rdtype) if self._fast_replies else None
+        if parsed is None:
+            try:
+                parsed = replies.parse(answer.data, qname, rdtype)
+            except dns.exception.DNSException as exc:
+                self._transport.counters.malformed += 1
+                return facts.Lookup(Status.ERROR, f"{answer.detail}, but malformed: {exc}")
         status = answer.status
-        if status is Status.ABSENT and chain:
+        if status is Status.ABSENT and parsed.chain:
             status = Status.OK  # RFC 6604: the NXDOMAIN is about the end of the chain, not the name
-        return facts.Lookup(status, answer.detail, message, chain, records)
+        return facts.Lookup(
+            status, answer.detail, parsed.chain, parsed.records, parsed.referral, parsed.authority_soa
+        )
 
     async def addresses(self, host: str) -> Outcome[tuple[str, ...]]:
         """The A and AAAA addresses of ``host`` (A first), following CNAMEs."""
@@ -363,7 +377,7 @@ class Resolver:
             if lookup.status.unknown:
                 problems.append(lookup.problem(what))
 
-        ns_hosts = facts.ns_hosts(ns, apex)
+        ns_hosts = facts.ns_hosts(ns)
         a_addrs = tuple(sorted(facts.addresses(a.records), key=facts.ip_key))
         aaaa_addrs = tuple(sorted(facts.addresses(aaaa.records), key=facts.ip_key))
         chain = a.chain or aaaa.chain or mx.chain
@@ -485,7 +499,7 @@ class Resolver:
                 addresses=frozenset(facts.addresses(a.records) + facts.addresses(aaaa.records)),
                 target=(a.chain or aaaa.chain or mx.chain or ("",))[-1],
                 mx=frozenset(host for _, host in facts.mx_records(mx.records)),
-                ns=frozenset(facts.ns_hosts(ns, probe)),
+                ns=frozenset(facts.ns_hosts(ns)),
             ),
             f"{probe} exists: {zone} has a wildcard",
         )

@@ -10,31 +10,25 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
-
-import dns.message
-import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
 
 from lookalike.model import MailRoute, Outcome, Status
-
-MAX_CNAME_CHAIN: Final = 16
-_IN = dns.rdataclass.IN
+from lookalike.resolver.replies import Value
 
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """A stage-2 question, parsed."""
+    """A stage-2 question, read (``replies.Parsed``, with the status of its answer)."""
 
     status: Status
     detail: str
-    message: dns.message.Message | None = None
     chain: tuple[str, ...] = ()
     """CNAMEs followed from the question name."""
-    records: tuple[dns.rdata.Rdata, ...] = ()
-    """Records of the asked type owned by the chain's end."""
+    records: tuple[Value, ...] = ()
+    """Records of the asked type owned by the chain's end (see ``replies.Value``)."""
+    referral: tuple[str, ...] = ()
+    """NS targets for the question name in the authority section (a referral)."""
+    authority_soa: str = ""
+    """MNAME of the authority section's first SOA."""
 
     def problem(self, what: str) -> str:
         return f"{what}: {self.status.value} ({self.detail})"
@@ -55,39 +49,8 @@ def norm(name: str) -> str:
     return name.strip().rstrip(".").lower()
 
 
-def follow(
-    message: dns.message.Message, qname: dns.name.Name, qtype: int
-) -> tuple[tuple[str, ...], tuple[dns.rdata.Rdata, ...]]:
-    """Follow CNAMEs from ``qname`` through the answer section; the records of ``qtype`` at the end."""
-    rdtype = dns.rdatatype.RdataType(qtype)
-    chain: list[str] = []
-    seen = {qname}
-    current = qname
-    for _ in range(MAX_CNAME_CHAIN):
-        rrset = message.get_rrset(message.answer, current, _IN, rdtype)
-        if rrset is not None:
-            return tuple(chain), tuple(rrset)
-        if rdtype == dns.rdatatype.CNAME:
-            break
-        cname = message.get_rrset(message.answer, current, _IN, dns.rdatatype.CNAME)
-        if cname is None or not len(cname):
-            break
-        target: dns.name.Name = next(iter(cname)).target
-        if target in seen:
-            break
-        seen.add(target)
-        chain.append(text(target))
-        current = target
-    return tuple(chain), ()
-
-
-def text(name: dns.name.Name) -> str:
-    """Lower case, no trailing dot; the root (a null MX target) is ``""``."""
-    return "" if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
-
-
-def addresses(records: Iterable[dns.rdata.Rdata]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(str(rdata.address) for rdata in records))  # type: ignore[attr-defined]
+def addresses(records: Iterable[Value]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(record for record in records if isinstance(record, str)))
 
 
 def ip_key(address: str) -> tuple[int, int]:
@@ -105,13 +68,10 @@ def addresses_outcome(a: Lookup, aaaa: Lookup) -> Outcome[tuple[str, ...]]:
     return Outcome(a.status, None, "; ".join(failed))
 
 
-def texts(records: Iterable[dns.rdata.Rdata]) -> tuple[str, ...]:
+def texts(records: Iterable[Value]) -> tuple[str, ...]:
     """TXT records as text: one record's character-strings are joined without spaces (RFC 7208 §3.3).
     Bytes that are not UTF-8 are replaced: this is hostile text, shown to people, never executed."""
-    return tuple(
-        b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
-        for rdata in records
-    )
+    return tuple(record.decode("utf-8", "replace") for record in records if isinstance(record, bytes))
 
 
 def is_spf(record: str) -> bool:
@@ -142,35 +102,22 @@ def is_dmarc(record: str) -> bool:
     return head == "v=dmarc1" and rest in ("", ";", " ", "\t")
 
 
-def mx_records(records: Iterable[dns.rdata.Rdata]) -> list[tuple[int, str]]:
+def mx_records(records: Iterable[Value]) -> list[tuple[int, str]]:
     """(preference, host) sorted by preference then host; a null MX target (``.``) is ``""``."""
-    return sorted(
-        {(int(rdata.preference), text(rdata.exchange)) for rdata in records}  # type: ignore[attr-defined]
-    )
+    return sorted({record for record in records if isinstance(record, tuple)})
 
 
-def ns_hosts(lookup: Lookup, owner: str) -> tuple[str, ...]:
-    """NS targets for ``owner`` from the answer, else from a referral's authority section."""
-    if lookup.message is None:
-        return ()
-    records = lookup.records
-    if not records:
-        rrset = lookup.message.get_rrset(
-            lookup.message.authority, dns.name.from_text(owner), _IN, dns.rdatatype.NS
-        )
-        records = tuple(rrset) if rrset is not None else ()
-    return tuple(sorted({text(rdata.target) for rdata in records}))  # type: ignore[attr-defined]
+def ns_hosts(lookup: Lookup) -> tuple[str, ...]:
+    """NS targets for the question name from the answer, else from a referral's authority section."""
+    records = [record for record in lookup.records if isinstance(record, str)]
+    return tuple(sorted(set(records or lookup.referral)))
 
 
 def soa_mname(lookup: Lookup) -> str:
-    if lookup.message is None:
-        return ""
-    for rdata in lookup.records:
-        return text(rdata.mname)  # type: ignore[attr-defined]
-    for rrset in lookup.message.authority:
-        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-            return text(next(iter(rrset)).mname)
-    return ""
+    for record in lookup.records:
+        if isinstance(record, str):
+            return record
+    return lookup.authority_soa
 
 
 def mail_route(
