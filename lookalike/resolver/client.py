@@ -93,6 +93,8 @@ class ResolverStats:
     """Replies that matched but did not hold what their header counts (or dnspython could not parse)."""
     mismatched: int = 0
     """Datagrams dropped because their id or question matched nothing we asked: spoofed or stale."""
+    dnspython_reads: int = 0
+    """Stage-2 replies the fast reader (``replies.read``) declined, read by dnspython instead."""
 
 
 class Resolver:
@@ -321,6 +323,7 @@ class Resolver:
             return facts.Lookup(answer.status, answer.detail)
         parsed = replies.read(answer.data, qname, rdtype) if self._fast_replies else None
         if parsed is None:
+            self._transport.counters.dnspython_reads += 1
             try:
                 parsed = replies.parse(answer.data, qname, rdtype)
             except dns.exception.DNSException as exc:

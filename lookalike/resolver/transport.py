@@ -64,6 +64,7 @@ class Counters:
     refused: int = 0
     malformed: int = 0
     mismatched: int = 0
+    dnspython_reads: int = 0
 
 
 class Slots:

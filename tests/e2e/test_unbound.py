@@ -72,6 +72,21 @@ async def test_detail_agrees_with_the_loopback_server(
     assert wildcard == {"sub.kestrel-wild.ml", "anything.cm", "x.ooo"}
 
 
+async def test_detail_reads_the_same_facts_fast_and_with_dnspython(unbound_server: HostPort) -> None:
+    """The fast stage-2 reader changes no fact: every name that exists, read both ways through unbound."""
+    names = [*DETAILED, *((name, name if apex else name.split(".", 1)[1]) for name, apex, _ in TRUTH)]
+    facts = {}
+    for fast in (True, False):
+        async with Resolver([unbound_server], LIMITS, fast_replies=fast) as resolver:
+            outcomes = await asyncio.gather(*(resolver.detail(name, apex=apex) for name, apex in names))
+            stats = resolver.stats
+        facts[fast] = [(o.status, o.value) for o in outcomes]
+        # Every reply unbound gives here is plain: the fast run never needs dnspython.
+        assert (stats.dnspython_reads == 0) if fast else (stats.dnspython_reads > 0), stats
+    assert facts[True] == facts[False]
+    assert sum(status is Status.OK for status, _ in facts[True]) >= len(DETAILED)
+
+
 async def test_truncated_answers_come_over_tcp_from_unbound(unbound_server: HostPort) -> None:
     async with Resolver([unbound_server], LIMITS) as resolver:
         outcome = await resolver.txt("big.kestrelsys.ml")
