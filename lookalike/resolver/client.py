@@ -41,7 +41,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import dns.exception
 import dns.message
@@ -64,11 +64,18 @@ EDNS_PAYLOAD: Final = 1232
 MAX_MX_TARGETS: Final = 16
 """MX hosts whose addresses ``detail`` resolves; a hostile zone may list hundreds."""
 WILDCARD_CACHE: Final = 4096
+MAIL_HOST_CACHE: Final = 4096
+"""MX hosts whose addresses one ``Resolver`` remembers: parked lookalikes share a handful of them."""
 NAME_COLLISION: Final = "127.0.53.53"
 """ICANN's controlled-interruption address for new-gTLD name collisions."""
 
 _EXISTENCE = {Status.OK: Existence.EXISTS, Status.ABSENT: Existence.ABSENT}
 _IN = dns.rdataclass.IN
+
+
+def _definite(outcome: Outcome[tuple[str, ...]]) -> bool:
+    """An address lookup that every later asker may share: no part of it unanswered."""
+    return outcome.status is Status.ABSENT or (outcome.status is Status.OK and not outcome.detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +141,7 @@ class Resolver:
         self._transport = Transport(self._servers, limits, budgets)
         self._random = random.Random()
         self._wildcards: dict[str, asyncio.Task[Outcome[facts.Fingerprint]]] = {}
+        self._mail_hosts: dict[str, asyncio.Task[Outcome[tuple[str, ...]]]] = {}
         self._outcomes: dict[tuple[Status, str], Outcome[Existence]] = {}
         self._windows: tuple[WindowReport, ...] = ()
 
@@ -149,12 +157,13 @@ class Resolver:
         exc: BaseException | None = None,
         tb: TracebackType | None = None,
     ) -> None:
-        tasks = list(self._wildcards.values())
+        tasks: list[asyncio.Task[Any]] = [*self._wildcards.values(), *self._mail_hosts.values()]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._wildcards.clear()
+        self._mail_hosts.clear()
         self._windows = self._transport.windows()
         await self._transport.aclose()
 
@@ -390,7 +399,7 @@ class Resolver:
         if len(targets) > MAX_MX_TARGETS:
             problems.append(f"MX: {len(targets)} hosts; resolved the first {MAX_MX_TARGETS}")
             targets = targets[:MAX_MX_TARGETS]
-        target_outcomes = await asyncio.gather(*(self.addresses(host) for host in targets))
+        target_outcomes = await asyncio.gather(*(self._mail_host(host) for host in targets))
         target_addresses: dict[str, tuple[str, ...]] = {}
         for host, outcome in zip(targets, target_outcomes, strict=True):
             if outcome.value is not None:
@@ -443,6 +452,22 @@ class Resolver:
             ),
             a.detail if a.status is Status.OK else "",
         )
+
+    async def _mail_host(self, host: str) -> Outcome[tuple[str, ...]]:
+        """The addresses of an MX host, asked once per resolver and shared by every name that names
+        it. Only a definite answer is shared (NXDOMAIN, or A and AAAA both answered): a name that
+        meets a shared answer with an unknown part asks for itself, so sharing never makes unknown
+        what asking would have settled."""
+        task = self._mail_hosts.get(host)
+        if task is None or (task.done() and (task.cancelled() or not _definite(task.result()))):
+            if len(self._mail_hosts) >= MAIL_HOST_CACHE:
+                for key in [k for k, t in self._mail_hosts.items() if t.done()][: MAIL_HOST_CACHE // 2]:
+                    del self._mail_hosts[key]
+            task = asyncio.get_running_loop().create_task(self.addresses(host))
+            self._mail_hosts[host] = task
+            return await asyncio.shield(task)
+        outcome = await asyncio.shield(task)
+        return outcome if _definite(outcome) else await self.addresses(host)
 
     async def _dmarc(self, first: facts.Lookup, name: str, apex: str) -> tuple[str | None, str]:
         """The DMARC record for ``name``: ``_dmarc.<name>``, else the organisational domain's

@@ -290,3 +290,19 @@ async def test_hostile_txt_is_text_not_bytes(dns_server: DnsServerFactory, test_
     server = await dns_server(zones=test_zones)
     facts = await facts_of(server, "kestrel-nomail.ml", "kestrel-nomail.ml")
     assert facts.spf == "v=spf1 \ufffd\x00<script> -all"
+
+
+async def test_mail_hosts_are_asked_once_and_an_unanswered_one_again(dns_server: DnsServerFactory) -> None:
+    # mx1 drops its first two questions (its A or AAAA: unknown), then answers; mx2 always answers.
+    server = await dns_server(faults={"mx1.kestrelsys.ml.": Fault("drop", times=2)})
+    async with Resolver([server.address], Limits(concurrency=32, timeout=0.3, retries=0)) as resolver:
+        first = await resolver.detail("kestrelsys.ml", apex="kestrelsys.ml")
+        second = await resolver.detail("kestrelsys.ml", apex="kestrelsys.ml")
+        third = await resolver.detail("kestrelsys.ml", apex="kestrelsys.ml")
+    assert first.value is not None and second.value is not None and third.value is not None
+    assert first.value.problems and first.value.mx[0].addresses == ()  # shared answers are never unknown ones
+    assert second.value == third.value
+    assert second.value.mx[0] == MxHost(10, "mx1.kestrelsys.ml", ("198.51.100.25",))
+    asked = [q.qname for q in server.log if q.qname.startswith(("mx1.", "mx2."))]
+    # mx2: A and AAAA once for all three names; mx1: twice unanswered, then once more answered.
+    assert sorted(asked) == ["mx1.kestrelsys.ml."] * 4 + ["mx2.kestrelsys.ml."] * 2
