@@ -345,6 +345,7 @@ class Scanner:
                 future.set_result(await self.registry.lookup(apex))
             except BaseException as exc:
                 future.set_exception(exc)
+                future.exception()  # taken here: no waiter need see it for asyncio to stay quiet at exit
                 del self._registrations[apex]
                 raise
         return await asyncio.shield(future)
