@@ -255,20 +255,28 @@ async def test_questions_are_spread_over_the_resolvers(dns_server: DnsServerFact
     assert first.queries == second.queries == 20
 
 
-async def test_a_closed_port_is_refused_without_waiting(dns_server: DnsServerFactory) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = HostPort("127.0.0.1", probe.getsockname()[1])
-    limits = Limits(timeout=5.0, retries=1)
-    async with resolving(closed, limits=limits) as resolver:
-        started = time.monotonic()
-        single = await resolver.triage("kestrel.ml", apex=True)
-        streamed = [o async for _, o in resolver.triage_many([("kestrel.ml", True)])]
-        elapsed = time.monotonic() - started
-    for outcome in (single, streamed[0]):
-        assert outcome.status is Status.REFUSED
-        assert "unreachable" in outcome.detail
-    assert elapsed < limits.timeout
+async def test_a_closed_port_is_refused_without_waiting() -> None:
+    # The kernel sends "port unreachable" out of one budget for the whole machine
+    # (net.ipv4.icmp_msgs_per_sec, a burst of 50), which the rest of the suite also spends: one
+    # message may be dropped, and that question then waits for its timeout as it should. So each of
+    # up to three tries must end REFUSED, and one of them must end without waiting.
+    limits = Limits(timeout=2.0, retries=1)
+    took: list[float] = []
+    for _ in range(3):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = HostPort("127.0.0.1", probe.getsockname()[1])
+        async with resolving(closed, limits=limits) as resolver:
+            started = time.monotonic()
+            single = await resolver.triage("kestrel.ml", apex=True)
+            streamed = [o async for _, o in resolver.triage_many([("kestrel.ml", True)])]
+            took.append(time.monotonic() - started)
+        for outcome in (single, streamed[0]):
+            assert outcome.status is Status.REFUSED
+            assert "unreachable" in outcome.detail
+        if took[-1] < limits.timeout:
+            break
+    assert min(took) < limits.timeout, took
 
 
 # -- limits ----------------------------------------------------------------------------------------
