@@ -172,7 +172,7 @@ class PostgresEngine(Engine):
         try:
             yield
         except self._psycopg.OperationalError as exc:
-            if self._conn.closed or self._conn.broken:
+            if self._lost(exc):
                 raise LookalikeError(
                     f"lost the connection to {self.label} ({_message(exc)}); what was written is kept:"
                     " `--resume` finishes a scan"
@@ -180,6 +180,23 @@ class PostgresEngine(Engine):
             raise LookalikeError(f"database {self.label}: {_message(exc)}") from exc
         except self._psycopg.Error as exc:
             raise LookalikeError(f"database {self.label}: {_message(exc)}") from exc
+
+    def _lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the connection is gone: psycopg says so, or the error (or one it
+        followed: a terminated backend met inside a pipeline surfaces as "cannot exit pipeline mode
+        while busy") is a connection exception (SQLSTATE 08) or the server's shutdown (57P)."""
+        conn = self._conn
+        if conn.closed or conn.broken or conn.pgconn.status == self._psycopg.pq.ConnStatus.BAD:
+            return True
+        seen: BaseException | None = exc
+        for _ in range(8):  # a chain of causes is short; a cycle must not hang an error path
+            if seen is None:
+                break
+            state = getattr(seen, "sqlstate", None) or ""
+            if state.startswith(("08", "57P")):
+                return True
+            seen = seen.__cause__ or seen.__context__
+        return False
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool, bulk: bool = False) -> Iterator[Tx]:
